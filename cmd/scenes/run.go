@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/glimpse-search/glimpse/tools/scene"
+)
+
+// UsageError marks a command-line mistake (exit status 2).
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+func usagef(format string, a ...any) error {
+	return &UsageError{Err: fmt.Errorf(format, a...)}
+}
+
+const usage = "usage: scenes generate --n N --seed S --out DIR [--size PX] [--format png|jpeg] [--twins] [--split NAME] [--negatives K] [--start I]"
+
+// Run executes the command line args (without the program name).
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usagef("missing subcommand; available subcommands: generate\n%s", usage)
+	}
+	switch args[0] {
+	case "generate":
+		return runGenerate(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return usagef("unknown subcommand %q; available subcommands: generate", args[0])
+}
+
+func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o scene.Options
+	fs.IntVar(&o.N, "n", 0, "number of scenes, 1..1000000 (required)")
+	fs.Uint64Var(&o.Seed, "seed", 0, "dataset seed")
+	fs.StringVar(&o.Out, "out", "", "output directory (required)")
+	fs.IntVar(&o.Size, "size", 256, "image side in pixels, 32..2048")
+	fs.StringVar(&o.Format, "format", "png", "image format: png or jpeg")
+	fs.BoolVar(&o.Twins, "twins", false, "also write a binding twin of every scene")
+	fs.StringVar(&o.Split, "split", "test", "split name written to captions.json")
+	negatives := fs.Int("negatives", scene.DefaultNegatives, "hard negatives per image, 0..50")
+	fs.IntVar(&o.Start, "start", 0, "first scene index")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return &UsageError{Err: fmt.Errorf("generate: %w", err)}
+	}
+	if fs.NArg() > 0 {
+		return usagef("generate: unexpected arguments %q", fs.Args())
+	}
+	switch {
+	case o.N < 1 || o.N > scene.MaxN:
+		return usagef("generate: --n must be in 1..%d, got %d", scene.MaxN, o.N)
+	case o.Size < scene.MinSize || o.Size > scene.MaxSize:
+		return usagef("generate: --size must be in %d..%d, got %d", scene.MinSize, scene.MaxSize, o.Size)
+	case o.Format != "png" && o.Format != "jpeg":
+		return usagef("generate: --format must be png or jpeg, got %q", o.Format)
+	case o.Out == "":
+		return usagef("generate: --out is required")
+	case *negatives < 0 || *negatives > 50:
+		return usagef("generate: --negatives must be in 0..50, got %d", *negatives)
+	case o.Start < 0:
+		return usagef("generate: --start must be >= 0, got %d", o.Start)
+	case o.Split == "":
+		return usagef("generate: --split must not be empty")
+	}
+	o.Negatives = *negatives
+	if o.Negatives == 0 {
+		o.Negatives = -1 // Options: negative means none
+	}
+	t0 := time.Now()
+	if err := scene.Generate(ctx, o); err != nil {
+		return fmt.Errorf("generate: %w", err)
+	}
+	images := o.N
+	if o.Twins {
+		images *= 2
+	}
+	fmt.Fprintf(stdout, "wrote %d images and captions.json to %s in %s\n", images, o.Out, time.Since(t0).Round(time.Millisecond))
+	return nil
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRunBadArgs(t *testing.T) {
+	out := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no subcommand", nil, "generate"},
+		{"unknown subcommand", []string{"render"}, "generate"},
+		{"n zero", []string{"generate", "--n", "0", "--out", out}, "--n"},
+		{"n negative", []string{"generate", "--n", "-1", "--out", out}, "--n"},
+		{"n missing", []string{"generate", "--out", out}, "--n"},
+		{"size too small", []string{"generate", "--n", "1", "--size", "5", "--out", out}, "--size"},
+		{"format gif", []string{"generate", "--n", "1", "--format", "gif", "--out", out}, "--format"},
+		{"missing out", []string{"generate", "--n", "1"}, "--out"},
+		{"unknown flag", []string{"generate", "--n", "1", "--out", out, "--colour", "red"}, "colour"},
+		{"bad number", []string{"generate", "--n", "many", "--out", out}, "-n"},
+		{"negatives", []string{"generate", "--n", "1", "--out", out, "--negatives", "-2"}, "--negatives"},
+		{"extra args", []string{"generate", "--n", "1", "--out", out, "stray"}, "stray"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := Run(context.Background(), tc.args, &stdout, &stderr)
+			var ue *UsageError
+			if !errors.As(err, &ue) {
+				t.Fatalf("Run(%q) = %v, want a usage error", tc.args, err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestRunGenerate(t *testing.T) {
+	tests := []struct {
+		name  string
+		args  []string
+		files []string
+	}{
+		{"png", []string{"--n", "2", "--seed", "3", "--size", "32"}, []string{"scene_000000.png", "scene_000001.png"}},
+		{"jpeg twins start", []string{"--n", "1", "--size", "40", "--format", "jpeg", "--twins", "--start", "5", "--split", "val", "--negatives", "0"},
+			[]string{"scene_000005a.jpg", "scene_000005b.jpg"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "new", "dir")
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"generate", "--out", dir}, tc.args...)
+			if err := Run(context.Background(), args, &stdout, &stderr); err != nil {
+				t.Fatalf("Run: %v (stderr %s)", err, stderr.String())
+			}
+			for _, f := range tc.files {
+				if _, err := os.Stat(filepath.Join(dir, "images", f)); err != nil {
+					t.Error(err)
+				}
+			}
+			b, err := os.ReadFile(filepath.Join(dir, "captions.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(b), `"dataset":"scenes"`) {
+				t.Errorf("captions.json header missing")
+			}
+			if !strings.Contains(stdout.String(), "wrote") {
+				t.Errorf("stdout = %q", stdout.String())
+			}
+		})
+	}
+}
