@@ -1,0 +1,60 @@
+"""Trains, evaluates and exports a reduced-width tiny-scenes model for a few steps, end to end.
+
+This checks the documented commands (`make model`) at a tiny size: data generation through
+cmd/scenes, the training loop, the Flickr-protocol evaluation and the bundle export (ONNX graphs
+checked by onnx.checker, golden.json, manifest hashes).
+"""
+import json
+import os
+import shutil
+import tempfile
+import unittest
+
+from vlm import bundle, eval_tiny, export_tiny, train_tiny
+
+
+class TinyPipeline(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp()
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp)
+
+    def test_train_eval_export(self):
+        work, ckpt = os.path.join(self.tmp, "work"), os.path.join(self.tmp, "model.pt")
+        train_tiny.main(["--work", work, "--out", ckpt, "--smoke", "--n-random", "40", "--n-twins", "10",
+                         "--gen-size", "64", "--steps", "3", "--batch", "16", "--twin-pairs", "4",
+                         "--warmup", "1", "--log-every", "1"])
+        self.assertTrue(os.path.exists(ckpt))
+
+        res_path = os.path.join(self.tmp, "eval.json")
+        eval_tiny.main(["--model", ckpt, "--work", work, "--n", "20", "--json", res_path])
+        with open(res_path) as f:
+            res = json.load(f)
+        for split in ("random", "twins"):
+            self.assertEqual(res[split]["images"], 20)
+            self.assertEqual(res[split]["texts"], 100)
+            for key in ("itc", "rerank_k16_itm", "rerank_k128_itm+itc"):
+                self.assertEqual(set(res[split][key]), {"tr1", "tr5", "tr10", "ir1", "ir5", "ir10", "r_mean"})
+                self.assertTrue(all(0 <= v <= 100 for v in res[split][key].values()))
+            self.assertIn("relation", res[split]["itm_accuracy"])
+
+        out = os.path.join(self.tmp, "bundle")
+        export_tiny.main(["--model", ckpt, "--out", out, "--eval-json", res_path])
+        with open(os.path.join(out, "model.json")) as f:
+            m = json.load(f)
+        for name in ("vision.onnx", "text.onnx", "itm.onnx", "vocab.txt", "golden.json"):
+            self.assertIn(name, m["files"])
+        for name, digest in m["files"].items():
+            self.assertEqual(bundle.sha256(os.path.join(out, name)), digest, name)
+        with open(os.path.join(out, "golden.json")) as f:
+            g = json.load(f)
+        self.assertEqual(len(g["images"]), 3)
+        self.assertEqual(len(g["images"][0]["image_embeds"]), m["embedding_dim"])
+        self.assertEqual(len(g["pairs"]), len(g["images"]) * len(g["texts"]))
+
+
+if __name__ == "__main__":
+    unittest.main()

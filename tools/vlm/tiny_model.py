@@ -1,0 +1,213 @@
+"""tiny-scenes: a small mPLUG/ALBEF-shaped vision-language model.
+
+Vision: a ViT (patch embedding, CLS, learned positions, pre-LN blocks) followed, as in mPLUG, by a
+linear projection and LayerNorm that give the image tokens used by the fusion layers.
+Text: a BERT-style encoder over the real BERT uncased WordPiece ids; the 30,522-entry vocabulary is
+mapped onto a small embedding table (the words of the scene language, everything else onto the
+[UNK] row) through a constant id->row table, so the graph takes stock BERT ids.
+ITC: normalised linear projections of the image CLS token and the text CLS state.
+Fusion: layers of text self-attention, cross-attention to the image tokens and a feed-forward; the
+ITM head is a 2-way linear layer on the fusion output at the text CLS position (index 1 = match).
+"""
+from dataclasses import dataclass, asdict
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+@dataclass
+class Config:
+    image_size: int = 80
+    patch: int = 10
+    width: int = 128          # hidden width of every tower
+    heads: int = 4
+    vision_layers: int = 4
+    text_layers: int = 3
+    fusion_layers: int = 2
+    mlp_ratio: int = 4
+    embed_dim: int = 128      # ITC embedding dimension
+    max_len: int = 40
+    bert_vocab: int = 30522
+
+    def to_dict(self):
+        return asdict(self)
+
+
+class Attention(nn.Module):
+    def __init__(self, width, heads):
+        super().__init__()
+        self.heads = heads
+        self.q = nn.Linear(width, width)
+        self.k = nn.Linear(width, width)
+        self.v = nn.Linear(width, width)
+        self.o = nn.Linear(width, width)
+
+    def forward(self, x, ctx, bias=None):
+        """x [B,Lq,C] attends to ctx [B,Lk,C]; bias [B,1,1,Lk] additive. Returns out, probs."""
+        b, lq, c = x.shape
+        lk = ctx.shape[1]
+        h, d = self.heads, c // self.heads
+        q = self.q(x).view(b, lq, h, d).transpose(1, 2)
+        k = self.k(ctx).view(b, lk, h, d).transpose(1, 2)
+        v = self.v(ctx).view(b, lk, h, d).transpose(1, 2)
+        att = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(d))
+        if bias is not None:
+            att = att + bias
+        p = att.softmax(-1)
+        out = (p @ v).transpose(1, 2).reshape(b, lq, c)
+        return self.o(out), p
+
+
+class MLP(nn.Module):
+    def __init__(self, width, ratio):
+        super().__init__()
+        self.fc1 = nn.Linear(width, width * ratio)
+        self.fc2 = nn.Linear(width * ratio, width)
+
+    def forward(self, x):
+        return self.fc2(F.gelu(self.fc1(x)))
+
+
+class Block(nn.Module):
+    """Pre-LN transformer block; with cross=True it also cross-attends to a context."""
+
+    def __init__(self, width, heads, ratio, cross=False):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(width)
+        self.attn = Attention(width, heads)
+        self.cross = None
+        if cross:
+            self.lnc = nn.LayerNorm(width)
+            self.cross = Attention(width, heads)
+        self.ln2 = nn.LayerNorm(width)
+        self.mlp = MLP(width, ratio)
+
+    def forward(self, x, bias=None, ctx=None):
+        h = self.ln1(x)
+        x = x + self.attn(h, h, bias)[0]
+        probs = None
+        if self.cross is not None:
+            o, probs = self.cross(self.lnc(x), ctx)
+            x = x + o
+        x = x + self.mlp(self.ln2(x))
+        return x, probs
+
+
+def mask_bias(mask):
+    """[B,L] 0/1 -> additive attention bias [B,1,1,L]."""
+    return (1.0 - mask[:, None, None, :].to(torch.float32)) * -10000.0
+
+
+class Vision(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        n = (cfg.image_size // cfg.patch) ** 2
+        self.patch = nn.Conv2d(3, cfg.width, cfg.patch, cfg.patch)
+        self.cls = nn.Parameter(torch.zeros(1, 1, cfg.width))
+        self.pos = nn.Parameter(torch.randn(1, n + 1, cfg.width) * 0.02)
+        self.blocks = nn.ModuleList(Block(cfg.width, cfg.heads, cfg.mlp_ratio) for _ in range(cfg.vision_layers))
+        self.ln = nn.LayerNorm(cfg.width)
+        # mPLUG: visual_fc (1024 -> 768) + LayerNorm after CLIP's ViT.
+        self.fc = nn.Linear(cfg.width, cfg.width)
+        self.fc_ln = nn.LayerNorm(cfg.width, eps=1e-12)
+
+    def forward(self, pixels):
+        x = self.patch(pixels).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], 1) + self.pos
+        for blk in self.blocks:
+            x, _ = blk(x)
+        return self.fc_ln(self.fc(self.ln(x)))
+
+
+class Text(nn.Module):
+    def __init__(self, cfg, rows):
+        """rows: LongTensor [bert_vocab] mapping BERT ids to embedding rows."""
+        super().__init__()
+        self.register_buffer("rows", rows.clone())
+        self.emb = nn.Embedding(int(rows.max()) + 1, cfg.width)
+        self.pos = nn.Parameter(torch.randn(1, cfg.max_len, cfg.width) * 0.02)
+        self.ln_in = nn.LayerNorm(cfg.width)
+        self.blocks = nn.ModuleList(Block(cfg.width, cfg.heads, cfg.mlp_ratio) for _ in range(cfg.text_layers))
+        self.ln = nn.LayerNorm(cfg.width)
+
+    def forward(self, ids, mask):
+        x = self.emb(self.rows[ids]) + self.pos[:, : ids.shape[1]]
+        x = self.ln_in(x)
+        bias = mask_bias(mask)
+        for blk in self.blocks:
+            x, _ = blk(x, bias)
+        return self.ln(x)
+
+
+class Fusion(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        n = (cfg.image_size // cfg.patch) ** 2 + 1
+        # positions re-added to the image tokens, so that relations ("left of") are easy to read
+        self.img_pos = nn.Parameter(torch.randn(1, n, cfg.width) * 0.02)
+        self.blocks = nn.ModuleList(Block(cfg.width, cfg.heads, cfg.mlp_ratio, cross=True) for _ in range(cfg.fusion_layers))
+        self.ln = nn.LayerNorm(cfg.width)
+        self.head = nn.Linear(cfg.width, 2)
+
+    def forward(self, image_tokens, text_states, mask):
+        bias = mask_bias(mask)
+        x, probs = text_states, None
+        for blk in self.blocks:
+            x, probs = blk(x, bias, image_tokens + self.img_pos)
+        logits = self.head(self.ln(x[:, 0]))
+        return logits, probs.mean(1)  # cross-attention of the last layer, mean over heads [B,L,N]
+
+
+class TinyScenes(nn.Module):
+    def __init__(self, cfg, rows):
+        super().__init__()
+        self.cfg = cfg
+        self.vision = Vision(cfg)
+        self.text = Text(cfg, rows)
+        self.fusion = Fusion(cfg)
+        self.vision_proj = nn.Linear(cfg.width, cfg.embed_dim)
+        self.text_proj = nn.Linear(cfg.width, cfg.embed_dim)
+        self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
+        # training only (not exported): per-patch colour (8+1), shape (6+1) and size (2+1) classes
+        self.patch_head = nn.Linear(cfg.width, 9 + 7 + 3)
+
+    def encode_image(self, pixels):
+        tokens = self.vision(pixels)
+        return F.normalize(self.vision_proj(tokens[:, 0]), dim=-1), tokens
+
+    def encode_text(self, ids, mask):
+        states = self.text(ids, mask)
+        return F.normalize(self.text_proj(states[:, 0]), dim=-1), states
+
+    def itm(self, image_tokens, text_states, mask):
+        return self.fusion(image_tokens, text_states, mask)
+
+
+# Export wrappers: one graph each, named inputs/outputs of the bundle contract (docs/models.md).
+class VisionGraph(nn.Module):
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, pixel_values):
+        return self.m.encode_image(pixel_values)
+
+
+class TextGraph(nn.Module):
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, input_ids, attention_mask):
+        return self.m.encode_text(input_ids, attention_mask)
+
+
+class ITMGraph(nn.Module):
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, image_tokens, text_states, attention_mask):
+        return self.m.itm(image_tokens, text_states, attention_mask)

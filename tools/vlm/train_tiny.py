@@ -1,0 +1,207 @@
+"""Trains the tiny-scenes default model on generated scenes (ITC + ITM with hard negatives).
+
+    PYTHONPATH=tools /usr/bin/python3 -m vlm.train_tiny --work build/tiny-scenes --out build/tiny-scenes/model.pt
+
+Objectives, as ALBEF and mPLUG train retrieval: an image-text contrastive loss (ITC) on normalised
+projections with a learned temperature, and an image-text matching loss (ITM) on the fusion
+layers, whose negatives are (a) texts and images mined from the ITC similarities of the batch and
+(b) the generator's explicit hard negatives (colour, shape, size, swap and relation flips). Twin
+scenes (`scenes generate --twins`) are put in the same batch so that ITC and the mining see
+scenes that differ only in binding. Fixed seeds; the data are generated from fixed seeds too.
+"""
+import argparse
+import json
+import math
+import os
+import random
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import scenes_data
+from .tiny_model import Config, TinyScenes
+from .wordpiece import WordPiece
+
+VOCAB = os.path.join(os.path.dirname(__file__), "..", "..", "models", "tiny-scenes", "vocab.txt")
+TRAIN_SEED_RANDOM, TRAIN_SEED_TWINS = 1001, 1002  # eval seeds (tools/vlm/eval_tiny.py) differ
+
+
+def vocab_rows(tok, texts, size):
+    """BERT id -> embedding row: specials and every id used by texts get their own row; others [UNK]."""
+    used = set()
+    for t in texts:
+        used.update(tok.ids(t))
+    keep = [tok.pad, tok.unk, tok.cls, tok.sep] + sorted(used - {tok.pad, tok.unk, tok.cls, tok.sep})
+    rows = torch.full((size,), 1, dtype=torch.long)  # row 1 = [UNK]
+    for r, i in enumerate(keep):
+        rows[i] = r
+    return rows
+
+
+def load_sets(args, tok, image_size):
+    os.makedirs(args.work, exist_ok=True)
+    binary = scenes_data.scenes_binary()
+    r = scenes_data.generate(os.path.join(args.work, "train-random"), args.n_random, TRAIN_SEED_RANDOM,
+                             size=args.gen_size, binary=binary)
+    t = scenes_data.generate(os.path.join(args.work, "train-twins"), args.n_twins, TRAIN_SEED_TWINS,
+                             size=args.gen_size, twins=True, binary=binary)
+    return scenes_data.SceneSet(r, image_size, tok), scenes_data.SceneSet(t, image_size, tok)
+
+
+class Batcher:
+    """Yields batches of (set, index) mixing random scenes and whole twin pairs."""
+
+    def __init__(self, rand_set, twin_set, batch, twin_pairs, rng):
+        self.r, self.t, self.batch, self.pairs, self.rng = rand_set, twin_set, batch, twin_pairs, rng
+        self.twin_first = [i for i in range(len(twin_set)) if twin_set.twin[i] > i]
+
+    def next(self):
+        firsts = self.rng.sample(self.twin_first, self.pairs)
+        tw = [j for i in firsts for j in (i, int(self.t.twin[i]))]
+        rd = self.rng.sample(range(len(self.r)), self.batch - len(tw))
+        return tw, rd
+
+
+def gather(sets, tw, rd, rng, n_neg):
+    """Pixels, one true caption, n_neg explicit negatives, scene keys and patch labels per image."""
+    pix = np.concatenate([sets[0].pixels(tw), sets[1].pixels(rd)])
+    lab = np.concatenate([sets[0].patch_labels[tw], sets[1].patch_labels[rd]])
+    caps, negs, keys = [], [[] for _ in range(n_neg)], []
+    for s, idx, off in ((sets[0], tw, 0), (sets[1], rd, 1_000_000)):
+        for i in idx:
+            caps.append(rng.choice(s.captions[i]))
+            pool = [t for t, _ in s.negatives[i]] or s.captions[i]
+            picks = rng.sample(pool, n_neg) if len(pool) >= n_neg else [rng.choice(pool) for _ in range(n_neg)]
+            for j, t in enumerate(picks):
+                negs[j].append(t)
+            keys.append(int(s.key[i]) + off)
+    return pix, lab, caps, [t for n in negs for t in n], keys
+
+
+def sample_other(weights, same, gen):
+    """For each row, samples a column with probability ~ weights, never one marked same."""
+    w = weights.clone()
+    w[same] = 0
+    w = w + 1e-9 * (~same)
+    return torch.multinomial(w, 1, generator=gen).squeeze(1)
+
+
+def step_loss(model, batch, enc, gen):
+    """ITC + ITM (binary, balanced) + ITM ranking of each true caption over its hard negatives
+    + the per-patch auxiliary loss. Returns the total and the parts for logging."""
+    pix, lab, caps, negs, keys = batch
+    B = len(caps)
+    n_neg = len(negs) // B
+    ids, mask = enc(caps + negs)
+    L = int(mask.sum(1).max())
+    ids, mask = torch.from_numpy(ids[:, :L]), torch.from_numpy(mask[:, :L])
+    img_emb, img_tok = model.encode_image(torch.from_numpy(pix))
+    txt_emb, txt_st = model.encode_text(ids, mask)
+    t_emb, t_st, t_mask = txt_emb[:B], txt_st[:B], mask[:B]
+    n_st, n_mask = txt_st[B:], mask[B:]
+
+    key = torch.tensor(keys)
+    same = key[:, None] == key[None, :]
+    scale = model.logit_scale.exp().clamp(max=100)
+    sim_i2t = scale * img_emb @ t_emb.t()
+    sim_t2i = sim_i2t.t()
+    tgt = same.float() / same.float().sum(1, keepdim=True)
+    itc = (-(F.log_softmax(sim_i2t, 1) * tgt).sum(1).mean() - (F.log_softmax(sim_t2i, 1) * tgt).sum(1).mean()) / 2
+
+    with torch.no_grad():
+        neg_txt = sample_other(F.softmax(sim_i2t.float(), 1), same, gen)   # per image, a text
+        neg_img = sample_other(F.softmax(sim_t2i.float(), 1), same, gen)   # per text, an image
+    it = torch.cat([img_tok, img_tok, img_tok[neg_img], img_tok.repeat(n_neg, 1, 1)])
+    ts = torch.cat([t_st, t_st[neg_txt], t_st, n_st])
+    tm = torch.cat([t_mask, t_mask[neg_txt], t_mask, n_mask])
+    labels = torch.cat([torch.ones(B), torch.zeros((2 + n_neg) * B)]).long()
+    logits, _ = model.itm(it, ts, tm)
+    itm = F.cross_entropy(logits, labels, weight=torch.tensor([1.0, float(2 + n_neg)]))
+    # ranking: the true caption must beat each of its own hard negatives on the same image
+    margin = logits[:, 1] - logits[:, 0]
+    cand = torch.stack([margin[:B]] + [margin[(3 + j) * B:(4 + j) * B] for j in range(n_neg)], 1)
+    rank = F.cross_entropy(cand, torch.zeros(B, dtype=torch.long))
+    # grounding: every patch token predicts the colour, shape and size of what covers it
+    ph = model.patch_head(img_tok[:, 1:])
+    lab = torch.from_numpy(lab)
+    aux = (F.cross_entropy(ph[..., :9].reshape(-1, 9), lab[:, 0].reshape(-1)) +
+           F.cross_entropy(ph[..., 9:16].reshape(-1, 7), lab[:, 1].reshape(-1)) +
+           F.cross_entropy(ph[..., 16:].reshape(-1, 3), lab[:, 2].reshape(-1))) / 3
+    acc_neg = (cand.argmax(1) == 0).float().mean().item()
+    return itc + itm + rank + 0.5 * aux, (itc.item(), itm.item(), rank.item(), aux.item(), acc_neg)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--work", default="build/tiny-scenes", help="folder for generated data (git-ignored)")
+    ap.add_argument("--out", default="build/tiny-scenes/model.pt")
+    ap.add_argument("--n-random", type=int, default=30000, help="random training scenes")
+    ap.add_argument("--n-twins", type=int, default=10000, help="twin pairs (2x images)")
+    ap.add_argument("--gen-size", type=int, default=160, help="rendered size before the bicubic resize")
+    ap.add_argument("--steps", type=int, default=3600)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--twin-pairs", type=int, default=12, help="twin pairs per batch")
+    ap.add_argument("--negatives", type=int, default=2, help="explicit hard negatives per image and step")
+    ap.add_argument("--lr", type=float, default=5e-4)
+    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--log-every", type=int, default=50)
+    ap.add_argument("--smoke", action="store_true", help="a reduced-width model, for tests of the tooling")
+    args = ap.parse_args(argv)
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    rng = random.Random(args.seed)
+    gen = torch.Generator().manual_seed(args.seed)
+    cfg = Config(width=32, heads=2, vision_layers=1, text_layers=1, fusion_layers=1, embed_dim=16) if args.smoke else Config()
+    tok = WordPiece(VOCAB, cfg.max_len)
+    t0 = time.time()
+    rset, tset = load_sets(args, tok, cfg.image_size)
+    texts = [c for s in (rset, tset) for cs in s.captions for c in cs]
+    texts += [n for s in (rset, tset) for ns in s.negatives for n, _ in ns]
+    rows = vocab_rows(tok, texts, cfg.bert_vocab)
+    print(f"data: {len(rset)} random + {len(tset)} twin images, {int(rows.max()) + 1} embedding rows, "
+          f"{time.time() - t0:.0f}s", flush=True)
+
+    model = TinyScenes(cfg, rows)
+    print(f"parameters: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M", flush=True)
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "pos" not in n]
+    other = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "pos" not in n)]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.02}, {"params": other, "weight_decay": 0.0}],
+                            lr=args.lr, betas=(0.9, 0.98))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / args.warmup) *
+                                              0.5 * (1 + math.cos(math.pi * min(1.0, s / args.steps))))
+    for s in (rset, tset):
+        s.make_patch_labels(cfg.image_size // cfg.patch)
+    batcher = Batcher(rset, tset, args.batch, args.twin_pairs, rng)
+    enc = rset.encode
+    hist, t0 = [], time.time()
+    model.train()
+    for step in range(args.steps):
+        tw, rd = batcher.next()
+        batch = gather((tset, rset), tw, rd, rng, args.negatives)
+        loss, parts = step_loss(model, batch, enc, gen)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        hist.append(parts)
+        if (step + 1) % args.log_every == 0 or step == 0:
+            h = np.mean(hist[-args.log_every:], 0)
+            el = time.time() - t0
+            print(f"step {step + 1}/{args.steps} itc {h[0]:.3f} itm {h[1]:.3f} rank {h[2]:.3f} aux {h[3]:.3f} "
+                  f"caption-beats-negatives {h[4]:.3f} "
+                  f"lr {sched.get_last_lr()[0]:.2e} {el / (step + 1):.2f}s/step eta {el / (step + 1) * (args.steps - step - 1) / 60:.1f}min",
+                  flush=True)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    torch.save({"config": cfg.to_dict(), "rows": rows, "state": model.state_dict(), "args": vars(args),
+                "train_seconds": time.time() - t0}, args.out)
+    print(json.dumps({"out": args.out, "train_seconds": round(time.time() - t0, 1), "steps": args.steps}))
+
+
+if __name__ == "__main__":
+    main()
