@@ -1,0 +1,358 @@
+package encoder
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+)
+
+// Bundle contract constants (docs/models.md).
+const (
+	SchemaVersion = 1
+
+	ResizeSquash     = "squash"                   // bicubic resize of the whole image to S x S
+	ResizeCenterCrop = "shorter_side_center_crop" // CLIP: shorter side to S, centre crop S x S
+
+	TokenizerWordPiece = "bert-wordpiece"
+	TokenizerBPE       = "clip-bpe"
+
+	// DefaultEmbedCosine and DefaultITMLogitAbs are verify-model's tolerances when the
+	// manifest gives none.
+	DefaultEmbedCosine = 0.999
+	DefaultITMLogitAbs = 0.05
+	// DefaultMatchThreshold is scores.match_threshold when the manifest gives none.
+	DefaultMatchThreshold = 0.5
+)
+
+// Graph names, input and output names fixed by the contract.
+const (
+	GraphVision = "vision"
+	GraphText   = "text"
+	GraphITM    = "itm"
+
+	InPixelValues     = "pixel_values"
+	OutImageEmbeds    = "image_embeds"
+	OutImageTokens    = "image_tokens"
+	InInputIDs        = "input_ids"
+	InAttentionMask   = "attention_mask"
+	OutTextEmbeds     = "text_embeds"
+	OutTextStates     = "text_states"
+	OutITMLogits      = "itm_logits"
+	OutCrossAttention = "cross_attention"
+)
+
+var families = []string{"tiny-scenes", "mplug", "clip", "blip"}
+
+// Manifest is a bundle's model.json. Unknown fields are ignored (future schema additions), but
+// every field the runtime relies on is checked by [ParseManifest].
+type Manifest struct {
+	SchemaVersion int               `json:"schema_version"`
+	Name          string            `json:"name"`
+	Family        string            `json:"family"`
+	Description   string            `json:"description"`
+	EmbeddingDim  int               `json:"embedding_dim"`
+	Image         ImageSpec         `json:"image"`
+	Text          TextSpec          `json:"text"`
+	Graphs        map[string]*Graph `json:"graphs"`
+	Dims          Dims              `json:"dims"`
+	Scores        Scores            `json:"scores"`
+	Tolerance     Tolerance         `json:"tolerance"`
+	Golden        string            `json:"golden"`
+	Files         map[string]string `json:"files"` // bundle-relative path -> hex sha256
+
+	Training   json.RawMessage `json:"training,omitempty"`
+	Evaluation json.RawMessage `json:"evaluation,omitempty"`
+}
+
+// ImageSpec is the manifest's image section: how pixels are prepared for the vision graph.
+type ImageSpec struct {
+	Size            int       `json:"size"`          // S
+	Resize          string    `json:"resize"`        // ResizeSquash or ResizeCenterCrop
+	Interpolation   string    `json:"interpolation"` // "bicubic" (PIL's)
+	Mean            []float64 `json:"mean"`          // 3 values, after scaling to [0,1]
+	Std             []float64 `json:"std"`           // 3 values > 0
+	AlphaBackground []int     `json:"alpha_background,omitempty"`
+}
+
+// TextSpec is the manifest's text section: the tokenizer and its files.
+type TextSpec struct {
+	Tokenizer  string            `json:"tokenizer"`
+	Files      map[string]string `json:"files"` // "vocab" or "merges" -> bundle path
+	LowerCase  *bool             `json:"lower_case"`
+	MaxLength  int               `json:"max_length"`
+	SpecialIDs map[string]int64  `json:"special_ids"`
+}
+
+// Graph names one ONNX graph file and its input and output names.
+type Graph struct {
+	File    string   `json:"file"`
+	Inputs  []string `json:"inputs"`
+	Outputs []string `json:"outputs"`
+}
+
+// Dims are the token dimensions shared by the vision, text and ITM graphs.
+type Dims struct {
+	ImageTokens int `json:"image_tokens"` // N: CLS + PatchGrid² patches
+	TokenWidth  int `json:"token_width"`  // C
+	PatchGrid   int `json:"patch_grid"`
+}
+
+// Scores says how scores are formed; only MatchThreshold is used by the runtime.
+type Scores struct {
+	ITM            string   `json:"itm"`
+	ITC            string   `json:"itc"`
+	Rank           string   `json:"rank"`
+	MatchThreshold *float64 `json:"match_threshold"`
+}
+
+// Tolerance is what verify-model accepts; zero fields take the defaults.
+type Tolerance struct {
+	EmbedCosine float64 `json:"embed_cosine"`
+	ITMLogitAbs float64 `json:"itm_logit_abs"`
+}
+
+// contract lists, per graph, the required inputs and the required and optional outputs.
+var contract = map[string]struct{ in, out, optOut []string }{
+	GraphVision: {[]string{InPixelValues}, []string{OutImageEmbeds, OutImageTokens}, nil},
+	GraphText:   {[]string{InInputIDs, InAttentionMask}, []string{OutTextEmbeds, OutTextStates}, nil},
+	GraphITM: {[]string{OutImageTokens, OutTextStates, InAttentionMask}, []string{OutITMLogits},
+		[]string{OutCrossAttention}},
+}
+
+// ParseManifest decodes and validates model.json. It checks the manifest on its own (fields,
+// values, names); that the files exist, match their hashes and that the graphs agree is checked
+// by [Open]. Errors wrap [ErrBadBundle] and name the offending field.
+func ParseManifest(data []byte) (*Manifest, error) {
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%w: model.json: %v", ErrBadBundle, err)
+	}
+	if err := m.validate(); err != nil {
+		return nil, fmt.Errorf("%w: model.json: %v", ErrBadBundle, err)
+	}
+	m.setDefaults()
+	return &m, nil
+}
+
+// HasITM reports whether the manifest declares an ITM graph.
+func (m *Manifest) HasITM() bool { return m.Graphs[GraphITM] != nil }
+
+// MatchThreshold returns scores.match_threshold or DefaultMatchThreshold.
+func (m *Manifest) MatchThreshold() float64 {
+	if m.Scores.MatchThreshold == nil {
+		return DefaultMatchThreshold
+	}
+	return *m.Scores.MatchThreshold
+}
+
+func (m *Manifest) setDefaults() {
+	if m.Tolerance.EmbedCosine == 0 {
+		m.Tolerance.EmbedCosine = DefaultEmbedCosine
+	}
+	if m.Tolerance.ITMLogitAbs == 0 {
+		m.Tolerance.ITMLogitAbs = DefaultITMLogitAbs
+	}
+	if m.Image.AlphaBackground == nil {
+		m.Image.AlphaBackground = []int{255, 255, 255}
+	}
+}
+
+func fieldErr(field, format string, args ...any) error {
+	return fmt.Errorf("field %s: %s", field, fmt.Sprintf(format, args...))
+}
+
+func (m *Manifest) validate() error {
+	switch {
+	case m.SchemaVersion != SchemaVersion:
+		return fieldErr("schema_version", "want %d, got %d", SchemaVersion, m.SchemaVersion)
+	case strings.TrimSpace(m.Name) == "":
+		return fieldErr("name", "missing")
+	case !slices.Contains(families, m.Family):
+		return fieldErr("family", "%q is not one of %s", m.Family, strings.Join(families, ", "))
+	case m.EmbeddingDim <= 0:
+		return fieldErr("embedding_dim", "must be > 0, got %d", m.EmbeddingDim)
+	}
+	if err := m.Image.validate(); err != nil {
+		return err
+	}
+	if err := m.Text.validate(); err != nil {
+		return err
+	}
+	if err := m.validateGraphs(); err != nil {
+		return err
+	}
+	d := m.Dims
+	switch {
+	case d.ImageTokens <= 0:
+		return fieldErr("dims.image_tokens", "must be > 0, got %d", d.ImageTokens)
+	case d.TokenWidth <= 0:
+		return fieldErr("dims.token_width", "must be > 0, got %d", d.TokenWidth)
+	case d.PatchGrid < 0 || d.PatchGrid > 0 && d.PatchGrid*d.PatchGrid+1 != d.ImageTokens:
+		return fieldErr("dims.patch_grid", "%d² + 1 (CLS) != dims.image_tokens %d", d.PatchGrid, d.ImageTokens)
+	}
+	t := m.Tolerance
+	if t.EmbedCosine < 0 || t.EmbedCosine > 1 {
+		return fieldErr("tolerance.embed_cosine", "must be in [0,1], got %g", t.EmbedCosine)
+	}
+	if t.ITMLogitAbs < 0 {
+		return fieldErr("tolerance.itm_logit_abs", "must be >= 0, got %g", t.ITMLogitAbs)
+	}
+	if th := m.Scores.MatchThreshold; th != nil && (*th < 0 || *th > 1) {
+		return fieldErr("scores.match_threshold", "must be in [0,1], got %g", *th)
+	}
+	if m.Files == nil {
+		return fieldErr("files", "missing")
+	}
+	for p, sum := range m.Files {
+		if err := checkBundlePath(p); err != nil {
+			return fieldErr("files", "%v", err)
+		}
+		if len(sum) != 64 || strings.Trim(strings.ToLower(sum), "0123456789abcdef") != "" {
+			return fieldErr("files", "%s: sha256 %q is not 64 hex digits", p, sum)
+		}
+	}
+	if m.Golden != "" {
+		if err := checkBundlePath(m.Golden); err != nil {
+			return fieldErr("golden", "%v", err)
+		}
+	}
+	return nil
+}
+
+func (s *ImageSpec) validate() error {
+	switch {
+	case s.Size <= 0:
+		return fieldErr("image.size", "must be > 0, got %d", s.Size)
+	case s.Size > 4096:
+		return fieldErr("image.size", "%d is implausibly large (max 4096)", s.Size)
+	case s.Resize != ResizeSquash && s.Resize != ResizeCenterCrop:
+		return fieldErr("image.resize", "%q is not %s or %s", s.Resize, ResizeSquash, ResizeCenterCrop)
+	case s.Interpolation != "bicubic":
+		return fieldErr("image.interpolation", "%q is not bicubic", s.Interpolation)
+	case len(s.Mean) != 3:
+		return fieldErr("image.mean", "want 3 values, got %d", len(s.Mean))
+	case len(s.Std) != 3:
+		return fieldErr("image.std", "want 3 values, got %d", len(s.Std))
+	}
+	for i, v := range s.Std {
+		if !(v > 0) {
+			return fieldErr("image.std", "value %d is %g, must be > 0", i, v)
+		}
+	}
+	if s.AlphaBackground != nil {
+		if len(s.AlphaBackground) != 3 {
+			return fieldErr("image.alpha_background", "want 3 values, got %d", len(s.AlphaBackground))
+		}
+		for _, v := range s.AlphaBackground {
+			if v < 0 || v > 255 {
+				return fieldErr("image.alpha_background", "value %d outside 0..255", v)
+			}
+		}
+	}
+	return nil
+}
+
+// tokenizerFile and tokenizerIDs: the file key and special ids each tokenizer needs.
+var (
+	tokenizerFile = map[string]string{TokenizerWordPiece: "vocab", TokenizerBPE: "merges"}
+	tokenizerIDs  = map[string][]string{
+		TokenizerWordPiece: {"cls", "sep", "pad", "unk"},
+		TokenizerBPE:       {"start", "end", "pad"},
+	}
+)
+
+func (s *TextSpec) validate() error {
+	key, ok := tokenizerFile[s.Tokenizer]
+	if !ok {
+		return fieldErr("text.tokenizer", "%q is not %s or %s", s.Tokenizer, TokenizerWordPiece, TokenizerBPE)
+	}
+	f := s.Files[key]
+	if f == "" {
+		return fieldErr("text.files."+key, "missing (needed by %s)", s.Tokenizer)
+	}
+	if err := checkBundlePath(f); err != nil {
+		return fieldErr("text.files."+key, "%v", err)
+	}
+	if s.MaxLength <= 2 || s.MaxLength > 4096 {
+		return fieldErr("text.max_length", "must be in 3..4096, got %d", s.MaxLength)
+	}
+	if s.Tokenizer == TokenizerWordPiece && s.LowerCase == nil {
+		return fieldErr("text.lower_case", "missing")
+	}
+	for _, k := range tokenizerIDs[s.Tokenizer] {
+		id, ok := s.SpecialIDs[k]
+		if !ok {
+			return fieldErr("text.special_ids."+k, "missing (needed by %s)", s.Tokenizer)
+		}
+		if id < 0 {
+			return fieldErr("text.special_ids."+k, "negative id %d", id)
+		}
+	}
+	return nil
+}
+
+func (m *Manifest) validateGraphs() error {
+	for name := range m.Graphs {
+		if _, ok := contract[name]; !ok {
+			return fieldErr("graphs."+name, "unknown graph (want vision, text, itm)")
+		}
+	}
+	for _, name := range []string{GraphVision, GraphText, GraphITM} {
+		g, ok := m.Graphs[name]
+		if !ok && name == GraphITM {
+			continue // a dual encoder
+		}
+		if g == nil {
+			return fieldErr("graphs."+name, "missing")
+		}
+		if g.File == "" {
+			return fieldErr("graphs."+name+".file", "missing")
+		}
+		if err := checkBundlePath(g.File); err != nil {
+			return fieldErr("graphs."+name+".file", "%v", err)
+		}
+		c := contract[name]
+		if !sameNames(g.Inputs, c.in, nil) {
+			return fieldErr("graphs."+name+".inputs", "%q, want %q", g.Inputs, c.in)
+		}
+		if !sameNames(g.Outputs, c.out, c.optOut) {
+			if len(c.optOut) > 0 {
+				return fieldErr("graphs."+name+".outputs", "%q, want %q and optionally %q", g.Outputs, c.out, c.optOut)
+			}
+			return fieldErr("graphs."+name+".outputs", "%q, want %q", g.Outputs, c.out)
+		}
+	}
+	return nil
+}
+
+// sameNames reports whether got holds every name of want, optionally names of opt, and nothing
+// else, each at most once.
+func sameNames(got, want, opt []string) bool {
+	seen := map[string]bool{}
+	for _, n := range got {
+		if seen[n] || !slices.Contains(want, n) && !slices.Contains(opt, n) {
+			return false
+		}
+		seen[n] = true
+	}
+	for _, n := range want {
+		if !seen[n] {
+			return false
+		}
+	}
+	return true
+}
+
+// checkBundlePath rejects paths that could leave the bundle: absolute, "..", or unclean.
+func checkBundlePath(p string) error {
+	if p == "" || !fsValidPath(p) {
+		return fmt.Errorf("path %q is not a clean relative path inside the bundle", p)
+	}
+	return nil
+}
+
+func fsValidPath(p string) bool {
+	return fs.ValidPath(p) && p != "." && !strings.Contains(p, "\\")
+}
