@@ -62,7 +62,7 @@ func Open(path string, o Options) (*DB, error) {
 	bdb, err := openBolt(path, o)
 	if err != nil {
 		if errors.Is(err, bolt.ErrTimeout) {
-			return nil, fmt.Errorf("open %s: locked by another process: %w", path, err)
+			return nil, fmt.Errorf("open %s: locked by another process: %w (%w)", path, ErrLocked, err)
 		}
 		return nil, fmt.Errorf("open %s: not a database or damaged (%v): %w", path, err, ErrCorrupt)
 	}

@@ -55,6 +55,12 @@ func (ns *Namespace) coll(text bool) *collection {
 // HasContent reports whether the content id has an embedding here.
 func (ns *Namespace) HasContent(contentID uint64) bool { return ns.coll(false).idx.Contains(contentID) }
 
+// ImageVector returns a copy of the stored (normalised) embedding of an
+// image content, so a stored image can be a query without its file.
+func (ns *Namespace) ImageVector(contentID uint64) ([]float32, bool) {
+	return ns.coll(false).idx.Vector(contentID)
+}
+
 // Namespace opens (creating it unless o.NoCreate) the namespace for model.
 // An existing namespace recorded with another model name, dimension or
 // bundle hash gives ErrModelMismatch, or with o.NewOnMismatch the

@@ -78,4 +78,7 @@ var (
 	ErrDimension = errors.New("store: vector dimension mismatch")
 	// ErrClosed: the DB was closed.
 	ErrClosed = errors.New("store: database closed")
+	// ErrLocked: another process holds the file's lock (bbolt allows one
+	// writing process) and Options.Timeout passed.
+	ErrLocked = errors.New("store: database locked")
 )

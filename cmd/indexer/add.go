@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+
+	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/indexer"
+)
+
+// maxListed is how many skipped or failed files add prints when there is no --report.
+const maxListed = 10
+
+func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fset := newFlags("add", stderr)
+	data := dataFlag(fset)
+	model := modelFlag(fset)
+	workers := fset.Int("workers", runtime.NumCPU(), "files decoded in parallel")
+	batch := fset.Int("batch", indexer.DefaultBatch, "images per encoder run and per database transaction")
+	report := fset.String("report", "", "write one JSON line per file {\"path\",\"status\",\"reason\"} to FILE")
+	maxPixels := fset.Int64("max-pixels", indexer.DefaultMaxPixels, "skip images with more pixels (read from the header, before decoding)")
+	if err := parseFlags(fset, args); err != nil {
+		return err
+	}
+	if fset.NArg() == 0 {
+		return usagef("add: no PATH given\nusage: %s", usageAdd)
+	}
+	if *workers < 1 || *batch < 1 || *maxPixels < 1 {
+		return usagef("add: --workers, --batch and --max-pixels must be at least 1")
+	}
+	lib, err := openLibrary(*data, true)
+	if err != nil {
+		return err
+	}
+	defer lib.Close()
+	m, info, err := openModel(*model, encoder.ImageOptions{MaxPixels: *maxPixels}, stderr)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+
+	var rep *reportFile
+	if *report != "" {
+		if rep, err = createReport(*report); err != nil {
+			return err
+		}
+		defer rep.Close()
+	}
+	var listed []indexer.FileResult
+	prog := newProgress(stderr)
+	ix, err := indexer.New(lib, m, info, indexer.Options{
+		Workers:   *workers,
+		Batch:     *batch,
+		MaxPixels: *maxPixels,
+		OnFile: func(r indexer.FileResult) {
+			if rep != nil {
+				rep.write(r)
+			} else if (r.Status == indexer.StatusSkipped || r.Status == indexer.StatusFailed) && len(listed) < maxListed {
+				listed = append(listed, r)
+			}
+		},
+		OnProgress: prog.update,
+		Logger:     prog.logger,
+	})
+	if err != nil {
+		return err
+	}
+	s, err := ix.Add(ctx, fset.Args())
+	prog.finish()
+	if rep != nil {
+		if cerr := rep.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	for _, r := range listed {
+		fmt.Fprintf(stderr, "%s %s: %s\n", r.Status, r.Path, r.Reason)
+	}
+	rate := 0.0
+	if sec := s.Elapsed.Seconds(); sec > 0 {
+		rate = float64(s.Done()) / sec
+	}
+	fmt.Fprintf(stdout, "%d files: %d indexed, %d unchanged, %d duplicate, %d skipped, %d failed in %.1fs (%.1f files/s)\n",
+		s.Found, s.Indexed, s.Unchanged, s.Duplicate, s.Skipped, s.Failed, s.Elapsed.Seconds(), rate)
+	if len(listed) == maxListed && s.Skipped+s.Failed > maxListed {
+		fmt.Fprintf(stderr, "(%d more skipped or failed; --report FILE lists every file)\n", s.Skipped+s.Failed-maxListed)
+	}
+	if s.Interrupted {
+		return fmt.Errorf("interrupted after %d of %d files; the committed batches are kept: run the same command again to finish",
+			s.Done(), s.Found)
+	}
+	if err != nil && errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// reportFile writes the --report JSON lines.
+type reportFile struct {
+	f   *os.File
+	w   *bufio.Writer
+	enc *json.Encoder
+	err error
+}
+
+func createReport(path string) (*reportFile, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	w := bufio.NewWriter(f)
+	return &reportFile{f: f, w: w, enc: json.NewEncoder(w)}, nil
+}
+
+func (r *reportFile) write(fr indexer.FileResult) {
+	if r.err == nil {
+		r.err = r.enc.Encode(fr)
+	}
+}
+
+// Close flushes and closes the file once; later calls return nil.
+func (r *reportFile) Close() error {
+	if r.f == nil {
+		return nil
+	}
+	err := r.err
+	if ferr := r.w.Flush(); err == nil {
+		err = ferr
+	}
+	if cerr := r.f.Close(); err == nil {
+		err = cerr
+	}
+	r.f = nil
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/indexer"
+	"github.com/glimpse-search/glimpse/models"
+	"github.com/glimpse-search/glimpse/store"
+)
+
+// UsageError marks a command-line mistake (exit status 2).
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+func usagef(format string, a ...any) error {
+	return &UsageError{Err: fmt.Errorf(format, a...)}
+}
+
+// Environment variables; read here only.
+const (
+	envData   = "GLIMPSE_DATA"
+	envORTLib = "GLIMPSE_ORT_LIB"
+)
+
+// defaultDataDir is the data dir when neither --data nor GLIMPSE_DATA is set.
+const defaultDataDir = "glimpse-data"
+
+type command struct {
+	name, usage, summary string
+	run                  func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+// Usage lines of the subcommands.
+const (
+	usageAdd      = "indexer add [--data DIR] [--model DIR] [--workers N] [--batch N] [--report FILE] [--max-pixels N] PATH..."
+	usageAddTexts = "indexer add-texts [--data DIR] [--model DIR] FILE"
+	usageRemove   = "indexer remove [--data DIR] PATH..."
+	usageStatus   = "indexer status [--data DIR] [--model DIR] [--json]"
+)
+
+var commands = []command{
+	{"add", usageAdd, "index the photos in folders or files", runAdd},
+	{"add-texts", usageAddTexts, "store texts (one per line, or JSON lines {\"id\",\"text\"}) with their embeddings", runAddTexts},
+	{"remove", usageRemove, "remove the records of files or folders", runRemove},
+	{"status", usageStatus, "show counts, model, sizes and the last run", runStatus},
+}
+
+func usageText() string {
+	var b strings.Builder
+	b.WriteString("usage: indexer <command> [flags]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-10s %s\n      %s\n", c.name, c.summary, c.usage)
+	}
+	b.WriteString("\nenvironment:\n  " + envData + "     default data dir (else ./" + defaultDataDir + ")\n  " +
+		envORTLib + "  path of libonnxruntime.so.1 (default: the `make setup` cache)\n")
+	return b.String()
+}
+
+// Run executes the command line args (without the program name).
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usagef("missing command\n%s", usageText())
+	}
+	switch args[0] {
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usageText())
+		return nil
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			err := c.run(ctx, args[1:], stdout, stderr)
+			if errors.Is(err, flag.ErrHelp) {
+				return nil
+			}
+			return err
+		}
+	}
+	return usagef("unknown command %q\n%s", args[0], usageText())
+}
+
+// newFlags returns a flag set writing its messages to stderr.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fset := flag.NewFlagSet(name, flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	return fset
+}
+
+// parseFlags parses args, turning flag errors into usage errors (flag has printed them).
+func parseFlags(fset *flag.FlagSet, args []string) error {
+	if err := fset.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &UsageError{Err: err}
+	}
+	return nil
+}
+
+// dataFlag registers --data with its environment default.
+func dataFlag(fset *flag.FlagSet) *string {
+	def := os.Getenv(envData)
+	if def == "" {
+		def = defaultDataDir
+	}
+	return fset.String("data", def, "data dir holding the database and thumbnails (default $"+envData+", else ./"+defaultDataDir+")")
+}
+
+func modelFlag(fset *flag.FlagSet) *string {
+	return fset.String("model", "", "model bundle folder (default: the embedded "+models.DefaultName+")")
+}
+
+// bundleFS returns the bundle in dir, or the embedded default when dir is empty.
+func bundleFS(dir string) (fs.FS, string, error) {
+	if dir == "" {
+		return models.Default(), "embedded " + models.DefaultName, nil
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, "", fmt.Errorf("model bundle: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, "", fmt.Errorf("model bundle %s is not a directory", dir)
+	}
+	return os.DirFS(dir), dir, nil
+}
+
+// openModel loads the bundle's graphs and identifies it for the store.
+func openModel(dir string, img encoder.ImageOptions, stderr io.Writer) (*encoder.Model, store.ModelInfo, error) {
+	fsys, label, err := bundleFS(dir)
+	if err != nil {
+		return nil, store.ModelInfo{}, err
+	}
+	info, err := indexer.ModelInfo(fsys)
+	if err != nil {
+		return nil, info, fmt.Errorf("model %s: %w", label, err)
+	}
+	m, err := encoder.Open(fsys, encoder.Options{
+		LibraryPath: os.Getenv(envORTLib),
+		Image:       img,
+		Logger:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		return nil, info, fmt.Errorf("load model %s: %w", label, err)
+	}
+	return m, info, nil
+}
+
+// openLibrary opens the data dir (creating it only when create is set), turning a lock held
+// elsewhere into a clear message.
+func openLibrary(dir string, create bool) (*indexer.Library, error) {
+	lib, err := indexer.OpenLibrary(dir, indexer.LibraryOptions{NoCreate: !create})
+	if errors.Is(err, indexer.ErrLocked) {
+		return nil, fmt.Errorf("data dir %s is in use by another process (a running server or another indexer "+
+			"holds its database); stop it or wait for it to finish, then run this command again\n(%w)", dir, err)
+	}
+	return lib, err
+}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// runCmd runs the command line and returns stdout, stderr and the error.
+func runCmd(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := Run(context.Background(), args, &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+func TestUsage(t *testing.T) {
+	cases := []struct {
+		name  string
+		args  []string
+		usage bool // a UsageError
+	}{
+		{"no command", nil, true},
+		{"unknown command", []string{"index"}, true},
+		{"add without paths", []string{"add"}, true},
+		{"bad flag", []string{"add", "--workers", "x", "p"}, true},
+		{"zero workers", []string{"add", "--workers", "0", "p"}, true},
+		{"add-texts without file", []string{"add-texts"}, true},
+		{"remove without paths", []string{"remove"}, true},
+		{"status with argument", []string{"status", "x"}, true},
+		{"help", []string{"help"}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv(envData, t.TempDir())
+			_, _, err := runCmd(t, c.args...)
+			var ue *UsageError
+			if got := errors.As(err, &ue); got != c.usage {
+				t.Fatalf("got %v, want usage error %v", err, c.usage)
+			}
+		})
+	}
+	out, _, _ := runCmd(t, "help")
+	for _, c := range commands {
+		if !strings.Contains(out, c.usage) {
+			t.Errorf("help lacks %q", c.usage)
+		}
+	}
+}

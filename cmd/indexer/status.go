@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/glimpse-search/glimpse/indexer"
+)
+
+func runStatus(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fset := newFlags("status", stderr)
+	data := dataFlag(fset)
+	model := modelFlag(fset)
+	asJSON := fset.Bool("json", false, "print one JSON object")
+	if err := parseFlags(fset, args); err != nil {
+		return err
+	}
+	if fset.NArg() != 0 {
+		return usagef("status: unexpected argument %q\nusage: %s", fset.Arg(0), usageStatus)
+	}
+	fsys, _, err := bundleFS(*model)
+	if err != nil {
+		return err
+	}
+	info, err := indexer.ModelInfo(fsys)
+	if err != nil {
+		return err
+	}
+	lib, err := openLibrary(*data, false)
+	if err != nil {
+		return err
+	}
+	defer lib.Close()
+	s, err := lib.Stats(info)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		return enc.Encode(s)
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "data dir\t%s\n", s.Dir)
+	fmt.Fprintf(tw, "images\t%d (%d distinct contents embedded)\n", s.Images, s.Embeddings)
+	fmt.Fprintf(tw, "texts\t%d (%d embedded)\n", s.Texts, s.TextEmbeddings)
+	fmt.Fprintf(tw, "model\t%s (dim %d)\n", s.Model, s.Dim)
+	if s.NamespaceError != "" {
+		fmt.Fprintf(tw, "\t%s\n", s.NamespaceError)
+	}
+	fmt.Fprintf(tw, "database\t%s\n", size(s.DBBytes))
+	fmt.Fprintf(tw, "thumbnails\t%d, %s\n", s.Thumbs, size(s.ThumbBytes))
+	if r := s.LastRun; r != nil {
+		fmt.Fprintf(tw, "last run\t%s, %s: %d indexed, %d unchanged, %d duplicate, %d skipped, %d failed%s\n",
+			r.Finished.Local().Format(time.DateTime), r.Elapsed.Round(time.Millisecond), r.Indexed, r.Unchanged,
+			r.Duplicate, r.Skipped, r.Failed, map[bool]string{true: " (interrupted)"}[r.Interrupted])
+	} else {
+		fmt.Fprintf(tw, "last run\tnone\n")
+	}
+	return tw.Flush()
+}
+
+func size(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

@@ -1,0 +1,142 @@
+package indexer
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"time"
+
+	"github.com/disintegration/imaging"
+
+	"github.com/glimpse-search/glimpse/encoder"
+)
+
+// decoded is a probed (and, when asked, decoded) image.
+type decoded struct {
+	img      image.Image // upright; JPEGs possibly pre-scaled; nil when only probed
+	w, h     int         // full-resolution size as displayed (after EXIF orientation)
+	captured time.Time   // EXIF DateTimeOriginal; zero when unknown
+}
+
+// decode reads the header of data (format from sniff), refuses images over MaxPixels before
+// any pixel is decoded, reads the EXIF capture time and, when pixels is set, decodes the image
+// upright. JPEGs go through libjpeg-turbo at the smallest DCT scale that still covers the model
+// input (shorter side >= S) and the thumbnail (longer side >= ThumbSize); HEIF through
+// libheif; the rest through the standard library decoders. Errors wrap
+// encoder.ErrUnsupportedImage or encoder.ErrTooLarge.
+func (ix *Indexer) decode(data []byte, format string, pixels bool) (decoded, error) {
+	switch format {
+	case formatJPEG:
+		return ix.decodeJPEG(data, pixels)
+	case formatHEIF:
+		return ix.decodeHEIF(data, pixels)
+	}
+	var d decoded
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return d, fmt.Errorf("%w: damaged %s header: %v", encoder.ErrUnsupportedImage, format, err)
+	}
+	d.w, d.h = cfg.Width, cfg.Height
+	if err := ix.checkSize(format, d.w, d.h); err != nil {
+		return d, err
+	}
+	if format == formatTIFF {
+		d.captured = captureTime(data)
+	}
+	if pixels {
+		d.img, err = encoder.DecodeImageBytes(data, ix.imgOpts())
+	}
+	return d, err
+}
+
+func (ix *Indexer) imgOpts() encoder.ImageOptions {
+	return encoder.ImageOptions{MaxPixels: ix.o.MaxPixels, MaxBytes: ix.o.MaxBytes}
+}
+
+func (ix *Indexer) checkSize(format string, w, h int) error {
+	if w <= 0 || h <= 0 {
+		return fmt.Errorf("%w: %s of %dx%d pixels", encoder.ErrUnsupportedImage, format, w, h)
+	}
+	if px := int64(w) * int64(h); px > ix.o.MaxPixels {
+		return fmt.Errorf("%w: %s of %dx%d = %d pixels, over the cap of %d (--max-pixels)",
+			encoder.ErrTooLarge, format, w, h, px, ix.o.MaxPixels)
+	}
+	return nil
+}
+
+func (ix *Indexer) decodeJPEG(data []byte, pixels bool) (decoded, error) {
+	var d decoded
+	w, h, rgbOK, err := jpegHeader(data)
+	if err != nil {
+		cfg, _, cerr := image.DecodeConfig(bytes.NewReader(data))
+		if cerr != nil {
+			return d, fmt.Errorf("%w: damaged jpeg header: %v", encoder.ErrUnsupportedImage, cerr)
+		}
+		w, h, rgbOK = cfg.Width, cfg.Height, false
+	}
+	if err := ix.checkSize(formatJPEG, w, h); err != nil {
+		return d, err
+	}
+	o := encoder.ExifOrientation(data)
+	d.w, d.h = w, h
+	if o >= 5 {
+		d.w, d.h = h, w
+	}
+	d.captured = captureTime(jpegExif(data))
+	if !pixels {
+		return d, nil
+	}
+	if rgbOK {
+		f := tjFactor{1, 1}
+		if !ix.o.FullDecode {
+			f = chooseFactor(w, h, ix.pre.Size(), max(ix.o.ThumbSize, 0))
+		}
+		img, err := decodeJPEGScaled(data, w, h, f)
+		if err == nil {
+			d.img = orient(img, o)
+			return d, nil
+		}
+		ix.o.Logger.Debug("turbojpeg failed; using image/jpeg", "err", err)
+	}
+	// CMYK/YCCK, or damaged enough for libjpeg-turbo to warn: the standard library decides.
+	d.img, err = encoder.DecodeImageBytes(data, ix.imgOpts())
+	return d, err
+}
+
+func (ix *Indexer) decodeHEIF(data []byte, pixels bool) (decoded, error) {
+	var d decoded
+	hi, err := decodeHEIF(data, ix.o.MaxPixels, pixels)
+	if err != nil {
+		return d, fmt.Errorf("%w: %v", encoder.ErrUnsupportedImage, err)
+	}
+	d.w, d.h = hi.w, hi.h
+	if err := ix.checkSize(formatHEIF, d.w, d.h); err != nil {
+		return d, err
+	}
+	d.captured = captureTime(hi.exif)
+	if hi.img != nil {
+		d.img = hi.img
+	}
+	return d, nil
+}
+
+// orient applies an EXIF orientation (1..8) so the image displays upright.
+func orient(img image.Image, o int) image.Image {
+	switch o {
+	case 2:
+		return imaging.FlipH(img)
+	case 3:
+		return imaging.Rotate180(img)
+	case 4:
+		return imaging.FlipV(img)
+	case 5:
+		return imaging.Transpose(img)
+	case 6:
+		return imaging.Rotate270(img)
+	case 7:
+		return imaging.Transverse(img)
+	case 8:
+		return imaging.Rotate90(img)
+	}
+	return img
+}

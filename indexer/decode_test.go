@@ -1,0 +1,103 @@
+package indexer
+
+import (
+	"bytes"
+	"image"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/disintegration/imaging"
+
+	"github.com/glimpse-search/glimpse/encoder"
+)
+
+var encTextOpts = encoder.TextOptions{}
+
+func TestChooseFactor(t *testing.T) {
+	cases := []struct {
+		w, h, short, long int
+		want              tjFactor
+	}{
+		{4000, 3000, 80, 256, tjFactor{1, 8}},   // 500x375
+		{1000, 872, 80, 256, tjFactor{3, 8}},    // 375x327; 1/4 gives a 250 px long side
+		{640, 427, 224, 256, tjFactor{5, 8}},    // shorter side 267 >= 224
+		{200, 100, 80, 256, tjFactor{1, 1}},     // smaller than the thumbnail
+		{8000, 100, 80, 256, tjFactor{7, 8}},    // a panorama: the shorter side decides
+		{4000, 3000, 80, 0, tjFactor{1, 8}},     // no thumbnails
+		{100000, 100, 80, 256, tjFactor{7, 8}},  // shorter side 88 >= 80
+		{64, 48, 80, 256, tjFactor{1, 1}},       // tiny
+		{3000, 4000, 384, 256, tjFactor{1, 4}},  // 750x1000 (3/16 isn't offered: 1/8 steps)
+		{6000, 4000, 80, 256, tjFactor{1, 8}},   // 750x500
+		{12000, 9000, 80, 256, tjFactor{1, 8}},  // 1500x1125: 1/8 is the largest reduction
+		{4000, 3000, 2000, 256, tjFactor{3, 4}}, // 3000x2250
+	}
+	for _, c := range cases {
+		if got := chooseFactor(c.w, c.h, c.short, c.long); got != c.want {
+			t.Errorf("chooseFactor(%d, %d, %d, %d) = %v, want %v", c.w, c.h, c.short, c.long, got, c.want)
+		}
+	}
+}
+
+// TestScaledDecode compares the model input of the scaled decode with a full decode on
+// the sample JPEGs and on a 12-megapixel upscale of one: the pixels differ only a little.
+func TestScaledDecode(t *testing.T) {
+	m, info := testModel(t)
+	lib := testLib(t, "")
+	full, err := New(lib, m, info, Options{FullDecode: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scaled, _ := New(lib, m, info, Options{})
+	photo, err := os.ReadFile(filepath.Join("..", "encoder", "testdata", "photos", "rocket.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hubble, err := os.ReadFile(filepath.Join("..", "encoder", "testdata", "photos", "hubble_deep_field.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := imaging.Decode(bytes.NewReader(photo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := encodeJPEG(t, imaging.Resize(src, 4000, 3000, imaging.Linear), 90)
+	for name, data := range map[string][]byte{"rocket": photo, "hubble": hubble, "rocket 4000x3000": big} {
+		a, err := full.decode(data, formatJPEG, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := scaled.decode(data, formatJPEG, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.w != b.w || a.h != b.h {
+			t.Fatalf("%s: sizes %dx%d and %dx%d", name, a.w, a.h, b.w, b.h)
+		}
+		pa, _ := m.Preprocessor().Pixels(a.img)
+		pb, _ := m.Preprocessor().Pixels(b.img)
+		cos := cosine(pa, pb)
+		out, err := m.Vision.EncodePixels(t.Context(), append(pa, pb...), encoder.VisionOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ecos := cosine(out.Embeds[0], out.Embeds[1])
+		t.Logf("%s: scaled decode %v, model input cosine %.5f, embedding cosine %.5f", name, b.img.Bounds().Size(), cos, ecos)
+		if cos < 0.99 || ecos < 0.95 {
+			t.Errorf("%s: cosine %.4f (input), %.4f (embedding) between full and scaled decode", name, cos, ecos)
+		}
+	}
+}
+
+func cosine(a, b []float32) float64 {
+	var ab, aa, bb float64
+	for i := range a {
+		ab += float64(a[i]) * float64(b[i])
+		aa += float64(a[i]) * float64(a[i])
+		bb += float64(b[i]) * float64(b[i])
+	}
+	return ab / math.Sqrt(aa*bb)
+}
+
+var _ image.Image = (*image.RGBA)(nil)

@@ -1,0 +1,21 @@
+// Package indexer adds photo libraries to a Glimpse data dir: it walks folders, recognises
+// images by content (JPEG, PNG, GIF, WebP, BMP, TIFF, HEIC/HEIF), decodes them upright (EXIF
+// orientation), embeds them with a model's vision encoder and stores records, embeddings and
+// thumbnails, one database transaction per batch.
+//
+// A [Library] is a data dir (database, thumbnails, last run). An [Indexer] runs
+// [Indexer.Add] as a pipeline of bounded queues:
+//
+//	walk -> Workers x (read, sniff, sha256, probe, decode, preprocess, thumbnail)
+//	     -> batcher + encoder (Vision.EncodePixels) -> committer (one transaction per batch)
+//
+// so memory does not grow with the library. A file is "unchanged" when its path, size and
+// mtime are stored, a "duplicate" when its bytes are already embedded under another path;
+// bad files are "skipped" or "failed" with a reason and never stop a run. Every batch is
+// atomic, so after a crash or kill -9 a rerun finishes the job.
+//
+// JPEGs are decoded by libjpeg-turbo in the DCT domain at the smallest scale (1/8 .. 1) that
+// still covers the model input and the thumbnail, then resized by the model's PIL-compatible
+// bicubic: far cheaper than a full decode of a camera photo, and slightly different pixels
+// (Options.FullDecode turns it off). The cgo code is in turbojpeg.go and heif.go only.
+package indexer

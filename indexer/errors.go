@@ -1,0 +1,44 @@
+package indexer
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/glimpse-search/glimpse/encoder"
+)
+
+// Sentinel errors; test with errors.Is.
+var (
+	// ErrLocked: another process (a server or another indexer) holds the data dir's database.
+	ErrLocked = errors.New("data dir in use by another process")
+	// ErrNotImage: the file's content is not a recognised image format.
+	ErrNotImage = errors.New("not an image")
+	// ErrNotRegular: the path is not a regular file (FIFO, socket, device).
+	ErrNotRegular = errors.New("not a regular file")
+	// ErrEmpty: the file has no bytes.
+	ErrEmpty = errors.New("empty file")
+	// ErrBadTexts: a texts file line is malformed.
+	ErrBadTexts = errors.New("bad texts file")
+)
+
+// FileError is the reason one file was skipped or failed; the run goes on. Op is the stage
+// ("stat", "read", "probe", "decode", "preprocess", "thumbnail", "store").
+type FileError struct {
+	Op   string
+	Path string
+	Err  error
+}
+
+func (e *FileError) Error() string { return fmt.Sprintf("%s %s: %v", e.Op, e.Path, e.Err) }
+func (e *FileError) Unwrap() error { return e.Err }
+
+// statusOf says whether a per-file error means the file was deliberately skipped (not an
+// image, too large, not a regular file, empty) or failed (unreadable, damaged).
+func statusOf(err error) Status {
+	for _, s := range []error{ErrNotImage, ErrNotRegular, ErrEmpty, encoder.ErrTooLarge} {
+		if errors.Is(err, s) {
+			return StatusSkipped
+		}
+	}
+	return StatusFailed
+}

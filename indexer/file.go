@@ -1,0 +1,111 @@
+package indexer
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/store"
+)
+
+// process examines one file: it returns the item to store, or nil after reporting why the
+// file needs nothing (unchanged) or cannot be indexed.
+func (ix *Indexer) process(j job, t *tally) *item {
+	it, err := ix.prepare(j)
+	switch {
+	case err != nil:
+		var fe *FileError
+		reason := err.Error()
+		if errors.As(err, &fe) {
+			reason = fe.Op + ": " + fe.Err.Error()
+		}
+		t.file(FileResult{Path: j.path, Status: statusOf(err), Reason: reason})
+		return nil
+	case it.status == StatusUnchanged:
+		t.file(FileResult{Path: j.path, Status: StatusUnchanged})
+		return nil
+	}
+	return it
+}
+
+func (ix *Indexer) prepare(j job) (*item, error) {
+	if j.err != nil {
+		return nil, j.err
+	}
+	fail := func(op string, err error) (*item, error) { return nil, &FileError{Op: op, Path: j.path, Err: err} }
+	info := j.info
+	if !info.Mode().IsRegular() {
+		return fail("stat", fmt.Errorf("%w (%s)", ErrNotRegular, info.Mode().Type()))
+	}
+	if info.Size() == 0 {
+		return fail("stat", ErrEmpty)
+	}
+	if info.Size() > ix.o.MaxBytes {
+		return fail("stat", fmt.Errorf("%w: %d bytes, over %d", encoder.ErrTooLarge, info.Size(), ix.o.MaxBytes))
+	}
+	if rec, ok, err := ix.cat.Lookup(j.path); err != nil {
+		return fail("lookup", err)
+	} else if ok && rec.Size == info.Size() && rec.ModTime.Equal(info.ModTime()) {
+		return &item{status: StatusUnchanged}, nil
+	}
+	data, info, err := readFile(j.path, ix.o.MaxBytes)
+	if err != nil {
+		return fail("read", err)
+	}
+	format := sniff(data)
+	if format == "" {
+		return fail("probe", fmt.Errorf("%w: content is not JPEG, PNG, GIF, WebP, BMP, TIFF or HEIF", ErrNotImage))
+	}
+	sha := sha256.Sum256(data)
+	dup, err := ix.cat.HasContent(sha)
+	if err != nil {
+		return fail("lookup", err)
+	}
+	d, err := ix.decode(data, format, !dup)
+	if err != nil {
+		return fail("decode", err)
+	}
+	it := &item{status: StatusDuplicate, rec: store.ImageRecord{Path: j.path, SHA256: sha, Size: info.Size(),
+		ModTime: info.ModTime(), Width: d.w, Height: d.h, Captured: d.captured}}
+	if dup {
+		return it, nil
+	}
+	it.pix = make([]float32, ix.pre.Len())
+	if err := ix.pre.PixelsInto(it.pix, d.img); err != nil {
+		return fail("preprocess", err)
+	}
+	if err := ix.thumbnail(d.img, sha); err != nil {
+		ix.o.Logger.Warn("cannot write thumbnail", "path", j.path, "stage", "thumbnail", "err", err)
+	}
+	return it, nil
+}
+
+// readFile reads a regular file of at most max bytes, returning the size and mtime of the
+// open file (so a file replaced during the walk is recorded as read).
+func readFile(path string, max int64) ([]byte, os.FileInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case !info.Mode().IsRegular():
+		return nil, nil, fmt.Errorf("%w (%s)", ErrNotRegular, info.Mode().Type())
+	case info.Size() > max:
+		return nil, nil, fmt.Errorf("%w: %d bytes, over %d", encoder.ErrTooLarge, info.Size(), max)
+	case info.Size() == 0:
+		return nil, nil, ErrEmpty
+	}
+	data := make([]byte, info.Size())
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, nil, fmt.Errorf("%w (the file changed while being read?)", err)
+	}
+	return data, info, nil
+}

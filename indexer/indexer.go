@@ -1,0 +1,254 @@
+package indexer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/store"
+)
+
+// Indexer adds photo folders to a library with one model. Its methods may be called from one
+// goroutine at a time (each Add runs its own worker pool).
+type Indexer struct {
+	lib   *Library
+	model *encoder.Model
+	pre   *encoder.Preprocessor
+	ns    *store.Namespace
+	cat   Catalog
+	o     Options
+
+	thumbDirs sync.Map // thumbnail folders known to exist
+}
+
+// New prepares an indexer writing into lib the embeddings of model, identified by info
+// ([ModelInfo] of its bundle). The model's namespace is created when missing; a namespace
+// holding another model's embeddings gives store.ErrModelMismatch.
+func New(lib *Library, model *encoder.Model, info store.ModelInfo, o Options) (*Indexer, error) {
+	o = o.withDefaults()
+	ns, err := lib.db.Namespace(info, store.NamespaceOptions{})
+	if err != nil {
+		return nil, err
+	}
+	ix := &Indexer{lib: lib, model: model, pre: model.Preprocessor(), ns: ns, cat: o.Catalog, o: o}
+	if ix.cat == nil {
+		ix.cat = &dbCatalog{db: lib.db, ns: ns}
+	}
+	return ix, nil
+}
+
+// Namespace returns the namespace the embeddings go to.
+func (ix *Indexer) Namespace() *store.Namespace { return ix.ns }
+
+// item is a file on its way to the catalog.
+type item struct {
+	rec    store.ImageRecord
+	pix    []float32 // preprocessed [3,S,S]; nil for a duplicate of embedded content
+	vec    []float32 // embedding, set by the encoder stage
+	status Status
+}
+
+// Add walks the roots (folders or files) and indexes every image in them through a pipeline
+// of bounded queues: walk -> Workers decode/preprocess -> batcher and encoder -> one
+// transaction per Batch. Bad files are reported (OnFile) and counted, never fatal. When ctx is
+// cancelled, the batch being encoded is still committed, then Add returns the summary with
+// Interrupted set and ctx's error; a rerun finishes the job (unchanged files are skipped). A
+// failure of the encoder or the catalog stops the run with that error.
+func (ix *Indexer) Add(ctx context.Context, roots []string) (Summary, error) {
+	started := ix.o.Now()
+	t := &tally{start: started, now: ix.o.Now, onFile: ix.o.OnFile, onProg: ix.o.OnProgress}
+	err := ix.run(ctx, roots, t)
+	s := t.summary()
+	s.Interrupted = ctx.Err() != nil
+	if s.Interrupted && err == nil {
+		err = ctx.Err()
+	}
+	ix.saveRun(started, roots, s)
+	return s, err
+}
+
+// saveRun records the run in the library's last-run file.
+func (ix *Indexer) saveRun(started time.Time, roots []string, s Summary) {
+	abs := make([]string, len(roots))
+	for i, r := range roots {
+		var err error
+		if abs[i], err = filepath.Abs(r); err != nil {
+			abs[i] = r
+		}
+	}
+	if serr := ix.lib.saveLastRun(LastRun{Started: started, Finished: ix.o.Now(), Roots: abs, Summary: s}); serr != nil {
+		ix.o.Logger.Warn("cannot save the run summary", "err", serr)
+	}
+}
+
+func (ix *Indexer) run(ctx context.Context, roots []string, t *tally) error {
+	jobs := make(chan job, 2*ix.o.Workers)
+	items := make(chan *item, ix.o.Batch+ix.o.Workers)
+	batches := make(chan []*item, 1)
+	writerDone := make(chan struct{})
+	g, gctx := errgroup.WithContext(ctx)
+
+	g.Go(func() error {
+		defer close(jobs)
+		return ix.walk(gctx, roots, jobs, t)
+	})
+	if ix.o.OnProgress != nil {
+		g.Go(func() error {
+			if n, err := ix.count(gctx, roots); err == nil {
+				t.setTotal(n)
+			}
+			return nil
+		})
+	}
+	var workers sync.WaitGroup
+	for range ix.o.Workers {
+		workers.Go(func() {
+			for j := range jobs {
+				if gctx.Err() != nil {
+					return
+				}
+				it := ix.process(j, t)
+				if it == nil {
+					continue
+				}
+				select {
+				case items <- it:
+				case <-gctx.Done():
+					return
+				}
+			}
+		})
+	}
+	go func() { workers.Wait(); close(items) }()
+	g.Go(func() error { // batcher and encoder
+		defer close(batches)
+		return ix.encodeLoop(ctx, gctx, items, batches, writerDone)
+	})
+	g.Go(func() error { // committer
+		defer close(writerDone)
+		for b := range batches {
+			if err := ix.commit(b, t); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	err := g.Wait()
+	workers.Wait() // they exit on gctx, which Wait has cancelled
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		return nil // interruption is reported by Add
+	}
+	return err
+}
+
+// encodeLoop gathers items into batches, encodes the pixels of each batch and hands it to the
+// committer. It stops starting batches when ctx is done, but finishes the one under way.
+func (ix *Indexer) encodeLoop(ctx, gctx context.Context, items <-chan *item, batches chan<- []*item, writerDone <-chan struct{}) error {
+	var batch []*item
+	flush := func() error {
+		if len(batch) == 0 || ctx.Err() != nil {
+			batch = nil
+			return nil
+		}
+		b := batch
+		batch = nil
+		if err := ix.encode(context.WithoutCancel(ctx), b); err != nil {
+			return err
+		}
+		select {
+		case batches <- b:
+		case <-writerDone:
+		}
+		return nil
+	}
+	for {
+		select {
+		case it, ok := <-items:
+			if !ok {
+				return flush()
+			}
+			batch = append(batch, it)
+			if len(batch) >= ix.o.Batch {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		case <-gctx.Done():
+			return nil
+		}
+	}
+}
+
+// encode runs the vision encoder on the batch's preprocessed images in one call.
+func (ix *Indexer) encode(ctx context.Context, b []*item) error {
+	per := ix.pre.Len()
+	var idx []int
+	for i, it := range b {
+		if it.pix != nil {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) == 0 {
+		return nil
+	}
+	pix := make([]float32, 0, len(idx)*per)
+	for _, i := range idx {
+		pix = append(pix, b[i].pix...)
+	}
+	start := time.Now()
+	out, err := ix.model.Vision.EncodePixels(ctx, pix, encoder.VisionOptions{})
+	if err != nil {
+		return fmt.Errorf("encode batch of %d images: %w", len(idx), err)
+	}
+	ix.o.Logger.Debug("encoded batch", "stage", "encode", "images", len(idx), "took", time.Since(start))
+	for k, i := range idx {
+		b[i].pix, b[i].vec, b[i].status = nil, out.Embeds[k], StatusIndexed
+	}
+	return nil
+}
+
+// commit stores a batch in one catalog transaction and reports its files. A content embedded
+// by an earlier batch, or earlier in this one, is stored as a duplicate without its vector.
+func (ix *Indexer) commit(b []*item, t *tally) error {
+	batch := make([]store.NewImage, 0, len(b))
+	kept := make([]*item, 0, len(b))
+	inBatch := map[[32]byte]bool{}
+	for _, it := range b {
+		sha := it.rec.SHA256
+		known := inBatch[sha]
+		if !known {
+			has, err := ix.cat.HasContent(sha)
+			if err != nil {
+				return fmt.Errorf("store: %w", err)
+			}
+			known = has
+		}
+		vec := it.vec
+		if known {
+			vec, it.status = nil, StatusDuplicate
+		} else if vec == nil {
+			// Its twin was removed or replaced since the worker looked: no pixels to embed.
+			t.file(FileResult{Path: it.rec.Path, Status: StatusFailed,
+				Reason: "content changed while indexing; run again"})
+			continue
+		}
+		inBatch[sha] = true
+		batch = append(batch, store.NewImage{Record: it.rec, Vector: vec})
+		kept = append(kept, it)
+	}
+	if len(batch) > 0 {
+		if err := ix.cat.AddImages(batch); err != nil {
+			return fmt.Errorf("store batch of %d images: %w", len(batch), err)
+		}
+	}
+	for _, it := range kept {
+		t.file(FileResult{Path: it.rec.Path, Status: it.status})
+	}
+	return nil
+}

@@ -1,0 +1,158 @@
+package indexer
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/store"
+)
+
+// Names inside a data dir.
+const (
+	DBFile      = "glimpse.db"
+	ThumbsDir   = "thumbs"
+	LastRunFile = "last-run.json"
+)
+
+// DefaultLockTimeout is LibraryOptions.LockTimeout when zero.
+const DefaultLockTimeout = time.Second
+
+// LibraryOptions configures [OpenLibrary]. The zero value is ready to use.
+type LibraryOptions struct {
+	// LockTimeout is how long to wait for another process's lock on the database before
+	// failing with ErrLocked (default DefaultLockTimeout = 1s).
+	LockTimeout time.Duration
+	// NoSync skips fsync on commit (tests and benchmarks only; see store.Options.NoSync).
+	NoSync bool
+	// NoCreate fails with an error wrapping fs.ErrNotExist when the data dir has no database,
+	// instead of creating one (for commands that only read or remove). Default false.
+	NoCreate bool
+}
+
+// Library is a data dir: the database (DIR/glimpse.db), the thumbnails
+// (DIR/thumbs/ab/<sha256>.jpg) and the last run's summary (DIR/last-run.json). It holds the
+// database's write lock until Close. A Library is safe for concurrent use.
+type Library struct {
+	dir string
+	db  *store.DB
+}
+
+// OpenLibrary opens (creating it when missing) the data dir. When another process holds the
+// database it fails within LockTimeout with an error wrapping ErrLocked that names the dir.
+func OpenLibrary(dir string, o LibraryOptions) (*Library, error) {
+	if o.LockTimeout <= 0 {
+		o.LockTimeout = DefaultLockTimeout
+	}
+	p := filepath.Join(dir, DBFile)
+	if o.NoCreate {
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("data dir %s: no database (nothing indexed there yet?): %w", dir, err)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	db, err := store.Open(p, store.Options{Timeout: o.LockTimeout, NoSync: o.NoSync})
+	if errors.Is(err, store.ErrLocked) {
+		return nil, fmt.Errorf("%w: %s is locked by another process (a running server or indexer); "+
+			"stop it or wait for it to finish, then retry: %w", ErrLocked, p, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("data dir %s: %w", dir, err)
+	}
+	return &Library{dir: dir, db: db}, nil
+}
+
+// Dir returns the data dir.
+func (l *Library) Dir() string { return l.dir }
+
+// DB returns the open database.
+func (l *Library) DB() *store.DB { return l.db }
+
+// Close releases the database and its lock.
+func (l *Library) Close() error { return l.db.Close() }
+
+// ThumbPath returns where the thumbnail of the content with this hash lives. Thumbnails are
+// keyed by content, so duplicates share one.
+func (l *Library) ThumbPath(sha [32]byte) string { return ThumbPath(l.dir, sha) }
+
+// ThumbPath is [Library.ThumbPath] for a data dir that is not open.
+func ThumbPath(dataDir string, sha [32]byte) string {
+	h := hex.EncodeToString(sha[:])
+	return filepath.Join(dataDir, ThumbsDir, h[:2], h+".jpg")
+}
+
+// ModelInfo identifies a bundle for the store's namespaces without loading its graphs: the
+// manifest's name and embedding dimension, and the sha256 of model.json (which lists the
+// sha256 of every bundle file, so it changes whenever any file does).
+func ModelInfo(bundle fs.FS) (store.ModelInfo, error) {
+	raw, err := fs.ReadFile(bundle, "model.json")
+	if err != nil {
+		return store.ModelInfo{}, fmt.Errorf("%w: read model.json: %v", encoder.ErrBadBundle, err)
+	}
+	m, err := encoder.ParseManifest(raw)
+	if err != nil {
+		return store.ModelInfo{}, err
+	}
+	sum := sha256.Sum256(raw)
+	return store.ModelInfo{Name: m.Name, Dim: m.EmbeddingDim, BundleHash: hex.EncodeToString(sum[:])}, nil
+}
+
+// writeFileAtomic writes data to path through a temporary file in the same (existing)
+// folder and a rename, so readers never see a partial file.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}
+
+// LastRun is the summary of the latest `add` run, kept in DIR/last-run.json.
+type LastRun struct {
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Roots    []string  `json:"roots"`
+	Summary
+}
+
+func (l *Library) saveLastRun(r LastRun) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(l.dir, LastRunFile), append(b, '\n'))
+}
+
+// LastRun returns the latest run's summary; ok is false when there has been none.
+func (l *Library) LastRun() (r LastRun, ok bool, err error) {
+	b, err := os.ReadFile(filepath.Join(l.dir, LastRunFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return r, false, nil
+	}
+	if err != nil {
+		return r, false, err
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return r, false, fmt.Errorf("%s: %w", LastRunFile, err)
+	}
+	return r, true, nil
+}

@@ -1,0 +1,93 @@
+package indexer
+
+import (
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/glimpse-search/glimpse/encoder"
+)
+
+// Defaults of Options.
+const (
+	DefaultBatch     = 32
+	DefaultThumbSize = 256
+	DefaultMaxPixels = encoder.DefaultMaxPixels
+	DefaultMaxBytes  = encoder.DefaultMaxBytes
+)
+
+// DefaultSkipDirs are folder names never entered (NAS and OS bookkeeping), besides hidden
+// (dot) folders.
+var DefaultSkipDirs = []string{"@eaDir", "#recycle", "#snapshot", "$RECYCLE.BIN",
+	"System Volume Information", "lost+found", "node_modules", "__MACOSX"}
+
+// Options configures an [Indexer]. Zero fields take the documented defaults.
+type Options struct {
+	// Workers decode and preprocess files in parallel (default runtime.NumCPU()). Each holds
+	// one encoded file and its decoded pixels in memory.
+	Workers int
+	// Batch is the number of images per encoder run and per database transaction (default
+	// DefaultBatch = 32). Larger batches mean fewer fsyncs but more work lost on a kill -9.
+	Batch int
+	// MaxPixels caps width x height, read from the header before decoding (default
+	// DefaultMaxPixels = 100 megapixels). Larger images are skipped.
+	MaxPixels int64
+	// MaxBytes caps the size of one file (default DefaultMaxBytes = 256 MiB); larger files are
+	// skipped.
+	MaxBytes int64
+	// ThumbSize is the longest side of thumbnails (default DefaultThumbSize = 256); negative
+	// disables thumbnails.
+	ThumbSize int
+	// FullDecode turns off libjpeg-turbo's DCT-domain scaling: every JPEG is decoded at full
+	// size. Default false: a JPEG is decoded at the smallest of the scales 1/8..1 whose output
+	// still covers the model input and the thumbnail, several times faster on camera photos;
+	// the model then resizes an already area-reduced image, so embeddings differ very slightly
+	// from a full decode (cosine ~0.99+, see the package benchmark).
+	FullDecode bool
+	// Hidden also walks hidden (dot) folders and files. Default false.
+	Hidden bool
+	// SkipDirs are folder names not entered (default DefaultSkipDirs). Set to an empty,
+	// non-nil slice to enter every folder.
+	SkipDirs []string
+	// OnFile receives the outcome of every file (the --report lines). It is never called
+	// concurrently. Nil: none.
+	OnFile func(FileResult)
+	// OnProgress receives the running counts after every file. It is never called
+	// concurrently, and must be quick. Nil: none.
+	OnProgress func(Progress)
+	// Catalog is where records and embeddings go. Default: the library's database, in the
+	// model's namespace. The seam lets a running server take the batches instead.
+	Catalog Catalog
+	// Logger receives warnings and per-batch debug lines. Nil: silent.
+	Logger *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.Workers <= 0 {
+		o.Workers = runtime.NumCPU()
+	}
+	if o.Batch <= 0 {
+		o.Batch = DefaultBatch
+	}
+	if o.MaxPixels <= 0 {
+		o.MaxPixels = DefaultMaxPixels
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = DefaultMaxBytes
+	}
+	if o.ThumbSize == 0 {
+		o.ThumbSize = DefaultThumbSize
+	}
+	if o.SkipDirs == nil {
+		o.SkipDirs = DefaultSkipDirs
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}

@@ -1,0 +1,69 @@
+package indexer
+
+import (
+	"errors"
+	"io/fs"
+	"path/filepath"
+
+	"github.com/glimpse-search/glimpse/store"
+)
+
+// Stats describes a library for `indexer status`.
+type Stats struct {
+	Dir            string   `json:"data_dir"`
+	Images         int      `json:"images"` // indexed paths (duplicates count)
+	Texts          int      `json:"texts"`  // stored texts
+	Model          string   `json:"model"`  // the model asked about
+	Dim            int      `json:"dim"`    // its embedding dimension
+	Namespace      string   `json:"namespace"`
+	Embeddings     int      `json:"embeddings"`      // distinct image contents embedded by the model
+	TextEmbeddings int      `json:"text_embeddings"` // texts embedded by the model
+	NamespaceError string   `json:"namespace_error,omitempty"`
+	DBBytes        int64    `json:"db_bytes"`
+	Thumbs         int      `json:"thumbs"`
+	ThumbBytes     int64    `json:"thumb_bytes"`
+	LastRun        *LastRun `json:"last_run,omitempty"`
+}
+
+// Stats counts the library's records, the model's embeddings (its namespace is not created
+// when missing) and the files' sizes.
+func (l *Library) Stats(model store.ModelInfo) (Stats, error) {
+	s := Stats{Dir: l.dir, Images: l.db.ImageCount(), Texts: l.db.TextCount(), Model: model.Name,
+		Dim: model.Dim, Namespace: model.Name}
+	ns, err := l.db.Namespace(model, store.NamespaceOptions{NoCreate: true})
+	switch {
+	case err == nil:
+		s.Embeddings, s.TextEmbeddings = ns.Len(), ns.TextLen()
+	case errors.Is(err, store.ErrNoNamespace) || errors.Is(err, store.ErrModelMismatch):
+		s.NamespaceError = err.Error()
+	default:
+		return s, err
+	}
+	if s.DBBytes, err = l.db.FileSize(); err != nil {
+		return s, err
+	}
+	err = filepath.WalkDir(filepath.Join(l.dir, ThumbsDir), func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.Type().IsRegular() && filepath.Ext(d.Name()) == ".jpg" {
+			if info, err := d.Info(); err == nil {
+				s.Thumbs++
+				s.ThumbBytes += info.Size()
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return s, err
+	}
+	if r, ok, err := l.LastRun(); err != nil {
+		return s, err
+	} else if ok {
+		s.LastRun = &r
+	}
+	return s, nil
+}

@@ -1,0 +1,63 @@
+package indexer
+
+import (
+	"errors"
+	"image"
+	"image/color"
+	"image/draw"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/disintegration/imaging"
+)
+
+// thumbQuality is the JPEG quality of thumbnails.
+const thumbQuality = 82
+
+// thumbnail writes the thumbnail of an upright image (longest side ThumbSize, never
+// upscaled, transparency flattened on white) to its content-keyed path, unless it exists.
+func (ix *Indexer) thumbnail(img image.Image, sha [32]byte) error {
+	if ix.o.ThumbSize < 0 {
+		return nil
+	}
+	p := ix.lib.ThumbPath(sha)
+	if _, err := os.Stat(p); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	b := img.Bounds()
+	var t image.Image = img
+	if max(b.Dx(), b.Dy()) > ix.o.ThumbSize {
+		t = imaging.Fit(img, ix.o.ThumbSize, ix.o.ThumbSize, imaging.CatmullRom)
+	}
+	data, err := compressJPEG(opaqueRGBA(t), thumbQuality)
+	if err != nil {
+		return err
+	}
+	if _, ok := ix.thumbDirs.Load(filepath.Dir(p)); !ok {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		ix.thumbDirs.Store(filepath.Dir(p), true)
+	}
+	return writeFileAtomic(p, data)
+}
+
+// opaqueRGBA returns img as an opaque *image.RGBA, flattened on white, without copying
+// when it already is one (or an opaque NRGBA, whose bytes are the same).
+func opaqueRGBA(img image.Image) *image.RGBA {
+	switch m := img.(type) {
+	case *image.RGBA:
+		if m.Opaque() {
+			return m
+		}
+	case *image.NRGBA:
+		if m.Opaque() {
+			return &image.RGBA{Pix: m.Pix, Stride: m.Stride, Rect: m.Rect}
+		}
+	}
+	flat := image.NewRGBA(img.Bounds())
+	draw.Draw(flat, flat.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
+	draw.Draw(flat, flat.Bounds(), img, img.Bounds().Min, draw.Over)
+	return flat
+}
