@@ -29,7 +29,10 @@ def load_model(path):
     ck = torch.load(path, map_location="cpu")
     cfg = Config(**ck["config"])
     m = TinyScenes(cfg, ck["rows"])
-    m.load_state_dict(ck["state"])
+    missing, unexpected = m.load_state_dict(ck["state"], strict=False)
+    # only the training-only heads may be absent from older checkpoints
+    if unexpected or any(not k.startswith(("mlm_head.", "patch_head.")) for k in missing):
+        raise ValueError(f"{path}: missing {missing}, unexpected {unexpected}")
     return m.eval(), cfg
 
 

@@ -28,6 +28,7 @@ class Config:
     fusion_layers: int = 2
     mlp_ratio: int = 4
     embed_dim: int = 128      # ITC embedding dimension
+    null_token: bool = False  # fusion cross-attention gets a learned "nothing here" token
     max_len: int = 40
     bert_vocab: int = 30522
 
@@ -147,17 +148,31 @@ class Fusion(nn.Module):
         n = (cfg.image_size // cfg.patch) ** 2 + 1
         # positions re-added to the image tokens, so that relations ("left of") are easy to read
         self.img_pos = nn.Parameter(torch.randn(1, n, cfg.width) * 0.02)
+        # a learned "nothing here" key/value: softmax attention alone cannot say that no image token
+        # matches the word ("red circle" in a scene with a red square and a blue circle); with a
+        # sink to attend to, absence becomes visible to the layers above
+        self.null = nn.Parameter(torch.zeros(1, 1, cfg.width)) if cfg.null_token else None
         self.blocks = nn.ModuleList(Block(cfg.width, cfg.heads, cfg.mlp_ratio, cross=True) for _ in range(cfg.fusion_layers))
         self.ln = nn.LayerNorm(cfg.width)
         self.head = nn.Linear(cfg.width, 2)
 
-    def forward(self, image_tokens, text_states, mask):
+    def states(self, image_tokens, text_states, mask):
+        """Fused text states [B,L,C] (final LayerNorm applied) and the last layer's cross-attention."""
         bias = mask_bias(mask)
         x, probs = text_states, None
+        ctx = image_tokens + self.img_pos
+        if self.null is not None:
+            ctx = torch.cat([self.null.expand(image_tokens.shape[0], -1, -1), ctx], 1)
         for blk in self.blocks:
-            x, probs = blk(x, bias, image_tokens + self.img_pos)
-        logits = self.head(self.ln(x[:, 0]))
-        return logits, probs.mean(1)  # cross-attention of the last layer, mean over heads [B,L,N]
+            x, probs = blk(x, bias, ctx)
+        if self.null is not None:
+            probs = probs[:, :, :, 1:]  # the sink is not part of the image
+        return self.ln(x), probs
+
+    def forward(self, image_tokens, text_states, mask):
+        x, probs = self.states(image_tokens, text_states, mask)
+        # cross-attention of the last layer, mean over heads [B,L,N]
+        return self.head(x[:, 0]), probs.mean(1)
 
 
 class TinyScenes(nn.Module):
@@ -172,6 +187,10 @@ class TinyScenes(nn.Module):
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
         # training only (not exported): per-patch colour (8+1), shape (6+1) and size (2+1) classes
         self.patch_head = nn.Linear(cfg.width, 9 + 7 + 3)
+        # training only: image-conditioned masked language modelling over the embedding rows (as
+        # ALBEF and mPLUG train their fusion layers): predicting a masked colour, shape, size or
+        # relation word forces the fusion to find the object the word is bound to
+        self.mlm_head = nn.Linear(cfg.width, self.text.emb.num_embeddings)
 
     def encode_image(self, pixels):
         tokens = self.vision(pixels)

@@ -88,7 +88,12 @@ def sample_other(weights, same, gen):
     return torch.multinomial(w, 1, generator=gen).squeeze(1)
 
 
-def step_loss(model, batch, enc, gen):
+MASK_ID = 103  # BERT [MASK]; it maps onto the [UNK] row
+CONTENT_WORDS = ("red orange yellow green cyan blue purple pink circle square triangle star cross ring "
+                 "small large left right above below top bottom").split()
+
+
+def step_loss(model, batch, enc, gen, mlm_ids=None):
     """ITC + ITM (binary, balanced) + ITM ranking of each true caption over its hard negatives
     + the per-patch auxiliary loss. Returns the total and the parts for logging."""
     pix, lab, caps, negs, keys = batch
@@ -130,7 +135,24 @@ def step_loss(model, batch, enc, gen):
            F.cross_entropy(ph[..., 9:16].reshape(-1, 7), lab[:, 1].reshape(-1)) +
            F.cross_entropy(ph[..., 16:].reshape(-1, 3), lab[:, 2].reshape(-1))) / 3
     acc_neg = (cand.argmax(1) == 0).float().mean().item()
-    return itc + itm + rank + 0.5 * aux, (itc.item(), itm.item(), rank.item(), aux.item(), acc_neg)
+    mlm = torch.zeros(())
+    if mlm_ids is not None:
+        mlm = masked_lm(model, img_tok, ids[:B], t_mask, mlm_ids, gen)
+    return itc + itm + rank + 0.5 * aux + mlm, (itc.item(), itm.item(), rank.item(), aux.item(), acc_neg, mlm.item())
+
+
+def masked_lm(model, img_tok, ids, mask, content, gen, p=0.3):
+    """Masks content words (colours, shapes, sizes, relations) of the true captions and predicts
+    their embedding rows from the fused states of (image, masked caption)."""
+    is_content = torch.isin(ids, content) & (mask > 0)
+    pick = is_content & (torch.rand(ids.shape, generator=gen) < p)
+    first = torch.argmax(is_content.int(), 1)  # at least one masked word per caption
+    pick[torch.arange(ids.shape[0]), first] |= is_content[torch.arange(ids.shape[0]), first]
+    masked = ids.masked_fill(pick, MASK_ID)
+    _, st = model.encode_text(masked, mask)
+    x, _ = model.fusion.states(img_tok, st, mask)
+    target = model.text.rows[ids[pick]]
+    return F.cross_entropy(model.mlm_head(x[pick]), target)
 
 
 def main(argv=None):
@@ -149,6 +171,13 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--log-every", type=int, default=50)
+    ap.add_argument("--init", help="start from this checkpoint's weights (continued training)")
+    ap.add_argument("--fusion-layers", type=int, help="fusion depth (default: the config's; with --init, "
+                    "extra layers are appended as identities and trained)")
+    ap.add_argument("--null-token", action="store_true", help="give the fusion cross-attention a learned sink")
+    ap.add_argument("--mlm", action="store_true", help="add the image-conditioned masked-word loss")
+    ap.add_argument("--stop-after", type=int, help="stop (and save) after this many steps of the --steps schedule")
+    ap.add_argument("--save-every", type=int, default=500, help="write the checkpoint every N steps")
     ap.add_argument("--smoke", action="store_true", help="a reduced-width model, for tests of the tooling")
     args = ap.parse_args(argv)
 
@@ -157,6 +186,9 @@ def main(argv=None):
     rng = random.Random(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
     cfg = Config(width=32, heads=2, vision_layers=1, text_layers=1, fusion_layers=1, embed_dim=16) if args.smoke else Config()
+    if args.fusion_layers:
+        cfg.fusion_layers = args.fusion_layers
+    cfg.null_token = args.null_token
     tok = WordPiece(VOCAB, cfg.max_len)
     t0 = time.time()
     rset, tset = load_sets(args, tok, cfg.image_size)
@@ -167,6 +199,20 @@ def main(argv=None):
           f"{time.time() - t0:.0f}s", flush=True)
 
     model = TinyScenes(cfg, rows)
+    if args.init:
+        ck = torch.load(args.init, map_location="cpu")
+        if not torch.equal(ck["rows"], rows):
+            raise SystemExit(f"--init {args.init}: its vocabulary rows differ from this data's")
+        missing, unexpected = model.load_state_dict(ck["state"], strict=False)
+        grown = {k.split(".")[2] for k in missing if k.startswith("fusion.blocks.")}
+        if unexpected or any(not k.startswith(("fusion.", "mlm_head.")) for k in missing):
+            raise SystemExit(f"--init {args.init}: missing {missing}, unexpected {unexpected}")
+        for i in sorted(grown):  # new fusion layers start as identities: zero output projections
+            blk = model.fusion.blocks[int(i)]
+            for lin in (blk.attn.o, blk.cross.o, blk.mlp.fc2):
+                torch.nn.init.zeros_(lin.weight)
+                torch.nn.init.zeros_(lin.bias)
+        print(f"initialised from {args.init}; new fusion layers: {sorted(grown)}", flush=True)
     print(f"parameters: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M", flush=True)
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "pos" not in n]
     other = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "pos" not in n)]
@@ -177,30 +223,41 @@ def main(argv=None):
     for s in (rset, tset):
         s.make_patch_labels(cfg.image_size // cfg.patch)
     batcher = Batcher(rset, tset, args.batch, args.twin_pairs, rng)
+    mlm_ids = torch.tensor(sorted({i for w in CONTENT_WORDS for i in tok.ids(w)[1:-1]})) if args.mlm else None
     enc = rset.encode
     hist, t0 = [], time.time()
     model.train()
     for step in range(args.steps):
         tw, rd = batcher.next()
         batch = gather((tset, rset), tw, rd, rng, args.negatives)
-        loss, parts = step_loss(model, batch, enc, gen)
+        loss, parts = step_loss(model, batch, enc, gen, mlm_ids)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         sched.step()
         hist.append(parts)
+        last = step + 1 == (args.stop_after or args.steps)
+        if (step + 1) % args.save_every == 0 or last:
+            save(args, cfg, rows, model, step + 1, time.time() - t0)
         if (step + 1) % args.log_every == 0 or step == 0:
             h = np.mean(hist[-args.log_every:], 0)
             el = time.time() - t0
-            print(f"step {step + 1}/{args.steps} itc {h[0]:.3f} itm {h[1]:.3f} rank {h[2]:.3f} aux {h[3]:.3f} "
+            print(f"step {step + 1}/{args.steps} itc {h[0]:.3f} itm {h[1]:.3f} rank {h[2]:.3f} aux {h[3]:.3f} mlm {h[5]:.3f} "
                   f"caption-beats-negatives {h[4]:.3f} "
                   f"lr {sched.get_last_lr()[0]:.2e} {el / (step + 1):.2f}s/step eta {el / (step + 1) * (args.steps - step - 1) / 60:.1f}min",
                   flush=True)
+        if last:
+            break
+    print(json.dumps({"out": args.out, "train_seconds": round(time.time() - t0, 1), "steps": args.steps}))
+
+
+def save(args, cfg, rows, model, step, seconds):
+    """Writes the checkpoint atomically (temp file + rename)."""
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     torch.save({"config": cfg.to_dict(), "rows": rows, "state": model.state_dict(), "args": vars(args),
-                "train_seconds": time.time() - t0}, args.out)
-    print(json.dumps({"out": args.out, "train_seconds": round(time.time() - t0, 1), "steps": args.steps}))
+                "step": step, "train_seconds": seconds}, args.out + ".tmp")
+    os.replace(args.out + ".tmp", args.out)
 
 
 if __name__ == "__main__":
