@@ -162,6 +162,7 @@ def main(argv=None):
     ap.add_argument("--work", default="build/tiny-scenes")
     ap.add_argument("--n", type=int, default=1000, help="images per split")
     ap.add_argument("--splits", default="random,twins")
+    ap.add_argument("--ks", default="16,128", help="rerank depths (ITC top-k followed by ITM)")
     ap.add_argument("--json", help="write the results here too")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
@@ -172,7 +173,7 @@ def main(argv=None):
     out = {}
     for name in args.splits.split(","):
         ds = load_split(name, args.work, cfg.image_size, tok, args.n, binary)
-        out[name] = evaluate(model, ds)
+        out[name] = evaluate(model, ds, tuple(int(k) for k in args.ks.split(",")))
         print(json.dumps({name: out[name]}), flush=True)
     if args.json:
         with open(args.json, "w") as f:
