@@ -1,0 +1,32 @@
+// Command searcher runs Glimpse's models and answers queries from the command line.
+//
+// Usage:
+//
+//	searcher verify-model [--device cpu|cuda] [--threads N] [DIR]
+//	searcher score --image FILE --text TEXT [--model DIR] [--json] [--device cpu|cuda] [--threads N]
+//	searcher query [flags] [--from DATE] [--to DATE] [--folder PREFIX] TEXT
+//	searcher similar (--image FILE | --id ID) [flags]
+//	searcher caption (--image FILE | --id ID) [flags]
+//	searcher explain (--image FILE | --id ID) --text TEXT --out FILE.png [flags]
+//	searcher eval --dataset captions.json --images DIR [--model DIR] [--k K] [--rank itm|itm+itc] [--json]
+//
+// verify-model checks that the Go runtime reproduces a bundle's golden outputs (DIR, or the
+// embedded default model tiny-scenes) and exits with status 1 past the bundle's tolerance.
+// score prints the image-text match probabilities {"scores": [p_no_match, p_match]}.
+//
+// query, similar and caption search the index of a data dir (--data, default $GLIMPSE_DATA,
+// else ./glimpse-data) built by `indexer add` with the same model (--model). query and caption
+// take the top --k candidates by the embeddings (default 128) and rerank them with the model's
+// image-text-matching head; results whose match probability is below --min-score (default the
+// bundle's match_threshold, 0.5) are dropped, so an empty answer with a reason is possible.
+// --limit and --offset page through the ranked list; --json prints the whole result with
+// per-stage timings in milliseconds. similar ranks by the embeddings alone. explain writes a heat
+// map of the ITM head's cross-attention over the image. eval indexes a Karpathy-format dataset
+// into a temporary data dir and prints the Flickr30k recalls (TR@1/5/10, IR@1/5/10, r_mean) of
+// the embeddings alone and with the rerank.
+//
+// Environment: GLIMPSE_ORT_LIB is the path of the ONNX Runtime library (libonnxruntime.so.1);
+// by default the `make setup` cache is searched upward from the working and executable
+// directories. GLIMPSE_DATA is the default data dir. Bad flags exit with status 2, other
+// failures with status 1.
+package main

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/glimpse-search/glimpse/tools/scene"
+)
+
+func TestEval(t *testing.T) {
+	dir := t.TempDir()
+	if err := scene.Generate(t.Context(), scene.Options{N: 30, Seed: 9001, Out: dir, Size: 96, Negatives: -1}); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	args := []string{"eval", "--dataset", dir + "/captions.json", "--images", dir + "/images", "--k", "16", "--json"}
+	if err := Run(t.Context(), args, &out, &errOut); err != nil {
+		t.Fatalf("%v (stderr %s)", err, errOut.String())
+	}
+	var res map[string]any
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("output %q: %v", out.String(), err)
+	}
+	if res["images"] != 30.0 || res["texts"] != 150.0 || res["k"] != 16.0 {
+		t.Fatalf("header %v", res)
+	}
+	for _, key := range []string{"itc", "rerank"} {
+		r, ok := res[key].(map[string]any)
+		if !ok {
+			t.Fatalf("no %q in %v", key, res)
+		}
+		prev := map[string]float64{}
+		for _, f := range []string{"tr1", "tr5", "tr10", "ir1", "ir5", "ir10", "r_mean"} {
+			v, ok := r[f].(float64)
+			if !ok || v < 0 || v > 100 {
+				t.Fatalf("%s.%s = %v, want a percentage", key, f, r[f])
+			}
+			prev[f] = v
+		}
+		if prev["tr1"] > prev["tr5"] || prev["tr5"] > prev["tr10"] || prev["ir1"] > prev["ir5"] || prev["ir5"] > prev["ir10"] {
+			t.Fatalf("%s recalls not monotone: %v", key, prev)
+		}
+	}
+	if errOut.Len() != 0 {
+		t.Fatalf("--json wrote to stderr: %q", errOut.String())
+	}
+	for _, bad := range [][]string{
+		{"eval", "--images", dir + "/images"},
+		{"eval", "--dataset", dir + "/missing.json", "--images", dir + "/images"},
+		{"eval", "--dataset", dir + "/captions.json", "--images", dir + "/nope"},
+		{"eval", "--dataset", dir + "/captions.json", "--images", dir + "/images", "--k", "0"},
+		{"eval", "--dataset", dir + "/captions.json", "--images", dir + "/images", "--split", "train"},
+	} {
+		if err := Run(t.Context(), bad, &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}

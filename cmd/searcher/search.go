@@ -1,0 +1,334 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/indexer"
+	"github.com/glimpse-search/glimpse/searcher"
+	"github.com/glimpse-search/glimpse/store"
+)
+
+// optFloat is a float flag that remembers whether it was set.
+type optFloat struct {
+	v   float64
+	set bool
+}
+
+func (f *optFloat) String() string {
+	if !f.set {
+		return ""
+	}
+	return strconv.FormatFloat(f.v, 'g', -1, 64)
+}
+
+func (f *optFloat) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return errors.New("not a number")
+	}
+	f.v, f.set = v, true
+	return nil
+}
+
+func (f *optFloat) ptr() *float64 {
+	if !f.set {
+		return nil
+	}
+	return &f.v
+}
+
+// searchFlags are the flags of the query commands.
+type searchFlags struct {
+	data, model   string
+	k, limit, off int
+	minScore      optFloat
+	rank, tokens  string
+	cacheMB       int64
+	noRerank      bool
+	asJSON        bool
+	mf            modelFlags
+}
+
+// register adds the flags; rerank adds those that only reranking commands have.
+func (sf *searchFlags) register(fset *flag.FlagSet, rerank bool) {
+	fset.StringVar(&sf.data, "data", "", "data dir holding the index (default: $"+envData+", else ./"+defaultDataDir+")")
+	fset.StringVar(&sf.model, "model", "", "model bundle directory (default: the embedded tiny-scenes); must be the indexing model")
+	fset.IntVar(&sf.k, "k", 0, fmt.Sprintf("candidates from the embeddings, 1..%d (default %d)", searcher.MaxK, searcher.DefaultK))
+	fset.IntVar(&sf.limit, "limit", 0, fmt.Sprintf("results per page, 1..%d (default %d)", searcher.MaxLimit, searcher.DefaultLimit))
+	fset.IntVar(&sf.off, "offset", 0, "results to skip (pagination)")
+	fset.BoolVar(&sf.asJSON, "json", false, "print the result as JSON")
+	fset.StringVar(&sf.tokens, "tokens", string(searcher.DefaultTokens),
+		"where candidate image tokens come from: cache (fp16 files in DATA/tokens) or recompute (decode the originals)")
+	fset.Int64Var(&sf.cacheMB, "cache-mb", 1024, "token cache budget in MiB (least recently used files are deleted past it)")
+	if rerank {
+		fset.Var(&sf.minScore, "min-score", "minimum ITM match probability, 0 keeps all (default: the bundle's match_threshold, 0.5)")
+		fset.StringVar(&sf.rank, "rank", "", "order of reranked results: itm or itm+itc (default: the bundle's scores.rank)")
+		fset.BoolVar(&sf.noRerank, "no-rerank", false, "rank by the embeddings (ITC) alone")
+	}
+	sf.mf.register(fset)
+}
+
+func (sf *searchFlags) params() searcher.Params {
+	return searcher.Params{K: sf.k, Limit: sf.limit, Offset: sf.off, MinScore: sf.minScore.ptr(),
+		Rank: searcher.Rank(sf.rank), NoRerank: sf.noRerank}
+}
+
+// validate checks the ranges before anything is loaded (usage errors, exit status 2).
+func (sf *searchFlags) validate() error {
+	switch {
+	case sf.k != 0 && (sf.k < 1 || sf.k > searcher.MaxK):
+		return usagef("--k %d: want 1..%d", sf.k, searcher.MaxK)
+	case sf.limit != 0 && (sf.limit < 1 || sf.limit > searcher.MaxLimit):
+		return usagef("--limit %d: want 1..%d", sf.limit, searcher.MaxLimit)
+	case sf.off < 0:
+		return usagef("--offset %d: want >= 0", sf.off)
+	case sf.cacheMB < 1:
+		return usagef("--cache-mb %d: want >= 1", sf.cacheMB)
+	}
+	if sf.rank != "" {
+		if _, err := searcher.ParseRank(sf.rank); err != nil {
+			return &UsageError{Err: err}
+		}
+	}
+	if _, err := searcher.ParseTokenStrategy(sf.tokens); err != nil {
+		return &UsageError{Err: err}
+	}
+	return nil
+}
+
+// dataDir resolves --data, $GLIMPSE_DATA, ./glimpse-data.
+func dataDir(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if d := os.Getenv(envData); d != "" {
+		return d
+	}
+	return defaultDataDir
+}
+
+// session is an open index, model and searcher.
+type session struct {
+	db      *store.DB
+	m       *encoder.Model
+	s       *searcher.Searcher
+	label   string
+	cleanup func()
+}
+
+func (ss *session) Close() {
+	ss.db.Close()
+	ss.m.Close()
+	if ss.cleanup != nil {
+		ss.cleanup()
+	}
+}
+
+// newFlagSet returns a flag set that prints usage and the flags on -h.
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fset := flag.NewFlagSet(name, flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	fset.Usage = func() {
+		fmt.Fprintln(stderr, "usage:", usage)
+		fset.PrintDefaults()
+	}
+	return fset
+}
+
+// openScratch opens the model over an empty temporary index, for commands that need no library
+// (explain of a file), removed on Close.
+func openScratch(sf *searchFlags, stderr io.Writer) (*session, error) {
+	dir, err := os.MkdirTemp("", "glimpse-scratch-")
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(filepath.Join(dir, indexer.DBFile), store.Options{NoSync: true})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	ss, err := newSession(db, dir, sf, stderr)
+	if err != nil {
+		db.Close()
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	ss.cleanup = func() { os.RemoveAll(dir) }
+	return ss, nil
+}
+
+// openSearch opens the data dir's index (which must exist) and the model.
+func openSearch(sf *searchFlags, stderr io.Writer) (*session, error) {
+	dir := dataDir(sf.data)
+	p := filepath.Join(dir, indexer.DBFile)
+	if _, err := os.Stat(p); err != nil {
+		return nil, fmt.Errorf("no index in data dir %s (%v): build one with `indexer add --data %s PATH`, "+
+			"or point --data or %s at one", dir, err, dir, envData)
+	}
+	db, err := store.Open(p, store.Options{Timeout: indexer.DefaultLockTimeout})
+	if errors.Is(err, store.ErrLocked) {
+		return nil, fmt.Errorf("%s is locked by another process (a running server or indexer); "+
+			"stop it or wait for it to finish, then retry: %w", p, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ss, err := newSession(db, dir, sf, stderr)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return ss, nil
+}
+
+// newSession opens the model and a searcher over an open database in data dir dir.
+func newSession(db *store.DB, dir string, sf *searchFlags, stderr io.Writer) (*session, error) {
+	m, fsys, label, err := openModel(sf.model, sf.mf, stderr)
+	if err != nil {
+		return nil, err
+	}
+	info, err := indexer.ModelInfo(fsys)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	s, err := searcher.New(db, m, info, searcher.Options{
+		Tokens:      searcher.TokenStrategy(sf.tokens),
+		CacheBudget: sf.cacheMB << 20,
+		Thumb:       func(sha [32]byte) string { return indexer.ThumbPath(dir, sha) },
+		Logger:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		m.Close()
+		return nil, fmt.Errorf("%w (model %s)", err, label)
+	}
+	return &session{db: db, m: m, s: s, label: label}, nil
+}
+
+// readQueryImage decodes an image file with the model's caps.
+func readQueryImage(s *searcher.Searcher, path string) (imgInput searcher.ImageInput, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return imgInput, err
+	}
+	defer f.Close()
+	img, err := s.Decode(f)
+	if err != nil {
+		return imgInput, fmt.Errorf("%s: %w", path, err)
+	}
+	return searcher.ImageInput{Image: img}, nil
+}
+
+// imageFlags are --image FILE | --id ID.
+type imageFlags struct {
+	path string
+	id   uint64
+}
+
+func (f *imageFlags) register(fset *flag.FlagSet) {
+	fset.StringVar(&f.path, "image", "", "query image file (PNG, JPEG, GIF, WebP, BMP, TIFF)")
+	fset.Uint64Var(&f.id, "id", 0, "query by an indexed image id instead of a file")
+}
+
+func (f *imageFlags) validate(cmd string) error {
+	if (f.path == "") == (f.id == 0) {
+		return usagef("%s: give exactly one of --image FILE and --id ID", cmd)
+	}
+	return nil
+}
+
+func (f *imageFlags) input(s *searcher.Searcher) (searcher.ImageInput, error) {
+	if f.path != "" {
+		return readQueryImage(s, f.path)
+	}
+	return searcher.ImageInput{ImageID: f.id}, nil
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// printPage prints the summary and timings lines of a result.
+func printPage(w io.Writer, pg searcher.Page, shown int) {
+	if shown == 0 {
+		fmt.Fprintf(w, "no results: %s\n", pg.Reason)
+	} else {
+		fmt.Fprintf(w, "%d-%d of %d results", pg.Offset+1, pg.Offset+shown, pg.Total)
+		fmt.Fprintf(w, "; %d candidates, %d reranked", pg.Candidates, pg.Reranked)
+		if pg.MinScore != nil {
+			fmt.Fprintf(w, ", min score %g, rank %s", *pg.MinScore, pg.Rank)
+		}
+		fmt.Fprintln(w)
+	}
+	for _, warn := range pg.Warnings {
+		fmt.Fprintln(w, "warning:", warn)
+	}
+	t := pg.Timings
+	fmt.Fprintf(w, "timings ms: tokenize %.2f, text_encode %.2f, image_encode %.2f, ann %.2f, fetch %.2f, "+
+		"token_encode %.2f, rerank %.2f, total %.2f\n", t.Tokenize, t.TextEncode, t.ImageEncode, t.ANN, t.Fetch,
+		t.TokenEncode, t.Rerank, t.Total)
+}
+
+func printImages(w io.Writer, res *searcher.ImageResult) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for i, h := range res.Hits {
+		p := "-"
+		if h.PMatch != nil {
+			p = fmt.Sprintf("%.4f", *h.PMatch)
+		}
+		date := ""
+		if h.Captured != nil {
+			date = h.Captured.Format(time.DateOnly)
+		}
+		fmt.Fprintf(tw, "%d\tid %d\tp_match %s\titc %.4f\t%s\t%s\n", res.Offset+i+1, h.ImageID, p, h.ITC, date, h.Path)
+	}
+	tw.Flush()
+	printPage(w, res.Page, len(res.Hits))
+}
+
+func printTexts(w io.Writer, res *searcher.TextResult) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for i, h := range res.Hits {
+		p := "-"
+		if h.PMatch != nil {
+			p = fmt.Sprintf("%.4f", *h.PMatch)
+		}
+		fmt.Fprintf(tw, "%d\tid %d\tp_match %s\titc %.4f\t%s\n", res.Offset+i+1, h.TextID, p, h.ITC,
+			strings.ReplaceAll(h.Text, "\n", " "))
+	}
+	tw.Flush()
+	printPage(w, res.Page, len(res.Hits))
+}
+
+// parseDate accepts 2006-01-02 or RFC 3339; endOfDay moves a bare date to the next midnight
+// (an inclusive --to).
+func parseDate(flagName, s string, endOfDay bool) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return t, usagef("--%s %q: want a date YYYY-MM-DD or an RFC 3339 time", flagName, s)
+	}
+	if endOfDay {
+		t = t.AddDate(0, 0, 1)
+	}
+	return t, nil
+}

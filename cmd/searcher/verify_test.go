@@ -1,0 +1,65 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestVerifyModel(t *testing.T) {
+	tampered := copyBundle(t)
+	rewrite(t, tampered, "golden.json", func(g map[string]any) {
+		pair := g["pairs"].([]any)[0].(map[string]any)
+		logits := pair["itm_logits"].([]any)
+		logits[1] = logits[1].(float64) + 0.5 // past itm_logit_abs
+		img := g["images"].([]any)[0].(map[string]any)
+		emb := img["image_embeds"].([]any)
+		for i := range emb {
+			emb[i] = -emb[i].(float64) // cosine -1
+		}
+	})
+	dual := copyBundle(t)
+	rewrite(t, dual, "model.json", func(m map[string]any) {
+		delete(m["graphs"].(map[string]any), "itm")
+		delete(m["files"].(map[string]any), "itm.onnx")
+	})
+	os.Remove(filepath.Join(dual, "itm.onnx"))
+
+	cases := []struct {
+		name     string
+		args     []string
+		wantErr  error // nil: success
+		wantOut  []string
+		wantText string // in the error
+	}{
+		{"embedded default", nil, nil, []string{"tiny-scenes", "image_embeds", "input_ids", "itm_logits",
+			"golden/scene_2.jpg pixels", "checks passed"}, ""},
+		{"bundle directory", []string{copyBundle(t)}, nil, []string{"checks passed"}, ""},
+		{"dual encoder (no itm)", []string{dual}, nil, []string{"ITM: false", "checks passed"}, ""},
+		{"outside tolerance", []string{tampered}, errVerifyFailed, []string{"FAIL", "itm_logits"}, "2 of"},
+		{"missing directory", []string{filepath.Join(t.TempDir(), "nope")}, os.ErrNotExist, nil, "nope"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := Run(t.Context(), append([]string{"verify-model"}, tc.args...), &out, &errOut)
+			if tc.wantErr == nil && err != nil {
+				t.Fatalf("verify-model: %v\n%s", err, out.String())
+			}
+			if tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
+				t.Fatalf("verify-model = %v, want %v", err, tc.wantErr)
+			}
+			if err != nil && !strings.Contains(err.Error(), tc.wantText) {
+				t.Errorf("error %q does not contain %q", err, tc.wantText)
+			}
+			for _, w := range tc.wantOut {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("output does not contain %q:\n%s", w, out.String())
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,336 @@
+package searcher
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"image"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/models"
+	"github.com/glimpse-search/glimpse/rerank"
+	"github.com/glimpse-search/glimpse/store"
+	"github.com/glimpse-search/glimpse/tools/scene"
+)
+
+// Benchmark sizes (GLIMPSE_BENCH_IMAGES overrides benchImages for a quick run).
+const (
+	benchImages  = 100_000
+	benchTexts   = 10_000
+	benchPool    = 64 // real scene images behind the synthetic records
+	benchQueries = 200
+	benchSlowQ   = 24 // queries per K for the recompute strategy (a decode per candidate)
+)
+
+var benchKs = []int{16, 64, 128}
+
+// poolSource serves real image tokens for synthetic records: content c gets pool image c%n.
+// It stands in for the vision encoder when the token cache is first filled (not timed).
+type poolSource struct{ tokens [][]float32 }
+
+func (p *poolSource) Tokens(_ context.Context, refs []rerank.ImageRef, _ *rerank.Stats) ([][]float32, []error) {
+	out := make([][]float32, len(refs))
+	for i, r := range refs {
+		out[i] = slices.Clone(p.tokens[int(r.ContentID)%len(p.tokens)])
+	}
+	return out, nil
+}
+
+// benchLibrary is a store of n images with random unit vectors (for scale: the ANN cost
+// depends on n and the dimension, not on the vectors' meaning) whose records point at a pool
+// of real scene PNGs, and benchTexts texts with real captions and random vectors.
+type benchLibrary struct {
+	db       *store.DB
+	info     store.ModelInfo
+	pngs     [][]byte
+	queries  []string
+	build    time.Duration
+	poolToks [][]float32
+}
+
+func newBenchLibrary(tb testing.TB, m *encoder.Model, n int) *benchLibrary {
+	tb.Helper()
+	ctx := context.Background()
+	dir := tb.TempDir()
+	db, err := store.Open(filepath.Join(dir, "glimpse.db"), store.Options{NoSync: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	info := store.ModelInfo{Name: m.Manifest.Name, Dim: m.Manifest.EmbeddingDim, BundleHash: "bench"}
+	ns, err := db.Namespace(info, store.NamespaceOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	lib := &benchLibrary{db: db, info: info}
+	var imgs []image.Image
+	for i := range benchPool {
+		recs, scenes := scene.Records(4242, i, false, 0, "test", "png")
+		img, err := scene.Render(scenes[0], 256)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := scene.Encode(&buf, img, "png"); err != nil {
+			tb.Fatal(err)
+		}
+		lib.pngs = append(lib.pngs, buf.Bytes())
+		imgs = append(imgs, img)
+		for _, s := range recs[0].Sentences {
+			lib.queries = append(lib.queries, s.Raw)
+		}
+	}
+	vis, err := m.Vision.Encode(ctx, imgs, encoder.VisionOptions{Tokens: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	lib.poolToks = vis.Tokens
+	d := info.Dim
+	r := rand.New(rand.NewPCG(7, 11))
+	vec := func() []float32 {
+		v := make([]float32, d)
+		var s float64
+		for i := range v {
+			v[i] = float32(r.NormFloat64())
+			s += float64(v[i] * v[i])
+		}
+		for i := range v {
+			v[i] /= float32(math.Sqrt(s))
+		}
+		return v
+	}
+	t0 := time.Now()
+	const batch = 5000
+	base := time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
+	for start := 0; start < n; start += batch {
+		var b []store.NewImage
+		for i := start; i < min(start+batch, n); i++ {
+			var sha [32]byte
+			binary.BigEndian.PutUint64(sha[:], uint64(i)+1)
+			b = append(b, store.NewImage{Vector: vec(), Record: store.ImageRecord{
+				Path:     fmt.Sprintf("/bench/%02d/%d.png", i%16, i),
+				SHA256:   sha,
+				Width:    256,
+				Height:   256,
+				Captured: base.Add(time.Duration(i) * time.Hour),
+			}})
+		}
+		if _, err := ns.AddImages(b); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	var tbatch []store.NewText
+	for i := range benchTexts {
+		tbatch = append(tbatch, store.NewText{Record: store.TextRecord{Text: lib.queries[i%len(lib.queries)]}, Vector: vec()})
+	}
+	if _, err := ns.AddTexts(tbatch); err != nil {
+		tb.Fatal(err)
+	}
+	lib.build = time.Since(t0)
+	return lib
+}
+
+// open returns a path's pool PNG (the recompute strategy's file reads).
+func (l *benchLibrary) open(p string) (io.ReadCloser, error) {
+	id, err := strconv.Atoi(strings.TrimSuffix(filepath.Base(p), ".png"))
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(bytes.NewReader(l.pngs[id%len(l.pngs)])), nil
+}
+
+// stageKeys are the timings reported, in order.
+var stageKeys = []string{"tokenize", "text_encode", "image_encode", "ann", "fetch", "token_encode", "rerank", "overhead", "total"}
+
+func stages(t Timings) map[string]float64 {
+	return map[string]float64{"tokenize": t.Tokenize, "text_encode": t.TextEncode, "image_encode": t.ImageEncode,
+		"ann": t.ANN, "fetch": t.Fetch, "token_encode": t.TokenEncode, "rerank": t.Rerank,
+		"overhead": t.Overhead(), "total": t.Total}
+}
+
+// quantiles returns p50 and p99 of each stage over runs.
+func quantiles(runs []Timings) map[string]map[string]float64 {
+	out := map[string]map[string]float64{"p50": {}, "p99": {}}
+	for _, k := range stageKeys {
+		v := make([]float64, len(runs))
+		for i, r := range runs {
+			v[i] = stages(r)[k]
+		}
+		slices.Sort(v)
+		out["p50"][k] = roundTo(v[(len(v)-1)/2], 3)
+		out["p99"][k] = roundTo(v[max(0, int(math.Ceil(0.99*float64(len(v))))-1)], 3)
+	}
+	return out
+}
+
+func roundTo(v float64, sig int) float64 {
+	if v == 0 {
+		return 0
+	}
+	f, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', sig, 64), 64)
+	return f
+}
+
+// TestBenchReport measures query latency per stage on a 100,000-image index for K = 16, 64,
+// 128 with both token strategies, image->text latency, and the rerank throughput, then prints
+// a table and, as its last line, one JSON object. It runs only with GLIMPSE_BENCH=1
+// (`make bench-query`); GLIMPSE_BENCH_IMAGES sets a smaller index for a quick run and
+// GLIMPSE_BENCH_MODEL another model bundle folder.
+func TestBenchReport(t *testing.T) {
+	if os.Getenv("GLIMPSE_BENCH") != "1" {
+		t.Skip("set GLIMPSE_BENCH=1 to run the query benchmark report")
+	}
+	n := benchImages
+	if v, err := strconv.Atoi(os.Getenv("GLIMPSE_BENCH_IMAGES")); err == nil && v > 0 {
+		n = v
+	}
+	bundle := models.Default() // GLIMPSE_BENCH_MODEL: another bundle folder
+	if dir := os.Getenv("GLIMPSE_BENCH_MODEL"); dir != "" {
+		bundle = os.DirFS(dir)
+	}
+	m, err := encoder.Open(bundle, encoder.Options{MaxBatch: 128})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx := context.Background()
+	lib := newBenchLibrary(t, m, n)
+	figures := map[string]any{"model": m.Manifest.Name, "embedding_dim": m.Manifest.EmbeddingDim, "images": n,
+		"texts": benchTexts, "index_build_s": roundTo(lib.build.Seconds(), 3)}
+	var tab strings.Builder
+	tw := tabwriter.NewWriter(&tab, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "QUERY (ms)\tQ\t%s\t\n", strings.Join(stageKeys, " p50/p99\t")+" p50/p99")
+	row := func(name string, q int, qs map[string]map[string]float64) {
+		var cells []string
+		for _, k := range stageKeys {
+			cells = append(cells, fmt.Sprintf("%.3g/%.3g", qs["p50"][k], qs["p99"][k]))
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t\n", name, q, strings.Join(cells, "\t"))
+	}
+
+	cache, err := rerank.OpenTokenCache(rerank.CacheOptions{Dir: filepath.Join(t.TempDir(), "tokens"),
+		TokenLen: m.Vision.TokenLen(), Fill: &poolSource{lib.poolToks}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recompute := rerank.NewRecompute(m, rerank.RecomputeOptions{Open: lib.open})
+	query := map[string]any{}
+	for _, strat := range []struct {
+		name string
+		src  rerank.Source
+		q    int
+	}{{string(TokensCache), cache, benchQueries}, {string(TokensRecompute), recompute, benchSlowQ}} {
+		s, err := New(lib.db, m, lib.info, Options{Source: strat.src, RerankBatch: 128})
+		if err != nil {
+			t.Fatal(err)
+		}
+		perK := map[string]any{}
+		for _, k := range benchKs {
+			p := Params{K: k, Limit: 20, MinScore: Float(0)}
+			run := func(i int) Timings {
+				res, err := s.Images(ctx, ImageQuery{Text: lib.queries[i%len(lib.queries)], Params: p})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Reranked != k {
+					t.Fatalf("reranked %d of k %d", res.Reranked, k)
+				}
+				return res.Timings
+			}
+			for i := range strat.q { // warm-up: ONNX Runtime shapes, and the cache's fill
+				if strat.name == string(TokensCache) || i < 3 {
+					run(i)
+				}
+			}
+			runs := make([]Timings, strat.q)
+			for i := range runs {
+				runs[i] = run(i)
+			}
+			qs := quantiles(runs)
+			perK[fmt.Sprintf("k%d", k)] = qs
+			row(fmt.Sprintf("text->image %s k=%d", strat.name, k), strat.q, qs)
+		}
+		query[strat.name] = perK
+	}
+	figures["text_to_image"] = query
+
+	// image -> text by indexed id (stored vector, cached tokens), text encoder on the candidates
+	s, err := New(lib.db, m, lib.info, Options{Source: cache, RerankBatch: 128})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i2t := map[string]any{}
+	for _, k := range benchKs {
+		runs := make([]Timings, 50)
+		for i := -3; i < len(runs); i++ {
+			res, err := s.Captions(ctx, CaptionQuery{ImageInput: ImageInput{ImageID: uint64(1 + ((i+3)*97)%n)},
+				Params: Params{K: k, Limit: 20, MinScore: Float(0)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i >= 0 {
+				runs[i] = res.Timings
+			}
+		}
+		qs := quantiles(runs)
+		i2t[fmt.Sprintf("k%d", k)] = qs
+		row(fmt.Sprintf("image->text cache k=%d", k), len(runs), qs)
+	}
+	figures["image_to_text"] = i2t
+	tw.Flush()
+
+	// rerank throughput: one text against b candidates per call
+	thr := map[string]any{}
+	var tt strings.Builder
+	tw2 := tabwriter.NewWriter(&tt, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw2, "RERANK\tPAIRS/S\tITERATIONS\t")
+	for _, b := range []int{16, 64, 128} {
+		rr, err := rerank.New(m, rerank.Options{Batch: b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts, _, err := rr.EncodeTexts(ctx, lib.queries[:1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks := make([][]float32, b)
+		for i := range toks {
+			toks[i] = lib.poolToks[i%len(lib.poolToks)]
+		}
+		res := testing.Benchmark(func(bb *testing.B) {
+			for bb.Loop() {
+				if _, err := rr.Images(ctx, texts[0], toks); err != nil {
+					bb.Fatal(err)
+				}
+			}
+			bb.ReportMetric(float64(bb.N*b)/bb.Elapsed().Seconds(), "pairs/s")
+		})
+		v := res.Extra["pairs/s"]
+		thr[fmt.Sprintf("batch%d", b)] = roundTo(v, 3)
+		fmt.Fprintf(tw2, "batch %d\t%.4g\t%d\t\n", b, v, res.N)
+	}
+	tw2.Flush()
+	figures["rerank_pairs_per_s"] = thr
+	figures["default_tokens"] = string(DefaultTokens)
+	out, err := json.Marshal(figures)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("index: %d images + %d texts (dim %d) built in %.1fs\n", n, benchTexts, lib.info.Dim, lib.build.Seconds())
+	fmt.Print(tab.String())
+	fmt.Print(tt.String())
+	fmt.Println(string(out))
+}

@@ -1,0 +1,121 @@
+package searcher
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/glimpse-search/glimpse/rerank"
+)
+
+// Defaults and limits of query parameters.
+const (
+	DefaultK     = 128 // ITM rerank depth, ALBEF's and BLIP's k_test on Flickr30k
+	DefaultLimit = 20
+	MaxK         = 1024
+	MaxLimit     = 1000
+	// DefaultMinScore is the minimum ITM match probability when the bundle names no
+	// scores.match_threshold.
+	DefaultMinScore = 0.5
+	// MaxQueryBytes caps a text query; longer ones are refused. Anything shorter is cut to the
+	// model's token length by the tokenizer.
+	MaxQueryBytes = 1 << 20
+)
+
+// Rank says how reranked candidates are ordered.
+type Rank string
+
+const (
+	// RankITM orders by the ITM match probability (mPLUG, ALBEF).
+	RankITM Rank = "itm"
+	// RankITMITC orders by the ITM match probability plus the ITC similarity (BLIP adds the
+	// two). The minimum score still applies to the probability alone.
+	RankITMITC Rank = "itm+itc"
+)
+
+// ParseRank accepts "itm" and "itm+itc".
+func ParseRank(s string) (Rank, error) {
+	switch r := Rank(s); r {
+	case RankITM, RankITMITC:
+		return r, nil
+	}
+	return "", fmt.Errorf("%w: rank %q: want %s or %s", ErrInput, s, RankITM, RankITMITC)
+}
+
+// TokenStrategy says where the ITM tokens of candidate images come from.
+type TokenStrategy string
+
+const (
+	// TokensCache reads fp16 tokens from a cache beside the store, recomputing and storing
+	// misses (the default: see DefaultTokens).
+	TokensCache TokenStrategy = "cache"
+	// TokensRecompute decodes each candidate's original file and runs the vision encoder on it
+	// for every query: no disk space, but a decode and a vision run per candidate.
+	TokensRecompute TokenStrategy = "recompute"
+)
+
+// DefaultTokens is Options.Tokens when empty. `make bench-query` (100,000 images, 2 cores
+// shared with a training job) measured the fetch stage of a text query at K = 16 / 64 / 128 at
+// p50 0.25 / 0.74 / 1.6 ms from the cache against 28 / 118 / 328 ms to decode and preprocess the
+// 256 px originals, plus 2 / 6 / 19 ms of vision encoder, for recompute. The cache costs
+// 2 x N x C bytes per image on disk (4 KiB for tiny-scenes' placeholder, 16.6 KiB at width 128,
+// 0.9 MB for mPLUG-large) and is filled by the first query that needs an image.
+const DefaultTokens = TokensCache
+
+// ParseTokenStrategy accepts "cache" and "recompute".
+func ParseTokenStrategy(s string) (TokenStrategy, error) {
+	switch t := TokenStrategy(s); t {
+	case TokensCache, TokensRecompute:
+		return t, nil
+	}
+	return "", fmt.Errorf("%w: tokens %q: want %s or %s", ErrInput, s, TokensCache, TokensRecompute)
+}
+
+// Options configures [New]. The zero value is ready to use.
+type Options struct {
+	// Namespace is the store namespace (default: the model name, as the indexer uses it).
+	Namespace string
+	// K is the default rerank depth (default DefaultK = 128). Cost: K ITM pairs per query.
+	K int
+	// Limit is the default page size (default DefaultLimit = 20).
+	Limit int
+	// MinScore is the default minimum ITM match probability (default: the bundle's
+	// scores.match_threshold, else DefaultMinScore = 0.5). 0 keeps every candidate.
+	MinScore *float64
+	// Rank is the default ordering (default: the bundle's scores.rank, else RankITM).
+	Rank Rank
+	// Ef is the HNSW search breadth (default: the index's; never below the number of candidates).
+	Ef int
+	// Tokens selects where candidate image tokens come from (default DefaultTokens).
+	Tokens TokenStrategy
+	// CacheDir is the token cache folder (default: "tokens/<namespace>" beside the store
+	// file). CacheBudget caps its bytes (default rerank.DefaultCacheBudget, 1 GiB).
+	CacheDir    string
+	CacheBudget int64
+	// Source, when set, supplies candidate tokens instead of Tokens' choice (a test seam, or a
+	// cache shared with the indexer).
+	Source rerank.Source
+	// Thumb returns the path of a stored thumbnail of an image content, the fallback when the
+	// original file of a candidate is missing (indexer.ThumbPath of the data dir). Nil: none.
+	Thumb func(sha [32]byte) string
+	// RerankBatch is the number of ITM pairs per call (default rerank.DefaultBatch).
+	RerankBatch int
+	// Workers decode candidate files in parallel for TokensRecompute (default GOMAXPROCS).
+	Workers int
+	// Logger receives warnings (candidates whose files are gone). Nil: silent.
+	Logger *slog.Logger
+	// Now is the clock of the timings (default time.Now); a test seam.
+	Now func() time.Time
+}
+
+// Float returns a pointer to v, for Options.MinScore and the queries' MinScore.
+func Float(v float64) *float64 { return &v }
+
+// Errors. Errors returned by this package wrap one of these, or the store's and encoder's
+// sentinels (store.ErrModelMismatch, store.ErrNotFound, encoder.ErrUnsupportedImage,
+// encoder.ErrNoITM), with the context that explains them.
+var (
+	// ErrInput: a query parameter is malformed or out of range (blank text, K, limit, offset).
+	ErrInput = errors.New("searcher: invalid query")
+)
