@@ -7,7 +7,7 @@ BIN := bin
 DEMO_DIR ?= demo-data
 
 .PHONY: all setup build test test-go test-python demo model model-eval model-export clean \
-	bench-encoder bench-ann bench-index
+	bench-encoder bench-ann bench-index bench-query
 
 all: build
 
@@ -75,6 +75,11 @@ bench-ann:
 ## bench-index: indexer throughput vs the encoder, 12 MP JPEG scaled decode, peak RSS (last line: one JSON object)
 bench-index: setup
 	@set -o pipefail; GLIMPSE_BENCH=1 $(GO) test -run '^TestBenchReport$$' -count=1 -v -timeout 30m ./indexer/ | grep -v -e '^=== RUN' -e '^--- ' -e '^PASS$$' -e '^ok '
+
+## bench-query: query latency per stage on 100,000 indexed images (K = 16/64/128), rerank pairs/s,
+## token cache vs recompute (last line: one JSON object)
+bench-query: setup
+	@set -o pipefail; GLIMPSE_BENCH=1 $(GO) test -run '^TestBenchReport$$' -count=1 -v -timeout 30m ./searcher/ | grep -v -e '^=== RUN' -e '^--- ' -e '^PASS$$' -e '^ok '
 
 clean:
 	rm -rf $(BIN) build
