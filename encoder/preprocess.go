@@ -84,13 +84,14 @@ func DecodeImageBytes(data []byte, opts ImageOptions) (image.Image, error) {
 		return nil, fmt.Errorf("%w: decode %s: %v", ErrUnsupportedImage, format, err)
 	}
 	if format == "jpeg" {
-		img = orient(img, ExifOrientation(data))
+		img = Orient(img, ExifOrientation(data))
 	}
 	return img, nil
 }
 
-// orient applies an EXIF orientation (1..8) so the image displays upright.
-func orient(img image.Image, o int) image.Image {
+// Orient applies an EXIF orientation (1..8, as [ExifOrientation] reads it) so the image
+// displays upright; other values return img unchanged.
+func Orient(img image.Image, o int) image.Image {
 	switch o {
 	case 2:
 		return imaging.FlipH(img)

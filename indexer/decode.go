@@ -6,8 +6,6 @@ import (
 	"image"
 	"time"
 
-	"github.com/disintegration/imaging"
-
 	"github.com/glimpse-search/glimpse/encoder"
 )
 
@@ -93,7 +91,7 @@ func (ix *Indexer) decodeJPEG(data []byte, pixels bool) (decoded, error) {
 		}
 		img, err := decodeJPEGScaled(data, w, h, f)
 		if err == nil {
-			d.img = orient(img, o)
+			d.img = encoder.Orient(img, o)
 			return d, nil
 		}
 		ix.o.Logger.Debug("turbojpeg failed; using image/jpeg", "err", err)
@@ -118,25 +116,4 @@ func (ix *Indexer) decodeHEIF(data []byte, pixels bool) (decoded, error) {
 		d.img = hi.img
 	}
 	return d, nil
-}
-
-// orient applies an EXIF orientation (1..8) so the image displays upright.
-func orient(img image.Image, o int) image.Image {
-	switch o {
-	case 2:
-		return imaging.FlipH(img)
-	case 3:
-		return imaging.Rotate180(img)
-	case 4:
-		return imaging.FlipV(img)
-	case 5:
-		return imaging.Transpose(img)
-	case 6:
-		return imaging.Rotate270(img)
-	case 7:
-		return imaging.Transverse(img)
-	case 8:
-		return imaging.Rotate90(img)
-	}
-	return img
 }
