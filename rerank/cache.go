@@ -19,8 +19,8 @@ import (
 	"time"
 )
 
-// DefaultCacheBudget is CacheOptions.Budget when zero: 1 GiB, about 280,000 tiny-scenes images
-// (65x32 tokens, 4 KiB each) or 1,200 mPLUG-large images (577x768, 0.9 MB each).
+// DefaultCacheBudget is CacheOptions.Budget when zero: 1 GiB, about 64,000 tiny-scenes images
+// (65 x 128 tokens, 16.6 KiB each) or 1,200 mPLUG-large images (577 x 768, 0.9 MB each).
 const DefaultCacheBudget = 1 << 30
 
 // cache file: magic, token count (uint32 LE), then that many fp16 values (LE).

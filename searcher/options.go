@@ -55,11 +55,12 @@ const (
 	TokensRecompute TokenStrategy = "recompute"
 )
 
-// DefaultTokens is Options.Tokens when empty. `make bench-query` (100,000 images, 2 cores
-// shared with a training job) measured the fetch stage of a text query at K = 16 / 64 / 128 at
-// p50 0.25 / 0.74 / 1.6 ms from the cache against 28 / 118 / 328 ms to decode and preprocess the
-// 256 px originals, plus 2 / 6 / 19 ms of vision encoder, for recompute. The cache costs
-// 2 x N x C bytes per image on disk (4 KiB for tiny-scenes' placeholder, 16.6 KiB at width 128,
+// DefaultTokens is Options.Tokens when empty. `make bench-query` (100,000 images, the trained
+// tiny-scenes, 2 CPU cores) measured a text query's fetch stage at K = 16 / 64 / 128 at p50
+// 0.45 / 1.8 / 2.4 ms from the cache, against 15 / 57 / 114 ms to decode and preprocess the
+// 256 px originals plus 14 / 42 / 88 ms of vision encoder for recompute: the cache keeps
+// everything but model compute under 5 ms at p99 even at K = 128, recompute doubles or triples
+// the query. The cache costs 2 x N x C bytes per image on disk (16.6 KiB for tiny-scenes,
 // 0.9 MB for mPLUG-large) and is filled by the first query that needs an image.
 const DefaultTokens = TokensCache
 
