@@ -12,32 +12,11 @@ const usageSimilar = "searcher similar (--image FILE | --id ID) [--data DIR] [--
 	"[--offset N] [--json] [--device cpu|cuda]"
 
 func runSimilar(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fset := newFlagSet("similar", usageSimilar, stderr)
-	var sf searchFlags
-	sf.register(fset, false)
-	var img imageFlags
-	img.register(fset)
-	if err := parseFlags(fset, args); err != nil {
-		return err
-	}
-	if fset.NArg() > 0 {
-		return usagef("similar takes no arguments, got %q", fset.Args())
-	}
-	if err := img.validate("similar"); err != nil {
-		return err
-	}
-	if err := sf.validate(); err != nil {
-		return err
-	}
-	ss, err := openSearch(&sf, stderr)
+	ss, sf, in, err := openImageQuery("similar", usageSimilar, false, args, stderr)
 	if err != nil {
 		return err
 	}
 	defer ss.Close()
-	in, err := img.input(ss.s)
-	if err != nil {
-		return fmt.Errorf("similar: %w", err)
-	}
 	res, err := ss.s.Similar(ctx, searcher.SimilarQuery{ImageInput: in, Params: sf.params()})
 	if err != nil {
 		return fmt.Errorf("similar: %w", err)
