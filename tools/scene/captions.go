@@ -28,7 +28,8 @@ type claim struct {
 	form  int
 	objs  []desc
 	facts []fact
-	// Single-object extras.
+	// Single-object extras: a lone object's caption always names its region and the
+	// background, so that it describes the whole scene (two lone red circles differ there).
 	single bool
 	bgKind string // caption word: plain, gradient or noisy
 	bgName string
@@ -122,21 +123,22 @@ func (c claim) text() string {
 
 func (c claim) singleText() string {
 	d := c.objs[0]
+	bg := "on a " + c.bgKind + " " + c.bgName + " background"
 	switch c.form {
 	case formBg:
-		return d.phrase() + " on a " + c.bgKind + " " + c.bgName + " background"
+		return d.phrase() + " " + bg + ", " + c.region
 	case formSingle:
-		return "a single " + d.words()
+		return "a single " + d.words() + " " + c.region + " " + bg
 	case formRegion:
-		return d.phrase() + " " + c.region
+		return c.region + ", " + d.phrase() + " " + bg
 	case formOne:
-		return "one " + d.Color + " " + d.Shape + ", " + d.Size
+		return "one " + d.Color + " " + d.Shape + ", " + d.Size + ", " + c.region + ", " + bg
 	case formSingleRegion:
-		return "a single " + d.words() + " " + c.region
+		return "a single " + d.words() + " " + bg + ", " + c.region
 	case formSingleBg:
-		return "a single " + d.words() + " on a " + c.bgKind + " " + c.bgName + " background"
+		return bg + ", a single " + d.words() + " " + c.region
 	}
-	return d.phrase()
+	return d.phrase() + " " + c.region + " " + bg
 }
 
 // pairText renders "s rel o" in one of numPairForms phrasings.
