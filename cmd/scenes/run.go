@@ -26,16 +26,19 @@ const usage = "usage: scenes generate --n N --seed S --out DIR [--size PX] [--fo
 // Run executes the command line args (without the program name).
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usagef("missing subcommand; available subcommands: generate\n%s", usage)
+		return usagef("missing subcommand; available subcommands: generate, ceiling\n%s", usage)
 	}
 	switch args[0] {
 	case "generate":
 		return runGenerate(ctx, args[1:], stdout, stderr)
+	case "ceiling":
+		return runCeiling(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
+		fmt.Fprintln(stdout, ceilingUsage)
 		return nil
 	}
-	return usagef("unknown subcommand %q; available subcommands: generate", args[0])
+	return usagef("unknown subcommand %q; available subcommands: generate, ceiling", args[0])
 }
 
 func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
