@@ -28,8 +28,7 @@ type claim struct {
 	form  int
 	objs  []desc
 	facts []fact
-	// Single-object extras: a lone object's caption always names its region and the
-	// background, so that it describes the whole scene (two lone red circles differ there).
+	// Single-object extras.
 	single bool
 	bgKind string // caption word: plain, gradient or noisy
 	bgName string
@@ -123,22 +122,21 @@ func (c claim) text() string {
 
 func (c claim) singleText() string {
 	d := c.objs[0]
-	bg := "on a " + c.bgKind + " " + c.bgName + " background"
 	switch c.form {
 	case formBg:
-		return d.phrase() + " " + bg + ", " + c.region
+		return d.phrase() + " on a " + c.bgKind + " " + c.bgName + " background"
 	case formSingle:
-		return "a single " + d.words() + " " + c.region + " " + bg
+		return "a single " + d.words()
 	case formRegion:
-		return c.region + ", " + d.phrase() + " " + bg
+		return d.phrase() + " " + c.region
 	case formOne:
-		return "one " + d.Color + " " + d.Shape + ", " + d.Size + ", " + c.region + ", " + bg
+		return "one " + d.Color + " " + d.Shape + ", " + d.Size
 	case formSingleRegion:
-		return "a single " + d.words() + " " + bg + ", " + c.region
+		return "a single " + d.words() + " " + c.region
 	case formSingleBg:
-		return bg + ", a single " + d.words() + " " + c.region
+		return "a single " + d.words() + " on a " + c.bgKind + " " + c.bgName + " background"
 	}
-	return d.phrase() + " " + c.region + " " + bg
+	return d.phrase()
 }
 
 // pairText renders "s rel o" in one of numPairForms phrasings.

@@ -34,13 +34,13 @@ var (
 	reRegion = "(" + alt(regionPhrases) + ")"
 	reRef    = "((?:" + reSize + " )?(?:" + reColour + " )?" + reShape + ")"
 
-	pPlain        = regexp.MustCompile("^" + reObj + " " + reRegion + " " + reBg + "$")
-	pBg           = regexp.MustCompile("^" + reObj + " " + reBg + ", " + reRegion + "$")
-	pSingle       = regexp.MustCompile("^a single " + reDesc + " " + reRegion + " " + reBg + "$")
-	pRegion       = regexp.MustCompile("^" + reRegion + ", " + reObj + " " + reBg + "$")
-	pOne          = regexp.MustCompile("^one (" + reColour + ") (" + reShape + "), (" + reSize + "), " + reRegion + ", " + reBg + "$")
-	pSingleRegion = regexp.MustCompile("^a single " + reDesc + " " + reBg + ", " + reRegion + "$")
-	pSingleBg     = regexp.MustCompile("^" + reBg + ", a single " + reDesc + " " + reRegion + "$")
+	pPlain        = regexp.MustCompile("^" + reObj + "$")
+	pBg           = regexp.MustCompile("^" + reObj + " " + reBg + "$")
+	pSingle       = regexp.MustCompile("^a single " + reDesc + "$")
+	pRegion       = regexp.MustCompile("^" + reObj + " " + reRegion + "$")
+	pOne          = regexp.MustCompile("^one (" + reColour + ") (" + reShape + "), (" + reSize + ")$")
+	pSingleRegion = regexp.MustCompile("^a single " + reDesc + " " + reRegion + "$")
+	pSingleBg     = regexp.MustCompile("^a single " + reDesc + " " + reBg + "$")
 	pRel          = regexp.MustCompile("^" + reObj + " " + reRel + " " + reObj + "$")
 	pWith         = regexp.MustCompile("^" + reObj + " with " + reObj + " " + reOnIts + "$")
 	pSides        = regexp.MustCompile("^" + reSide + " " + reObj + ", " + reSide + " " + reObj + "$")
@@ -69,25 +69,25 @@ func relFromPhrase(p string) string {
 // that claim.text produces.
 func parse(caption string) (claim, bool) {
 	if m := pPlain.FindStringSubmatch(caption); m != nil {
-		return claim{form: formPlain, objs: []desc{parseDesc(m[1])}, region: m[2], bgKind: m[3], bgName: m[4]}, true
+		return claim{form: formPlain, objs: []desc{parseDesc(m[1])}}, true
 	}
 	if m := pBg.FindStringSubmatch(caption); m != nil {
-		return claim{form: formBg, objs: []desc{parseDesc(m[1])}, bgKind: m[2], bgName: m[3], region: m[4]}, true
+		return claim{form: formBg, objs: []desc{parseDesc(m[1])}, bgKind: m[2], bgName: m[3]}, true
 	}
 	if m := pSingle.FindStringSubmatch(caption); m != nil {
-		return claim{form: formSingle, objs: []desc{parseDesc(m[1])}, single: true, region: m[2], bgKind: m[3], bgName: m[4]}, true
+		return claim{form: formSingle, objs: []desc{parseDesc(m[1])}, single: true}, true
 	}
 	if m := pRegion.FindStringSubmatch(caption); m != nil {
-		return claim{form: formRegion, objs: []desc{parseDesc(m[2])}, region: m[1], bgKind: m[3], bgName: m[4]}, true
+		return claim{form: formRegion, objs: []desc{parseDesc(m[1])}, region: m[2]}, true
 	}
 	if m := pOne.FindStringSubmatch(caption); m != nil {
-		return claim{form: formOne, objs: []desc{{Size: m[3], Color: m[1], Shape: m[2]}}, region: m[4], bgKind: m[5], bgName: m[6]}, true
+		return claim{form: formOne, objs: []desc{{Size: m[3], Color: m[1], Shape: m[2]}}}, true
 	}
 	if m := pSingleRegion.FindStringSubmatch(caption); m != nil {
-		return claim{form: formSingleRegion, objs: []desc{parseDesc(m[1])}, single: true, bgKind: m[2], bgName: m[3], region: m[4]}, true
+		return claim{form: formSingleRegion, objs: []desc{parseDesc(m[1])}, single: true, region: m[2]}, true
 	}
 	if m := pSingleBg.FindStringSubmatch(caption); m != nil {
-		return claim{form: formSingleBg, objs: []desc{parseDesc(m[3])}, single: true, bgKind: m[1], bgName: m[2], region: m[4]}, true
+		return claim{form: formSingleBg, objs: []desc{parseDesc(m[1])}, single: true, bgKind: m[2], bgName: m[3]}, true
 	}
 	if m := pRel.FindStringSubmatch(caption); m != nil {
 		return claim{objs: []desc{parseDesc(m[1]), parseDesc(m[3])}, facts: []fact{{0, 1, relFromPhrase(m[2])}}}, true
