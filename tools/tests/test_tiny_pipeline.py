@@ -23,10 +23,15 @@ class TinyPipeline(unittest.TestCase):
         shutil.rmtree(cls.tmp)
 
     def test_train_eval_export(self):
+        # the two stages of `make model`, at a reduced width for a few steps
         work, ckpt = os.path.join(self.tmp, "work"), os.path.join(self.tmp, "model.pt")
-        train_tiny.main(["--work", work, "--out", ckpt, "--smoke", "--n-random", "40", "--n-twins", "10",
-                         "--gen-size", "64", "--steps", "3", "--batch", "16", "--twin-pairs", "4",
-                         "--warmup", "1", "--log-every", "1"])
+        stage1 = os.path.join(self.tmp, "stage1.pt")
+        common = ["--work", work, "--smoke", "--n-random", "40", "--n-twins", "10", "--gen-size", "64",
+                  "--batch", "16", "--twin-pairs", "4", "--warmup", "1", "--log-every", "1",
+                  "--conv-stem", "32", "--itc-hard", "--kind-weights", "relation=4,swap_colour=4",
+                  "--fusion-layers", "2", "--null-token", "--negatives", "3"]
+        train_tiny.main(common + ["--out", stage1, "--steps", "6", "--stop-after", "3"])
+        train_tiny.main(common + ["--out", ckpt, "--init", stage1, "--coord-pos", "--steps", "3"])
         self.assertTrue(os.path.exists(ckpt))
 
         res_path = os.path.join(self.tmp, "eval.json")
@@ -54,6 +59,21 @@ class TinyPipeline(unittest.TestCase):
         self.assertEqual(len(g["images"]), 3)
         self.assertEqual(len(g["images"][0]["image_embeds"]), m["embedding_dim"])
         self.assertEqual(len(g["pairs"]), len(g["images"]) * len(g["texts"]))
+
+
+
+
+class PickNegatives(unittest.TestCase):
+    def test_weights_and_no_repeats(self):
+        import random
+        pool = [("a", "colour"), ("b", "relation"), ("c", "size")]
+        rng = random.Random(0)
+        first = [train_tiny.pick_negatives(pool, 1, rng, {"relation": 50})[0][1] for _ in range(200)]
+        self.assertGreater(first.count("relation"), 180)
+        picks = train_tiny.pick_negatives(pool, 3, rng, {"relation": 50})
+        self.assertEqual(sorted(t for t, _ in picks), ["a", "b", "c"])
+        short = train_tiny.pick_negatives(pool[:1], 3, rng, {})
+        self.assertEqual(len(short), 3)
 
 
 if __name__ == "__main__":

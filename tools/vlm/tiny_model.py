@@ -29,6 +29,8 @@ class Config:
     mlp_ratio: int = 4
     embed_dim: int = 128      # ITC embedding dimension
     null_token: bool = False  # fusion cross-attention gets a learned "nothing here" token
+    conv_stem: int = 0        # >0: a small CNN (this many channels) sees full-resolution edges before patchify
+    coord_pos: bool = False   # fusion image tokens also carry a linear map of their patch's (x, y)
     max_len: int = 40
     bert_vocab: int = 30522
 
@@ -105,7 +107,15 @@ class Vision(nn.Module):
     def __init__(self, cfg):
         super().__init__()
         n = (cfg.image_size // cfg.patch) ** 2
-        self.patch = nn.Conv2d(3, cfg.width, cfg.patch, cfg.patch)
+        self.stem = None
+        if cfg.conv_stem:
+            # two 3x3 convolutions at full resolution: a small shape (14 px across at 80 px) is split
+            # over several patches, and a linear patchify alone sees only fragments of its outline
+            c = cfg.conv_stem
+            self.stem = nn.Sequential(nn.Conv2d(3, c, 3, 1, 1), nn.GELU(), nn.Conv2d(c, c, 3, 1, 1), nn.GELU())
+            self.patch = nn.Conv2d(c, cfg.width, cfg.patch, cfg.patch)
+        else:
+            self.patch = nn.Conv2d(3, cfg.width, cfg.patch, cfg.patch)
         self.cls = nn.Parameter(torch.zeros(1, 1, cfg.width))
         self.pos = nn.Parameter(torch.randn(1, n + 1, cfg.width) * 0.02)
         self.blocks = nn.ModuleList(Block(cfg.width, cfg.heads, cfg.mlp_ratio) for _ in range(cfg.vision_layers))
@@ -115,6 +125,8 @@ class Vision(nn.Module):
         self.fc_ln = nn.LayerNorm(cfg.width, eps=1e-12)
 
     def forward(self, pixels):
+        if self.stem is not None:
+            pixels = self.stem(pixels)
         x = self.patch(pixels).flatten(2).transpose(1, 2)
         x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], 1) + self.pos
         for blk in self.blocks:
@@ -152,6 +164,20 @@ class Fusion(nn.Module):
         # matches the word ("red circle" in a scene with a red square and a blue circle); with a
         # sink to attend to, absence becomes visible to the layers above
         self.null = nn.Parameter(torch.zeros(1, 1, cfg.width)) if cfg.null_token else None
+        # patch-centre coordinates through a linear map: learned position embeddings are arbitrary
+        # vectors, so "is the red thing left of the square" would need the fusion to learn an order
+        # over 64 of them; with x and y linear in the token, attending to an object brings its
+        # coordinates into the word's state and comparing two objects is a difference
+        self.coord = None
+        if cfg.coord_pos:
+            g = cfg.image_size // cfg.patch
+            c = (torch.arange(g, dtype=torch.float32) + 0.5) / g * 2 - 1
+            yy, xx = torch.meshgrid(c, c, indexing="ij")
+            xy = torch.cat([torch.zeros(1, 2), torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)])  # CLS at the centre
+            self.register_buffer("xy", xy[None])
+            self.coord = nn.Linear(2, cfg.width)
+            nn.init.zeros_(self.coord.weight)
+            nn.init.zeros_(self.coord.bias)
         self.blocks = nn.ModuleList(Block(cfg.width, cfg.heads, cfg.mlp_ratio, cross=True) for _ in range(cfg.fusion_layers))
         self.ln = nn.LayerNorm(cfg.width)
         self.head = nn.Linear(cfg.width, 2)
@@ -161,6 +187,8 @@ class Fusion(nn.Module):
         bias = mask_bias(mask)
         x, probs = text_states, None
         ctx = image_tokens + self.img_pos
+        if self.coord is not None:
+            ctx = ctx + self.coord(self.xy)
         if self.null is not None:
             ctx = torch.cat([self.null.expand(image_tokens.shape[0], -1, -1), ctx], 1)
         for blk in self.blocks:

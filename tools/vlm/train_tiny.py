@@ -64,20 +64,37 @@ class Batcher:
         return tw, rd
 
 
-def gather(sets, tw, rd, rng, n_neg):
+def pick_negatives(pool, n, rng, weights):
+    """n of an image's explicit negatives [(text, kind)], drawn without replacement by kind weight."""
+    pool = list(pool)
+    out = []
+    while pool and len(out) < n:
+        w = [weights.get(k, 1.0) for _, k in pool]
+        i = rng.choices(range(len(pool)), w)[0]
+        out.append(pool.pop(i))
+    while len(out) < n:
+        out.append(out[len(out) % max(1, len(out))] if out else ("", "none"))
+    return out
+
+
+def gather(sets, tw, rd, rng, n_neg, weights=None):
     """Pixels, one true caption, n_neg explicit negatives, scene keys and patch labels per image."""
     pix = np.concatenate([sets[0].pixels(tw), sets[1].pixels(rd)])
     lab = np.concatenate([sets[0].patch_labels[tw], sets[1].patch_labels[rd]])
-    caps, negs, keys = [], [[] for _ in range(n_neg)], []
+    caps, negs, kinds, keys = [], [[] for _ in range(n_neg)], [[] for _ in range(n_neg)], []
     for s, idx, off in ((sets[0], tw, 0), (sets[1], rd, 1_000_000)):
         for i in idx:
             caps.append(rng.choice(s.captions[i]))
-            pool = [t for t, _ in s.negatives[i]] or s.captions[i]
-            picks = rng.sample(pool, n_neg) if len(pool) >= n_neg else [rng.choice(pool) for _ in range(n_neg)]
-            for j, t in enumerate(picks):
+            if weights:
+                picks = pick_negatives(s.negatives[i], n_neg, rng, weights)
+            else:
+                pool = s.negatives[i] or [(c, "none") for c in s.captions[i]]
+                picks = rng.sample(pool, n_neg) if len(pool) >= n_neg else [rng.choice(pool) for _ in range(n_neg)]
+            for j, (t, k) in enumerate(picks):
                 negs[j].append(t)
+                kinds[j].append(k)
             keys.append(int(s.key[i]) + off)
-    return pix, lab, caps, [t for n in negs for t in n], keys
+    return pix, lab, caps, [t for n in negs for t in n], keys, [k for n in kinds for k in n]
 
 
 def sample_other(weights, same, gen):
@@ -93,10 +110,14 @@ CONTENT_WORDS = ("red orange yellow green cyan blue purple pink circle square tr
                  "small large left right above below top bottom").split()
 
 
-def step_loss(model, batch, enc, gen, mlm_ids=None):
+def step_loss(model, batch, enc, gen, mlm_ids=None, itc_hard=False):
     """ITC + ITM (binary, balanced) + ITM ranking of each true caption over its hard negatives
-    + the per-patch auxiliary loss. Returns the total and the parts for logging."""
-    pix, lab, caps, negs, keys = batch
+    + the per-patch auxiliary loss. Returns the total, the parts for logging and, per explicit
+    negative, its kind and whether the ITM scored it below the image's true caption.
+
+    With itc_hard, the explicit negatives' text embeddings join the image->text ITC softmax as
+    extra columns (NegCLIP): the embeddings must then tell a scene from its one-word edits."""
+    pix, lab, caps, negs, keys, kinds = batch
     B = len(caps)
     n_neg = len(negs) // B
     ids, mask = enc(caps + negs)
@@ -113,7 +134,11 @@ def step_loss(model, batch, enc, gen, mlm_ids=None):
     sim_i2t = scale * img_emb @ t_emb.t()
     sim_t2i = sim_i2t.t()
     tgt = same.float() / same.float().sum(1, keepdim=True)
-    itc = (-(F.log_softmax(sim_i2t, 1) * tgt).sum(1).mean() - (F.log_softmax(sim_t2i, 1) * tgt).sum(1).mean()) / 2
+    i2t, i2t_tgt = sim_i2t, tgt
+    if itc_hard:
+        i2t = torch.cat([sim_i2t, scale * img_emb @ txt_emb[B:].t()], 1)
+        i2t_tgt = torch.cat([tgt, torch.zeros(B, len(negs))], 1)
+    itc = (-(F.log_softmax(i2t, 1) * i2t_tgt).sum(1).mean() - (F.log_softmax(sim_t2i, 1) * tgt).sum(1).mean()) / 2
 
     with torch.no_grad():
         neg_txt = sample_other(F.softmax(sim_i2t.float(), 1), same, gen)   # per image, a text
@@ -135,10 +160,12 @@ def step_loss(model, batch, enc, gen, mlm_ids=None):
            F.cross_entropy(ph[..., 9:16].reshape(-1, 7), lab[:, 1].reshape(-1)) +
            F.cross_entropy(ph[..., 16:].reshape(-1, 3), lab[:, 2].reshape(-1))) / 3
     acc_neg = (cand.argmax(1) == 0).float().mean().item()
+    beaten = (cand[:, 1:] < cand[:, :1]).t().reshape(-1).tolist()  # same order as kinds
     mlm = torch.zeros(())
     if mlm_ids is not None:
         mlm = masked_lm(model, img_tok, ids[:B], t_mask, mlm_ids, gen)
-    return itc + itm + rank + 0.5 * aux + mlm, (itc.item(), itm.item(), rank.item(), aux.item(), acc_neg, mlm.item())
+    return (itc + itm + rank + 0.5 * aux + mlm, (itc.item(), itm.item(), rank.item(), aux.item(), acc_neg, mlm.item()),
+            list(zip(kinds, beaten)))
 
 
 def masked_lm(model, img_tok, ids, mask, content, gen, p=0.3):
@@ -176,6 +203,10 @@ def main(argv=None):
                     "extra layers are appended as identities and trained)")
     ap.add_argument("--null-token", action="store_true", help="give the fusion cross-attention a learned sink")
     ap.add_argument("--mlm", action="store_true", help="add the image-conditioned masked-word loss")
+    ap.add_argument("--conv-stem", type=int, default=0, help="channels of a full-resolution CNN stem before patchify (0: none)")
+    ap.add_argument("--coord-pos", action="store_true", help="fusion image tokens carry a linear map of their (x, y)")
+    ap.add_argument("--itc-hard", action="store_true", help="explicit negatives join the image->text ITC softmax (NegCLIP)")
+    ap.add_argument("--kind-weights", default="", help="sampling weights of negative kinds, e.g. relation=4,swap_colour=4")
     ap.add_argument("--stop-after", type=int, help="stop (and save) after this many steps of the --steps schedule")
     ap.add_argument("--save-every", type=int, default=500, help="write the checkpoint every N steps")
     ap.add_argument("--smoke", action="store_true", help="a reduced-width model, for tests of the tooling")
@@ -189,6 +220,10 @@ def main(argv=None):
     if args.fusion_layers:
         cfg.fusion_layers = args.fusion_layers
     cfg.null_token = args.null_token
+    if args.conv_stem:
+        cfg.conv_stem = args.conv_stem if not args.smoke else 8
+    cfg.coord_pos = args.coord_pos
+    weights = {k: float(v) for k, v in (kv.split("=") for kv in args.kind_weights.split(",") if kv)}
     tok = WordPiece(VOCAB, cfg.max_len)
     t0 = time.time()
     rset, tset = load_sets(args, tok, cfg.image_size)
@@ -225,12 +260,13 @@ def main(argv=None):
     batcher = Batcher(rset, tset, args.batch, args.twin_pairs, rng)
     mlm_ids = torch.tensor(sorted({i for w in CONTENT_WORDS for i in tok.ids(w)[1:-1]})) if args.mlm else None
     enc = rset.encode
-    hist, t0 = [], time.time()
+    hist, kind_hist, t0 = [], [], time.time()
     model.train()
     for step in range(args.steps):
         tw, rd = batcher.next()
-        batch = gather((tset, rset), tw, rd, rng, args.negatives)
-        loss, parts = step_loss(model, batch, enc, gen, mlm_ids)
+        batch = gather((tset, rset), tw, rd, rng, args.negatives, weights)
+        loss, parts, beaten = step_loss(model, batch, enc, gen, mlm_ids, args.itc_hard)
+        kind_hist.append(beaten)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -247,6 +283,11 @@ def main(argv=None):
                   f"caption-beats-negatives {h[4]:.3f} "
                   f"lr {sched.get_last_lr()[0]:.2e} {el / (step + 1):.2f}s/step eta {el / (step + 1) * (args.steps - step - 1) / 60:.1f}min",
                   flush=True)
+            per = {}
+            for k, b in (x for h in kind_hist[-args.log_every:] for x in h):
+                per.setdefault(k, []).append(b)
+            print("  true caption beats its negative, by kind: " +
+                  " ".join(f"{k} {np.mean(v):.2f}" for k, v in sorted(per.items())), flush=True)
         if last:
             break
     print(json.dumps({"out": args.out, "train_seconds": round(time.time() - t0, 1), "steps": args.steps}))
