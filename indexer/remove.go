@@ -64,3 +64,19 @@ func (l *Library) under(dir string) ([]store.ImageRecord, error) {
 		after = next
 	}
 }
+
+// RemoveImage deletes one image record by id, with its embedding and thumbnail when no other
+// image shares its content. An unknown id gives an error wrapping store.ErrNotFound.
+func (l *Library) RemoveImage(id uint64) (store.ImageRecord, error) {
+	r, err := l.db.Image(id)
+	if err != nil {
+		return r, err
+	}
+	if err := l.db.DeleteImage(id); err != nil {
+		return r, fmt.Errorf("remove %s: %w", r.Path, err)
+	}
+	if _, still, err := l.db.ContentID(r.SHA256); err == nil && !still {
+		_ = os.Remove(l.ThumbPath(r.SHA256))
+	}
+	return r, nil
+}

@@ -1,0 +1,23 @@
+// Command server runs Glimpse's web server: the REST API v1 and the browser interface over one
+// data dir (package web).
+//
+// Usage:
+//
+//	server [--data DIR] [--addr 127.0.0.1:8080] [--model DIR] [--device cpu|cuda] [--api-key-file FILE]
+//	       [--cors-origin ORIGIN]... [--rate R] [--burst N] [--rate-exempt-loopback] [--index-root DIR]...
+//	server load [--url URL | --data DIR] [--n 1000] [--concurrency 8] [--queries FILE]
+//
+// The server binds to loopback unless --addr says otherwise, holds the data dir's database
+// (so `indexer add` hands it its jobs through the API, finding it by DATA/server.json, written
+// once the server listens and removed when it stops), logs one structured line per request,
+// and shuts down gracefully on SIGINT or SIGTERM: in-flight requests finish, index jobs commit
+// the batch under way. Writes (texts, index jobs, deletes) need a key from --api-key-file (one
+// key per line, sent as "Authorization: Bearer KEY").
+//
+// load sends searches to a server on this machine (--url, loopback only) or to one it starts
+// in-process over --data with the rate limit off, at a fixed concurrency, and prints throughput
+// and latency quantiles; its last line is one JSON object (`make bench-server`).
+//
+// Environment: GLIMPSE_DATA is the default data dir (else ./glimpse-data); GLIMPSE_ORT_LIB the
+// ONNX Runtime library. Bad flags exit with status 2, other failures with status 1.
+package main

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestLoad runs a small load through a real loopback server started over a data dir: no
+// errors, and the last line is the JSON report. `make bench-server` runs the full size.
+func TestLoad(t *testing.T) {
+	data, _ := library(t, 6)
+	n := "24"
+	if testing.Short() {
+		n = "8"
+	}
+	out, stderr, err := runCmd(t, "load", "--data", data, "--n", n, "--concurrency", "4", "--warmup", "2", "--limit", "3", "--k", "6")
+	if err != nil {
+		t.Fatalf("%v\n%s\n%s", err, out, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var rep loadReport
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil {
+		t.Fatalf("last line %q: %v", lines[len(lines)-1], err)
+	}
+	if rep.Errors != 0 || rep.Images != 6 || rep.K != 6 || rep.Searches < 8 || rep.Throughput <= 0 || rep.P50 <= 0 || rep.P99 < rep.P50 ||
+		rep.ServerP50 <= 0 {
+		t.Fatalf("report %+v", rep)
+	}
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// runCmd runs the command line and returns stdout, stderr and the error.
+func runCmd(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := Run(context.Background(), args, &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+func TestUsage(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		msg  string // part of the usage error
+	}{
+		{"unknown flag", []string{"--port", "80"}, "flag provided but not defined"},
+		{"argument", []string{"photos"}, "unexpected arguments"},
+		{"bad addr", []string{"--addr", "8080"}, "HOST:PORT"},
+		{"bad device", []string{"--device", "tpu"}, "cpu or cuda"},
+		{"negative rate", []string{"--rate", "-1"}, "--rate"},
+		{"zero burst", []string{"--burst", "0"}, "--burst"},
+		{"bad tokens", []string{"--tokens", "disk"}, "tokens"},
+		{"bad log format", []string{"--log-format", "xml"}, "text or json"},
+		{"bad log level", []string{"--log-level", "loud"}, "--log-level"},
+		{"load without target", []string{"load"}, "exactly one of --url"},
+		{"load both targets", []string{"load", "--url", "http://127.0.0.1:1", "--data", "x"}, "exactly one of --url"},
+		{"load remote", []string{"load", "--url", "http://192.0.2.7:8080"}, "loopback"},
+		{"load too many", []string{"load", "--url", "http://127.0.0.1:1", "--n", "1000000"}, "--n"},
+		{"load zero concurrency", []string{"load", "--url", "http://localhost:1", "--concurrency", "0"}, "--concurrency"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv(envData, t.TempDir())
+			_, _, err := runCmd(t, c.args...)
+			var ue *UsageError
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), c.msg) {
+				t.Fatalf("got %v, want a usage error with %q", err, c.msg)
+			}
+		})
+	}
+	out, _, err := runCmd(t, "help")
+	if err != nil || !strings.Contains(out, usageServe) || !strings.Contains(out, usageLoad) {
+		t.Fatalf("help: %v\n%s", err, out)
+	}
+	if _, _, err := runCmd(t, "-h"); err != nil {
+		t.Fatalf("-h: %v", err)
+	}
+}

@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/indexer"
+	"github.com/glimpse-search/glimpse/searcher"
+	"github.com/glimpse-search/glimpse/web"
+	"github.com/glimpse-search/glimpse/web/client"
+	"github.com/glimpse-search/glimpse/web/ui"
+)
+
+// DefaultAddr is --addr: loopback only.
+const DefaultAddr = "127.0.0.1:8080"
+
+// serveFlags are the server's flags.
+type serveFlags struct {
+	data, addr, keyFile      string
+	mf                       modelFlags
+	cors, roots              listFlag
+	rate                     float64
+	burst, maxUploadMB       int
+	exemptLoopback, trustXFF bool
+	requestTimeout           time.Duration
+	tokens                   string
+	cacheMB                  int64
+	logFormat, logLevel      string
+}
+
+func (sf *serveFlags) register(fset *flag.FlagSet) {
+	fset.StringVar(&sf.data, "data", "", "data dir the server owns (default $"+envData+", else ./"+defaultDataDir+"); created when missing")
+	fset.StringVar(&sf.addr, "addr", DefaultAddr, "listen address; the default takes loopback only")
+	fset.StringVar(&sf.keyFile, "api-key-file", "", "file of API keys, one per line, for texts, index jobs and deletes (without it those are refused)")
+	sf.mf.register(fset)
+	fset.Var(&sf.cors, "cors-origin", "origin allowed to call the API from a browser (repeatable; default none: CORS off)")
+	fset.Var(&sf.roots, "index-root", "folder that index jobs may read (repeatable; default: any folder, for key holders)")
+	fset.Float64Var(&sf.rate, "rate", web.DefaultRate, "searches, scores and explains per second per client address; 0 turns the limit off")
+	fset.IntVar(&sf.burst, "burst", web.DefaultBurst, "burst of the per-client rate limit")
+	fset.BoolVar(&sf.exemptLoopback, "rate-exempt-loopback", false, "do not rate limit clients on the loopback interface")
+	fset.BoolVar(&sf.trustXFF, "trust-proxy", false, "take the client address from X-Forwarded-For (behind a reverse proxy)")
+	fset.IntVar(&sf.maxUploadMB, "max-upload-mb", web.DefaultMaxUploadBytes>>20, "largest uploaded query image in MiB")
+	fset.DurationVar(&sf.requestTimeout, "request-timeout", web.DefaultRequestTimeout, "deadline of every request")
+	fset.StringVar(&sf.tokens, "tokens", string(searcher.DefaultTokens), "candidate image tokens for the rerank: cache or recompute")
+	fset.Int64Var(&sf.cacheMB, "cache-mb", 1024, "token cache budget in MiB")
+	fset.StringVar(&sf.logFormat, "log-format", "text", "log format: text or json")
+	fset.StringVar(&sf.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+func (sf *serveFlags) validate() error {
+	if err := sf.mf.validate(); err != nil {
+		return err
+	}
+	if _, _, err := net.SplitHostPort(sf.addr); err != nil {
+		return usagef("--addr %q: want HOST:PORT, e.g. %s", sf.addr, DefaultAddr)
+	}
+	switch {
+	case sf.rate < 0 || sf.burst < 1:
+		return usagef("--rate must be >= 0 and --burst >= 1")
+	case sf.maxUploadMB < 1 || sf.cacheMB < 1:
+		return usagef("--max-upload-mb and --cache-mb must be >= 1")
+	case sf.requestTimeout <= 0:
+		return usagef("--request-timeout must be positive")
+	case sf.logFormat != "text" && sf.logFormat != "json":
+		return usagef("--log-format %q: want text or json", sf.logFormat)
+	}
+	if _, err := searcher.ParseTokenStrategy(sf.tokens); err != nil {
+		return &UsageError{Err: err}
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(sf.logLevel)); err != nil {
+		return usagef("--log-level %q: want debug, info, warn or error", sf.logLevel)
+	}
+	for i, r := range sf.roots {
+		abs, err := filepath.Abs(r)
+		if err != nil {
+			return usagef("--index-root %q: %v", r, err)
+		}
+		sf.roots[i] = abs
+	}
+	return nil
+}
+
+func (sf *serveFlags) logger(stderr io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(sf.logLevel))
+	ho := &slog.HandlerOptions{Level: lvl}
+	if sf.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(stderr, ho))
+	}
+	return slog.New(slog.NewTextHandler(stderr, ho))
+}
+
+// options turns the flags into the server's options.
+func (sf *serveFlags) options(keys *web.Keys, log *slog.Logger) web.Options {
+	return web.Options{
+		Search:             searcher.Options{Tokens: searcher.TokenStrategy(sf.tokens), CacheBudget: sf.cacheMB << 20},
+		Keys:               keys,
+		MaxUploadBytes:     int64(sf.maxUploadMB) << 20,
+		RequestTimeout:     sf.requestTimeout,
+		Rate:               sf.rate,
+		Burst:              sf.burst,
+		NoRateLimit:        sf.rate == 0,
+		RateExemptLoopback: sf.exemptLoopback,
+		TrustProxy:         sf.trustXFF,
+		CORSOrigins:        sf.cors,
+		IndexRoots:         sf.roots,
+		UI:                 ui.FS,
+		Logger:             log,
+	}
+}
+
+// instance is an open data dir, model and server.
+type instance struct {
+	dir string
+	lib *indexer.Library
+	m   *encoder.Model
+	srv *web.Server
+}
+
+func (in *instance) Close() {
+	in.srv.Close()
+	in.m.Close()
+	in.lib.Close()
+}
+
+// open opens the data dir (taking its lock), the model and the server.
+func open(dir string, mf *modelFlags, o web.Options) (*instance, error) {
+	lib, err := indexer.OpenLibrary(dir, indexer.LibraryOptions{})
+	if errors.Is(err, indexer.ErrLocked) {
+		if f, ferr := client.ReadServerFile(dir); ferr == nil {
+			return nil, fmt.Errorf("data dir %s is in use: a server (pid %d) runs at %s", dir, f.PID, f.URL)
+		}
+		return nil, fmt.Errorf("data dir %s is in use by another process (a server or an indexer): %w", dir, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	m, info, err := mf.open(o.Logger)
+	if err != nil {
+		lib.Close()
+		return nil, err
+	}
+	srv, err := web.New(lib, m, info, o)
+	if err != nil {
+		m.Close()
+		lib.Close()
+		return nil, err
+	}
+	return &instance{dir: dir, lib: lib, m: m, srv: srv}, nil
+}
+
+// clientURL is how a client on this machine reaches a listener: an unspecified host (all
+// interfaces) becomes loopback.
+func clientURL(a net.Addr) string {
+	host, port, _ := net.SplitHostPort(a.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+		if ip != nil && ip.To4() == nil {
+			host = "::1"
+		}
+	}
+	return (&url.URL{Scheme: "http", Host: net.JoinHostPort(host, port)}).String()
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var sf serveFlags
+	fset := newFlags("server", usageServe, stderr)
+	sf.register(fset)
+	if err := parseFlags(fset, args); err != nil {
+		return err
+	}
+	if err := sf.validate(); err != nil {
+		return err
+	}
+	log := sf.logger(stderr)
+	var keys *web.Keys
+	if sf.keyFile != "" {
+		var err error
+		if keys, err = readKeys(sf.keyFile, log); err != nil {
+			return err
+		}
+	} else {
+		log.Warn("no --api-key-file: texts, index jobs and deletes are refused")
+	}
+	dir := dataDir(sf.data)
+	in, err := open(dir, &sf.mf, sf.options(keys, log))
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	ln, err := net.Listen("tcp", sf.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	if host, _, _ := net.SplitHostPort(sf.addr); !isLoopback(host) {
+		log.Warn("listening beyond loopback: anyone who reaches this address can search; put TLS in front",
+			"addr", ln.Addr().String())
+	}
+	u := clientURL(ln.Addr())
+	if _, err := client.ReadServerFile(dir); err == nil {
+		log.Info("replacing a stale server.json (its server is gone: we hold the database lock)")
+	}
+	sfile := client.ServerFile{URL: u, PID: os.Getpid(), Instance: in.srv.Instance(), Started: time.Now().UTC()}
+	if err := client.WriteServerFile(dir, sfile); err != nil {
+		ln.Close()
+		return err
+	}
+	defer client.RemoveServerFile(dir, sfile.Instance)
+	log.Info("serving", "data", dir, "addr", ln.Addr().String(), "images", in.lib.DB().ImageCount(),
+		"model", in.srv.Searcher().Info().Name, "api_keys", keys.Len(), "rate", strconv.FormatFloat(sf.rate, 'g', -1, 64))
+	fmt.Fprintf(stdout, "Glimpse is running at %s (data %s; Ctrl-C to stop)\n", u, dir)
+	return in.srv.Serve(ctx, ln)
+}
+
+// readKeys reads the API key file, warning when others may read it.
+func readKeys(path string, log *slog.Logger) (*web.Keys, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--api-key-file: %w", err)
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Mode().Perm()&0o044 != 0 {
+		log.Warn("the API key file is readable by other users; chmod 600 it", "file", path)
+	}
+	keys, err := web.ParseKeys(f)
+	if err != nil {
+		return nil, fmt.Errorf("--api-key-file %s: %w", path, err)
+	}
+	return keys, nil
+}
