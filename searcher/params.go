@@ -37,10 +37,12 @@ type params struct {
 	min                     float64
 	rank                    Rank
 	rerank                  bool
+	noITM                   bool // a rerank was asked for, but the model has no ITM head
 }
 
 func (s *Searcher) params(p Params) (params, error) {
-	r := params{k: p.K, depth: p.Depth, limit: p.Limit, offset: p.Offset, rank: p.Rank, rerank: !p.NoRerank && s.rr != nil}
+	r := params{k: p.K, depth: p.Depth, limit: p.Limit, offset: p.Offset, rank: p.Rank, rerank: !p.NoRerank && s.rr != nil,
+		noITM: !p.NoRerank && s.rr == nil}
 	if r.k == 0 {
 		r.k = s.o.K
 	}
@@ -83,6 +85,9 @@ func (p params) page(c, reranked, total int) Page {
 	if p.rerank {
 		pg.Rank = p.rank
 		pg.MinScore = Float(p.min)
+	}
+	if p.noITM {
+		pg.Note = NoteNoITM
 	}
 	return pg
 }

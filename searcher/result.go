@@ -75,7 +75,10 @@ type Page struct {
 	MinScore *float64 `json:"min_score,omitempty"`
 	// Reason explains an empty page: nothing indexed, nothing passed the filters, no confident
 	// match, offset past the end.
-	Reason   string   `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// Note says how the results were ranked when it is not what was asked: NoteNoITM when the
+	// model is a dual encoder (CLIP) and no rerank could run.
+	Note     string   `json:"note,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
 	Timings  Timings  `json:"timings_ms"`
 }
@@ -92,6 +95,11 @@ type TextResult struct {
 	Hits []TextHit `json:"hits"`
 	Page
 }
+
+// NoteNoITM is Page.Note for a model without an ITM head: nothing is reranked, there is no match
+// probability and no threshold, and results are in ITC order.
+const NoteNoITM = "ranked by ITC similarity alone: the model has no ITM head (a dual encoder such as CLIP), " +
+	"so there is no rerank, match probability or threshold"
 
 // Reasons for an empty page.
 const (

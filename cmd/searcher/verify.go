@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/glimpse-search/glimpse/encoder"
@@ -19,12 +20,13 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fset := flag.NewFlagSet("verify-model", flag.ContinueOnError)
 	fset.SetOutput(stderr)
 	fset.Usage = func() {
-		fmt.Fprintln(stderr, "usage: searcher verify-model [--device cpu|cuda] [--threads N] [DIR]")
+		fmt.Fprintln(stderr, "usage: searcher verify-model [--device cpu|cuda] [--threads N] [--json] [DIR]")
 		fmt.Fprintln(stderr, "DIR is a model bundle (default: the embedded tiny-scenes).")
 		fset.PrintDefaults()
 	}
 	var mf modelFlags
 	mf.register(fset)
+	asJSON := fset.Bool("json", false, "print the checks as one JSON object")
 	if err := parseFlags(fset, args); err != nil {
 		return err
 	}
@@ -41,9 +43,30 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("verify-model %s: %w", label, err)
 	}
 	man := m.Manifest
+	failed := 0
+	for _, c := range rep.Checks {
+		if !c.OK {
+			failed++
+		}
+	}
+	if *asJSON {
+		if err := printJSON(stdout, verifyJSON(man, m.HasITM(), label, rep)); err != nil {
+			return err
+		}
+	} else {
+		printVerify(stdout, man, m.HasITM(), label, rep)
+	}
+	if failed > 0 {
+		return fmt.Errorf("verify-model %s: %d of %d checks %w", label, failed, len(rep.Checks), errVerifyFailed)
+	}
+	return nil
+}
+
+// printVerify prints the checks as a table.
+func printVerify(stdout io.Writer, man *encoder.Manifest, hasITM bool, label string, rep *encoder.Report) {
 	fmt.Fprintf(stdout, "model %s (family %s, D=%d, S=%d, ITM: %v) from %s\nONNX Runtime: %s\n\n", man.Name,
 		man.Family, man.EmbeddingDim, man.Image.Size,
-		m.HasITM(), label, encoder.RuntimeLibrary())
+		hasITM, label, encoder.RuntimeLibrary())
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CHECK\tMAX ABS\tMEAN ABS\tCOSINE\tLIMIT\tRESULT\t")
 	failed := 0
@@ -61,10 +84,66 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	tw.Flush()
 	if failed > 0 {
 		fmt.Fprintf(stdout, "\n%d of %d checks FAILED\n", failed, len(rep.Checks))
-		return fmt.Errorf("verify-model %s: %d of %d checks %w", label, failed, len(rep.Checks), errVerifyFailed)
+		return
 	}
 	fmt.Fprintf(stdout, "\nall %d checks passed\n", len(rep.Checks))
-	return nil
+}
+
+// verifyCheck is one check in the JSON output; absent figures (NaN) are null.
+type verifyCheck struct {
+	Name   string   `json:"name"`
+	MaxAbs *float64 `json:"max_abs"`
+	Mean   *float64 `json:"mean_abs"`
+	Cosine *float64 `json:"cosine"`
+	Limit  string   `json:"limit"`
+	OK     bool     `json:"ok"`
+}
+
+// verifyReport is verify-model's JSON output: the checks and, per kind, the worst figure.
+type verifyReport struct {
+	Model       string        `json:"model"`
+	Family      string        `json:"family"`
+	Bundle      string        `json:"bundle"`
+	ITM         bool          `json:"itm"`
+	OK          bool          `json:"ok"`
+	Checks      []verifyCheck `json:"checks"`
+	MinCosine   *float64      `json:"min_cosine"`    // over image_embeds and text_embeds
+	MaxEmbedAbs *float64      `json:"max_embed_abs"` // over image_embeds and text_embeds
+	MaxPixelAbs *float64      `json:"max_pixel_abs"`
+	MaxITMAbs   *float64      `json:"max_itm_logit_abs"` // null without an ITM graph
+	IDsExact    bool          `json:"input_ids_exact"`
+}
+
+func verifyJSON(man *encoder.Manifest, hasITM bool, label string, rep *encoder.Report) verifyReport {
+	num := func(v float64) *float64 {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		return &v
+	}
+	worse := func(cur *float64, v float64, less bool) *float64 {
+		if cur == nil || less && v < *cur || !less && v > *cur {
+			return num(v)
+		}
+		return cur
+	}
+	out := verifyReport{Model: man.Name, Family: man.Family, Bundle: label, ITM: hasITM, OK: rep.OK(), IDsExact: true}
+	for _, c := range rep.Checks {
+		out.Checks = append(out.Checks, verifyCheck{Name: c.Name, MaxAbs: num(c.MaxAbs), Mean: num(c.Mean),
+			Cosine: num(c.Cosine), Limit: c.Limit, OK: c.OK})
+		switch {
+		case strings.HasSuffix(c.Name, "_embeds"):
+			out.MinCosine = worse(out.MinCosine, c.Cosine, true)
+			out.MaxEmbedAbs = worse(out.MaxEmbedAbs, c.MaxAbs, false)
+		case strings.HasSuffix(c.Name, " pixels"):
+			out.MaxPixelAbs = worse(out.MaxPixelAbs, c.MaxAbs, false)
+		case strings.HasPrefix(c.Name, "itm_logits"):
+			out.MaxITMAbs = num(c.MaxAbs)
+		case strings.HasSuffix(c.Name, " input_ids"):
+			out.IDsExact = out.IDsExact && c.OK
+		}
+	}
+	return out
 }
 
 func num(v float64) string {

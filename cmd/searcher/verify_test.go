@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -39,6 +40,8 @@ func TestVerifyModel(t *testing.T) {
 			"golden/scene_2.jpg pixels", "checks passed"}, ""},
 		{"bundle directory", []string{copyBundle(t)}, nil, []string{"checks passed"}, ""},
 		{"dual encoder (no itm)", []string{dual}, nil, []string{"ITM: false", "checks passed"}, ""},
+		{"json", []string{"--json"}, nil, []string{`"model": "tiny-scenes"`, `"min_cosine": 0.99`, `"ok": true`}, ""},
+		{"json, outside tolerance", []string{"--json", tampered}, errVerifyFailed, []string{`"ok": false`}, "2 of"},
 		{"outside tolerance", []string{tampered}, errVerifyFailed, []string{"FAIL", "itm_logits"}, "2 of"},
 		{"missing directory", []string{filepath.Join(t.TempDir(), "nope")}, os.ErrNotExist, nil, "nope"},
 	}
@@ -59,6 +62,44 @@ func TestVerifyModel(t *testing.T) {
 				if !strings.Contains(out.String(), w) {
 					t.Errorf("output does not contain %q:\n%s", w, out.String())
 				}
+			}
+		})
+	}
+}
+
+func TestVerifyModelJSON(t *testing.T) {
+	dual := copyBundle(t)
+	rewrite(t, dual, "model.json", func(m map[string]any) {
+		delete(m["graphs"].(map[string]any), "itm")
+		delete(m["files"].(map[string]any), "itm.onnx")
+	})
+	os.Remove(filepath.Join(dual, "itm.onnx"))
+	cases := []struct {
+		name    string
+		args    []string
+		wantITM bool
+	}{
+		{"fused model", nil, true},
+		{"dual encoder", []string{dual}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			if err := Run(t.Context(), append([]string{"verify-model", "--json"}, tc.args...), &out, &errOut); err != nil {
+				t.Fatalf("verify-model --json: %v\n%s", err, errOut.String())
+			}
+			var rep verifyReport
+			if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+				t.Fatalf("output is not one JSON object: %v\n%s", err, out.String())
+			}
+			if !rep.OK || !rep.IDsExact || rep.ITM != tc.wantITM || len(rep.Checks) == 0 {
+				t.Errorf("report ok %v, ids exact %v, itm %v, %d checks", rep.OK, rep.IDsExact, rep.ITM, len(rep.Checks))
+			}
+			if rep.MinCosine == nil || *rep.MinCosine < 0.999 || rep.MaxPixelAbs == nil || *rep.MaxPixelAbs > 0.02 {
+				t.Errorf("min cosine %v, max pixel abs %v", rep.MinCosine, rep.MaxPixelAbs)
+			}
+			if (rep.MaxITMAbs != nil) != tc.wantITM {
+				t.Errorf("max itm logit abs %v with itm %v", rep.MaxITMAbs, tc.wantITM)
 			}
 		})
 	}
