@@ -24,6 +24,8 @@ type Indexer struct {
 	cat   Catalog
 	o     Options
 
+	reconciled bool // the namespace's vectors were reconciled with its records (first Add)
+
 	thumbDirs sync.Map // thumbnail folders known to exist
 }
 
@@ -61,6 +63,9 @@ type item struct {
 // Interrupted set and ctx's error; a rerun finishes the job (unchanged files are skipped). A
 // failure of the encoder or the catalog stops the run with that error.
 func (ix *Indexer) Add(ctx context.Context, roots []string) (Summary, error) {
+	if err := ix.reconcile(ctx); err != nil {
+		return Summary{}, err
+	}
 	started := ix.o.Now()
 	t := &tally{start: started, now: ix.o.Now, onFile: ix.o.OnFile, onProg: ix.o.OnProgress}
 	err := ix.run(ctx, roots, t)
@@ -71,6 +76,33 @@ func (ix *Indexer) Add(ctx context.Context, roots []string) (Summary, error) {
 	}
 	ix.saveRun(started, roots, s)
 	return s, err
+}
+
+// reconcile makes a remote vector backend agree with the library's records once, before the
+// first run writes (store.Namespace.Reconcile): orphan vectors are deleted, and records whose
+// vector the backend lost are dropped so that this run, or the next over their folder, embeds
+// them again. Nothing to do with a custom Catalog or the embedded backend.
+func (ix *Indexer) reconcile(ctx context.Context) error {
+	if ix.reconciled {
+		return nil
+	}
+	if _, own := ix.cat.(*dbCatalog); !own {
+		ix.reconciled = true
+		return nil
+	}
+	r, err := ix.ns.Reconcile(ctx)
+	if err != nil {
+		return fmt.Errorf("store %s: %w", ix.lib.db.Backend(), err)
+	}
+	for _, rec := range r.Lost {
+		ix.o.Logger.Warn("the vector backend lost this image's vector; its record was dropped to be indexed again",
+			"photo_id", rec.ID, "path", rec.Path)
+	}
+	if r.Orphans > 0 {
+		ix.o.Logger.Info("deleted vectors without a record from the backend", "vectors", r.Orphans)
+	}
+	ix.reconciled = true
+	return nil
 }
 
 // saveRun records the run in the library's last-run file.

@@ -35,6 +35,10 @@ type LibraryOptions struct {
 	// NoCreate fails with an error wrapping fs.ErrNotExist when the data dir has no database,
 	// instead of creating one (for commands that only read or remove). Default false.
 	NoCreate bool
+	// Backend holds the image vectors (store.OpenBackend; the library closes it). Default nil:
+	// the embedded graphs in the database file. A library stays with the backend it was
+	// first indexed with (store.ErrBackendMismatch otherwise).
+	Backend store.Backend
 }
 
 // Library is a data dir: the database (DIR/glimpse.db), the thumbnails
@@ -60,7 +64,7 @@ func OpenLibrary(dir string, o LibraryOptions) (*Library, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	db, err := store.Open(p, store.Options{Timeout: o.LockTimeout, NoSync: o.NoSync})
+	db, err := store.Open(p, store.Options{Timeout: o.LockTimeout, NoSync: o.NoSync, Backend: o.Backend})
 	if errors.Is(err, store.ErrLocked) {
 		return nil, fmt.Errorf("%w: %s is locked by another process (a running server or indexer); "+
 			"stop it or wait for it to finish, then retry: %w", ErrLocked, p, err)

@@ -11,6 +11,7 @@ import (
 // Stats describes a library for `indexer status`.
 type Stats struct {
 	Dir            string   `json:"data_dir"`
+	Store          string   `json:"store"`  // where the image vectors live: "embedded" or the backend URL
 	Images         int      `json:"images"` // indexed paths (duplicates count)
 	Texts          int      `json:"texts"`  // stored texts
 	Model          string   `json:"model"`  // the model asked about
@@ -28,13 +29,14 @@ type Stats struct {
 // Stats counts the library's records, the model's embeddings (its namespace is not created
 // when missing) and the files' sizes.
 func (l *Library) Stats(model store.ModelInfo) (Stats, error) {
-	s := Stats{Dir: l.dir, Images: l.db.ImageCount(), Texts: l.db.TextCount(), Model: model.Name,
-		Dim: model.Dim, Namespace: model.Name}
+	s := Stats{Dir: l.dir, Store: l.db.Backend(), Images: l.db.ImageCount(), Texts: l.db.TextCount(),
+		Model: model.Name, Dim: model.Dim, Namespace: model.Name}
 	ns, err := l.db.Namespace(model, store.NamespaceOptions{NoCreate: true})
 	switch {
 	case err == nil:
 		s.Embeddings, s.TextEmbeddings = ns.Len(), ns.TextLen()
-	case errors.Is(err, store.ErrNoNamespace) || errors.Is(err, store.ErrModelMismatch):
+	case errors.Is(err, store.ErrNoNamespace) || errors.Is(err, store.ErrModelMismatch) ||
+		errors.Is(err, store.ErrBackendMismatch):
 		s.NamespaceError = err.Error()
 	default:
 		return s, err

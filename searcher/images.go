@@ -103,7 +103,7 @@ func (s *Searcher) rankImages(ctx context.Context, p params, vec []float32, f Fi
 	if exclude != 0 {
 		depth++
 	}
-	hits, err := ns.SearchImages(vec, depth, s.o.Ef, f.store())
+	hits, err := ns.SearchImagesContext(ctx, vec, depth, s.o.Ef, f.store())
 	if err != nil {
 		return Page{}, nil, fmt.Errorf("searcher: %w", err)
 	}

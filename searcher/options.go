@@ -87,6 +87,7 @@ type Options struct {
 	// Rank is the default ordering (default: the bundle's scores.rank, else RankITM).
 	Rank Rank
 	// Ef is the HNSW search breadth (default: the index's; never below the number of candidates).
+	// A remote vector backend uses its collection's own.
 	Ef int
 	// Tokens selects where candidate image tokens come from (default DefaultTokens).
 	Tokens TokenStrategy
@@ -114,8 +115,9 @@ type Options struct {
 func Float(v float64) *float64 { return &v }
 
 // Errors. Errors returned by this package wrap one of these, or the store's and encoder's
-// sentinels (store.ErrModelMismatch, store.ErrNotFound, encoder.ErrUnsupportedImage,
-// encoder.ErrNoITM), with the context that explains them.
+// sentinels (store.ErrModelMismatch, store.ErrNotFound, store.ErrBackend when a remote vector
+// backend cannot answer, encoder.ErrUnsupportedImage, encoder.ErrNoITM), with the context that
+// explains them.
 var (
 	// ErrInput: a query parameter is malformed or out of range (blank text, K, limit, offset).
 	ErrInput = errors.New("searcher: invalid query")

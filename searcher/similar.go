@@ -90,7 +90,9 @@ func (s *Searcher) queryImage(ctx context.Context, ns *store.Namespace, in Image
 	var vec []float32
 	ok := false
 	if ns != nil {
-		vec, ok = ns.ImageVector(r.ContentID)
+		if vec, ok, err = ns.ImageVectorContext(ctx, r.ContentID); err != nil {
+			return nil, nil, fmt.Errorf("searcher: image %d (%s): %w", r.ID, r.Path, err)
+		}
 	}
 	if !ok {
 		return nil, nil, fmt.Errorf("searcher: image %d (%s) has no embedding for model %s: %w",

@@ -40,6 +40,8 @@ type DB struct {
 	nImages  int
 	nTexts   int
 	closed   bool
+
+	nContents int // contents with at least one image (under mu)
 }
 
 // imageInfo is the part of an image record that search filters need,
@@ -95,7 +97,7 @@ func (db *DB) init() (err error) {
 	if err != nil {
 		return err
 	}
-	var fresh bool
+	var fresh, upgrade bool
 	err = db.bolt.View(func(tx *bolt.Tx) error {
 		if tx.Size() > st.Size() {
 			return fmt.Errorf("file is %d bytes but its pages need %d (truncated): %w", st.Size(), tx.Size(), ErrCorrupt)
@@ -114,13 +116,20 @@ func (db *DB) init() (err error) {
 		if len(v) != 4 {
 			return fmt.Errorf("missing schema version: %w", ErrSchema)
 		}
-		if got := binary.LittleEndian.Uint32(v); got != SchemaVersion {
+		got := binary.LittleEndian.Uint32(v)
+		upgrade = got == 1 // graphs in the schema-1 layout: converted below
+		if got != SchemaVersion && !upgrade {
 			return fmt.Errorf("schema version %d, this build reads %d: %w", got, SchemaVersion, ErrSchema)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if upgrade {
+		if err := db.bolt.Update(upgradeV1); err != nil {
+			return err
+		}
 	}
 	if fresh {
 		err = db.bolt.Update(func(tx *bolt.Tx) error {
@@ -203,6 +212,9 @@ func (db *DB) setImage(r *ImageRecord) {
 		db.contents = append(db.contents, nil)
 	}
 	db.contents[r.ContentID] = append(db.contents[r.ContentID], r.ID)
+	if len(db.contents[r.ContentID]) == 1 {
+		db.nContents++
+	}
 	db.nImages++
 }
 
@@ -223,6 +235,9 @@ func (db *DB) dropImage(id uint64) (content uint64, orphan bool) {
 	}
 	db.contents[content] = ids
 	db.nImages--
+	if len(ids) == 0 {
+		db.nContents--
+	}
 	return content, len(ids) == 0
 }
 
@@ -233,7 +248,13 @@ func (db *DB) Close() error {
 	db.mu.Lock()
 	db.closed = true
 	db.mu.Unlock()
-	return db.bolt.Close()
+	err := db.bolt.Close()
+	if db.o.Backend != nil {
+		if berr := db.o.Backend.Close(); err == nil {
+			err = berr
+		}
+	}
+	return err
 }
 
 // Path returns the file path.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"time"
@@ -23,6 +24,14 @@ type NewImage struct {
 // batch), otherwise ErrNoVector. A content no image refers to any more
 // loses its embeddings in every open namespace.
 func (ns *Namespace) AddImages(batch []NewImage) ([]uint64, error) {
+	return ns.AddImagesContext(context.Background(), batch)
+}
+
+// AddImagesContext is AddImages; ctx bounds a remote Backend's writes.
+// With a remote backend the vectors are written first and the records
+// committed after (see Backend): an error means none of the batch's
+// records are stored, and the batch may be sent again.
+func (ns *Namespace) AddImagesContext(ctx context.Context, batch []NewImage) ([]uint64, error) {
 	for i := range batch {
 		if batch[i].Record.Path == "" {
 			return nil, fmt.Errorf("add images: item %d: empty path", i)
@@ -47,7 +56,7 @@ func (ns *Namespace) AddImages(batch []NewImage) ([]uint64, error) {
 			return err
 		}
 		meta, images, paths, contents := bs[0], bs[1], bs[2], bs[3]
-		packed(images, paths, contents)
+		packed(images, paths) // contents is keyed by hash, in random order: bbolt's default fill suits it
 		// phase 1: resolve ids and content ids; validate before touching the graph
 		fresh := map[string]uint64{} // paths new in this batch
 		seen := map[uint64]bool{}    // ids already resolved in this batch
@@ -86,21 +95,23 @@ func (ns *Namespace) AddImages(batch []NewImage) ([]uint64, error) {
 			}
 			if batch[i].Vector != nil {
 				embedded[r.ContentID] = true
-			} else if !embedded[r.ContentID] && !ns.img.idx.Contains(r.ContentID) {
+			} else if !embedded[r.ContentID] && !ns.images.has(r.ContentID) {
 				return fmt.Errorf("add images: %s: content %d has no embedding in %q: %w",
 					r.Path, r.ContentID, ns.name, ErrNoVector)
 			}
 			recs[i] = r
 			seen[r.ID] = true
 		}
-		// phase 2: graph and records
+		// phase 2: vectors (the backend's), then records
+		staged := make([]stagedImage, len(batch))
+		for i := range batch {
+			staged[i] = stagedImage{rec: &recs[i], vec: batch[i].Vector}
+		}
+		if err := ns.images.stage(ctx, staged); err != nil {
+			return err
+		}
 		for i := range batch {
 			r := &recs[i]
-			if v := batch[i].Vector; v != nil {
-				if err := ns.img.idx.Add(r.ContentID, v); err != nil {
-					return fmt.Errorf("add images: %s: %w", r.Path, err)
-				}
-			}
 			if err := images.Put(u64key(r.ID), encodeImage(r)); err != nil {
 				return err
 			}
@@ -121,6 +132,7 @@ func (ns *Namespace) AddImages(batch []NewImage) ([]uint64, error) {
 		db.setImage(&r)
 	}
 	db.mu.Unlock()
+	db.recontented(ctx, ns, dropped, recs)
 	ids := make([]uint64, len(recs))
 	for i := range recs {
 		ids[i] = recs[i].ID
@@ -232,6 +244,9 @@ func (db *DB) DeleteImage(id uint64) error {
 	db.mu.Lock()
 	db.dropImage(id)
 	db.mu.Unlock()
+	for _, ns := range db.nss {
+		ns.images.deleted(context.Background(), []uint64{id})
+	}
 	return nil
 }
 

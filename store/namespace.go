@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 
@@ -26,6 +27,8 @@ type Namespace struct {
 	model ModelInfo
 	img   *collection
 	txt   *collection
+
+	images imageIndex // the image vectors: img's graph, or a remote Backend's collection
 }
 
 // Name returns the namespace name.
@@ -36,7 +39,7 @@ func (ns *Namespace) Model() ModelInfo { return ns.model }
 
 // Len returns the number of embedded image contents (images sharing a
 // content hash count once).
-func (ns *Namespace) Len() int { return ns.coll(false).idx.Len() }
+func (ns *Namespace) Len() int { return ns.images.len() }
 
 // TextLen returns the number of embedded texts.
 func (ns *Namespace) TextLen() int { return ns.coll(true).idx.Len() }
@@ -53,12 +56,19 @@ func (ns *Namespace) coll(text bool) *collection {
 }
 
 // HasContent reports whether the content id has an embedding here.
-func (ns *Namespace) HasContent(contentID uint64) bool { return ns.coll(false).idx.Contains(contentID) }
+func (ns *Namespace) HasContent(contentID uint64) bool { return ns.images.has(contentID) }
 
 // ImageVector returns a copy of the stored (normalised) embedding of an
 // image content, so a stored image can be a query without its file.
 func (ns *Namespace) ImageVector(contentID uint64) ([]float32, bool) {
-	return ns.coll(false).idx.Vector(contentID)
+	v, ok, err := ns.ImageVectorContext(context.Background(), contentID)
+	return v, ok && err == nil
+}
+
+// ImageVectorContext is ImageVector, reporting a remote backend's failure
+// (an error wrapping ErrBackend).
+func (ns *Namespace) ImageVectorContext(ctx context.Context, contentID uint64) ([]float32, bool, error) {
+	return ns.images.vector(ctx, contentID)
 }
 
 // Namespace opens (creating it unless o.NoCreate) the namespace for model.
@@ -156,6 +166,9 @@ func (db *DB) openNamespace(name string, m ModelInfo, noCreate bool) (ns *Namesp
 		}
 	}
 	ns = &Namespace{db: db, name: name, model: m}
+	if ns.images, err = db.backend().images(ns); err != nil {
+		return nil, err
+	}
 	if err := ns.reload(); err != nil {
 		return nil, err
 	}

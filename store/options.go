@@ -8,7 +8,9 @@ import (
 )
 
 // SchemaVersion is the on-disk layout version this build reads and writes.
-const SchemaVersion = 1
+// Opening a version-1 file converts its graphs to this layout in one
+// transaction.
+const SchemaVersion = 2
 
 // Options configures Open. Zero fields take the documented defaults.
 type Options struct {
@@ -26,6 +28,10 @@ type Options struct {
 	// namespace is created and read back from the file afterwards.
 	// Defaults: see hnsw.Options.
 	Index hnsw.Options
+	// Backend holds the namespaces' image vectors (see Backend and
+	// OpenBackend). Default nil: the embedded HNSW graphs in this file.
+	// The DB closes it.
+	Backend Backend
 }
 
 func (o Options) withDefaults() Options {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -13,7 +14,8 @@ type ImageFilter struct {
 	From, To   time.Time // capture time in [From, To); images without one fail a set bound
 	PathPrefix string    // e.g. "/photos/2023/" for a folder
 	// Match, when set, is also required; it runs during graph traversal,
-	// so it must be cheap and safe for concurrent use.
+	// so it must be cheap and safe for concurrent use. (A remote Backend
+	// applies it to the hits it returns, asking for more when it drops some.)
 	Match func(imageID uint64) bool
 }
 
@@ -52,13 +54,27 @@ type TextHit struct {
 // The filter runs on the in-memory record table during traversal; filters
 // passing few images make the search exact.
 func (ns *Namespace) SearchImages(vec []float32, k, ef int, f *ImageFilter) ([]ImageHit, error) {
-	return ns.searchImages(vec, k, ef, f, false)
+	return ns.SearchImagesContext(context.Background(), vec, k, ef, f)
+}
+
+// SearchImagesContext is SearchImages on the namespace's Backend: a
+// remote one honours ctx, filters in the database (PathPrefix, From, To)
+// and ignores ef (the collection's own is used); its failures wrap
+// ErrBackend.
+func (ns *Namespace) SearchImagesContext(ctx context.Context, vec []float32, k, ef int, f *ImageFilter) ([]ImageHit, error) {
+	if len(vec) != ns.model.Dim {
+		return nil, fmt.Errorf("search: %d values, model %q has %d: %w", len(vec), ns.model.Name, ns.model.Dim, ErrDimension)
+	}
+	return ns.images.search(ctx, vec, k, ef, f, false)
 }
 
 // SearchImagesExact is SearchImages by brute force over every vector
 // (ground truth, tiny libraries).
 func (ns *Namespace) SearchImagesExact(vec []float32, k int, f *ImageFilter) ([]ImageHit, error) {
-	return ns.searchImages(vec, k, 0, f, true)
+	if len(vec) != ns.model.Dim {
+		return nil, fmt.Errorf("search: %d values, model %q has %d: %w", len(vec), ns.model.Name, ns.model.Dim, ErrDimension)
+	}
+	return ns.images.search(context.Background(), vec, k, 0, f, true)
 }
 
 func (ns *Namespace) searchImages(vec []float32, k, ef int, f *ImageFilter, exact bool) ([]ImageHit, error) {

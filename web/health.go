@@ -44,6 +44,8 @@ func (s *Server) readyz(c echo.Context) error {
 	}
 	if _, _, err := s.lib.DB().Images(0, 1); err != nil {
 		fail("store", fmt.Sprintf("the database cannot be read: %v", err))
+	} else if err := s.lib.DB().Ping(c.Request().Context()); err != nil {
+		fail("store", fmt.Sprintf("the vector backend does not answer: %v", err))
 	}
 	if err := s.probe.check(c.Request().Context(), s); err != nil {
 		fail("model", fmt.Sprintf("the model does not answer: %v", err))

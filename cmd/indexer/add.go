@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/indexer"
+	"github.com/glimpse-search/glimpse/web/client"
 )
 
 // maxListed is how many skipped or failed files add prints when there is no --report.
@@ -20,11 +22,14 @@ const maxListed = 10
 func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fset := newFlags("add", stderr)
 	data := dataFlag(fset)
+	sf := storeFlag(fset)
 	model := modelFlag(fset)
 	workers := fset.Int("workers", runtime.NumCPU(), "files decoded in parallel")
 	batch := fset.Int("batch", indexer.DefaultBatch, "images per encoder run and per database transaction")
 	report := fset.String("report", "", "write one JSON line per file {\"path\",\"status\",\"reason\"} to FILE")
 	maxPixels := fset.Int64("max-pixels", indexer.DefaultMaxPixels, "skip images with more pixels (read from the header, before decoding)")
+	keyFile := fset.String("api-key-file", "", "API key (its first line) for handing the job to a running server "+
+		"(default $"+envAPIKey+")")
 	if err := parseFlags(fset, args); err != nil {
 		return err
 	}
@@ -34,7 +39,29 @@ func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *workers < 1 || *batch < 1 || *maxPixels < 1 {
 		return usagef("add: --workers, --batch and --max-pixels must be at least 1")
 	}
-	lib, err := openLibrary(*data, true)
+	var rep *reportFile
+	if *report != "" {
+		var err error
+		if rep, err = createReport(*report); err != nil {
+			return err
+		}
+		defer rep.Close()
+	}
+	if srv, ok, err := findServer(ctx, *data, stderr); err != nil {
+		return err
+	} else if ok { // the server holds the database: it runs the job
+		key, err := apiKey(*keyFile)
+		if err != nil {
+			return err
+		}
+		req := client.IndexRequest{Paths: fset.Args(), Batch: *batch, MaxPixels: *maxPixels}
+		if explicit(fset, "workers") {
+			req.Workers = *workers
+		}
+		return addViaServer(ctx, srv, key, req, rep, stdout, stderr)
+	}
+	prog := newProgress(stderr)
+	lib, err := openLibrary(*data, true, sf, prog.logger)
 	if err != nil {
 		return err
 	}
@@ -45,15 +72,7 @@ func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer m.Close()
 
-	var rep *reportFile
-	if *report != "" {
-		if rep, err = createReport(*report); err != nil {
-			return err
-		}
-		defer rep.Close()
-	}
 	var listed []indexer.FileResult
-	prog := newProgress(stderr)
 	ix, err := indexer.New(lib, m, info, indexer.Options{
 		Workers:   *workers,
 		Batch:     *batch,
@@ -140,4 +159,11 @@ func (r *reportFile) Close() error {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil
+}
+
+// explicit reports whether a flag was given on the command line.
+func explicit(fset *flag.FlagSet, name string) bool {
+	set := false
+	fset.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

@@ -13,6 +13,7 @@ import (
 func runAddTexts(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fset := newFlags("add-texts", stderr)
 	data := dataFlag(fset)
+	sf := storeFlag(fset)
 	model := modelFlag(fset)
 	if err := parseFlags(fset, args); err != nil {
 		return err
@@ -30,7 +31,7 @@ func runAddTexts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	lib, err := openLibrary(*data, true)
+	lib, err := openLibrary(*data, true, sf, warnLogger(stderr))
 	if err != nil {
 		return err
 	}

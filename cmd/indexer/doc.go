@@ -2,10 +2,10 @@
 //
 // Usage:
 //
-//	indexer add [--data DIR] [--model DIR] [--workers N] [--batch N] [--report FILE] [--max-pixels N] PATH...
-//	indexer add-texts [--data DIR] [--model DIR] FILE
-//	indexer remove [--data DIR] PATH...
-//	indexer status [--data DIR] [--model DIR] [--json]
+//	indexer add [--data DIR] [--store URL] [--model DIR] [--workers N] [--batch N] [--report FILE] [--max-pixels N] [--api-key-file FILE] PATH...
+//	indexer add-texts [--data DIR] [--store URL] [--model DIR] FILE
+//	indexer remove [--data DIR] [--store URL] PATH...
+//	indexer status [--data DIR] [--store URL] [--model DIR] [--json]
 //
 // add walks the folders (hidden and system folders skipped, symlink loops followed once),
 // recognises images by content, and indexes them: unchanged files are skipped, so rerunning
@@ -13,6 +13,22 @@
 // the job. Bad files are skipped or failed with a reason, counted in the summary and written to
 // --report as JSON lines {"path","status","reason"}. A progress bar is drawn on a terminal;
 // otherwise progress is logged every few seconds.
+//
+// When a server (cmd/server) owns the data dir, add finds it through DATA/server.json and hands
+// it the job through its API (POST /api/v1/index) instead of opening the database, whose lock the
+// server holds; it follows the job with the same progress and summary, and Ctrl-C cancels it.
+// That needs a key of the server's --api-key-file: --api-key-file FILE (its first line) or
+// $GLIMPSE_API_KEY. A server.json left behind by a server that is gone is ignored. With a server,
+// --report lists the skipped and failed files.
+//
+// --store URL (default $GLIMPSE_STORE) says where the image vectors live: embedded (the default:
+// HNSW graphs inside DATA/glimpse.db) or a Weaviate cluster, weaviate://HOST:PORT[,HOST:PORT...]
+// [?grpc=HOST:PORT,...&replicas=N&shards=N&consistency=ONE|QUORUM|ALL] (see store.BackendConfig),
+// with its API key in --store-key-file FILE (default $GLIMPSE_STORE_KEY_FILE). The records stay
+// in DATA either way, and a library stays with the backend it was first indexed with; remove,
+// status and add-texts take the same flags. Before indexing, add reconciles the backend with the
+// records (orphan vectors deleted; records whose vector the backend lost dropped, so this run or
+// the next re-embeds them). A backend that cannot be reached fails the command with its address.
 //
 // add-texts stores a corpus of texts (one per line, or JSON lines {"id","text"}) with their
 // embeddings, the texts that image->text search ranks.

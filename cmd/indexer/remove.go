@@ -9,13 +9,14 @@ import (
 func runRemove(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fset := newFlags("remove", stderr)
 	data := dataFlag(fset)
+	sf := storeFlag(fset)
 	if err := parseFlags(fset, args); err != nil {
 		return err
 	}
 	if fset.NArg() == 0 {
 		return usagef("remove: no PATH given\nusage: %s", usageRemove)
 	}
-	lib, err := openLibrary(*data, false)
+	lib, err := openLibrary(*data, false, sf, warnLogger(stderr))
 	if err != nil {
 		return err
 	}

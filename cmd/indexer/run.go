@@ -31,6 +31,10 @@ func usagef(format string, a ...any) error {
 const (
 	envData   = "GLIMPSE_DATA"
 	envORTLib = "GLIMPSE_ORT_LIB"
+	envAPIKey = "GLIMPSE_API_KEY" // the key for handing jobs to a running server
+
+	envStore        = "GLIMPSE_STORE"          // default --store
+	envStoreKeyFile = "GLIMPSE_STORE_KEY_FILE" // default --store-key-file
 )
 
 // defaultDataDir is the data dir when neither --data nor GLIMPSE_DATA is set.
@@ -43,10 +47,10 @@ type command struct {
 
 // Usage lines of the subcommands.
 const (
-	usageAdd      = "indexer add [--data DIR] [--model DIR] [--workers N] [--batch N] [--report FILE] [--max-pixels N] PATH..."
-	usageAddTexts = "indexer add-texts [--data DIR] [--model DIR] FILE"
-	usageRemove   = "indexer remove [--data DIR] PATH..."
-	usageStatus   = "indexer status [--data DIR] [--model DIR] [--json]"
+	usageAdd      = "indexer add [--data DIR] [--model DIR] [--workers N] [--batch N] [--report FILE] [--max-pixels N] [--api-key-file FILE] [--store URL] PATH..."
+	usageAddTexts = "indexer add-texts [--data DIR] [--store URL] [--model DIR] FILE"
+	usageRemove   = "indexer remove [--data DIR] [--store URL] PATH..."
+	usageStatus   = "indexer status [--data DIR] [--store URL] [--model DIR] [--json]"
 )
 
 var commands = []command{
@@ -63,7 +67,10 @@ func usageText() string {
 		fmt.Fprintf(&b, "  %-10s %s\n      %s\n", c.name, c.summary, c.usage)
 	}
 	b.WriteString("\nenvironment:\n  " + envData + "     default data dir (else ./" + defaultDataDir + ")\n  " +
-		envORTLib + "  path of libonnxruntime.so.1 (default: the `make setup` cache)\n")
+		envORTLib + "  path of libonnxruntime.so.1 (default: the `make setup` cache)\n  " +
+		envAPIKey + "  API key for handing `add` to a running server (else --api-key-file)\n  " +
+		envStore + "    default --store: where the image vectors live (embedded, or weaviate://HOST:PORT...)\n  " +
+		envStoreKeyFile + "  default --store-key-file: the vector backend's API key\n")
 	return b.String()
 }
 
@@ -156,10 +163,17 @@ func openModel(dir string, img encoder.ImageOptions, stderr io.Writer) (*encoder
 	return m, info, nil
 }
 
-// openLibrary opens the data dir (creating it only when create is set), turning a lock held
-// elsewhere into a clear message.
-func openLibrary(dir string, create bool) (*indexer.Library, error) {
-	lib, err := indexer.OpenLibrary(dir, indexer.LibraryOptions{NoCreate: !create})
+// openLibrary opens the data dir (creating it only when create is set) with the vector backend
+// the store flags name, turning a lock held elsewhere into a clear message.
+func openLibrary(dir string, create bool, sf *storeFlags, log *slog.Logger) (*indexer.Library, error) {
+	b, err := sf.backend(log)
+	if err != nil {
+		return nil, err
+	}
+	lib, err := indexer.OpenLibrary(dir, indexer.LibraryOptions{NoCreate: !create, Backend: b})
+	if err != nil && b != nil {
+		b.Close()
+	}
 	if errors.Is(err, indexer.ErrLocked) {
 		return nil, fmt.Errorf("data dir %s is in use by another process (a running server or another indexer "+
 			"holds its database); stop it or wait for it to finish, then run this command again\n(%w)", dir, err)

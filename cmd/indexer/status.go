@@ -14,6 +14,7 @@ import (
 func runStatus(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fset := newFlags("status", stderr)
 	data := dataFlag(fset)
+	sf := storeFlag(fset)
 	model := modelFlag(fset)
 	asJSON := fset.Bool("json", false, "print one JSON object")
 	if err := parseFlags(fset, args); err != nil {
@@ -30,7 +31,7 @@ func runStatus(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	lib, err := openLibrary(*data, false)
+	lib, err := openLibrary(*data, false, sf, warnLogger(stderr))
 	if err != nil {
 		return err
 	}
@@ -45,6 +46,7 @@ func runStatus(_ context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "data dir\t%s\n", s.Dir)
+	fmt.Fprintf(tw, "store\t%s\n", s.Store)
 	fmt.Fprintf(tw, "images\t%d (%d distinct contents embedded)\n", s.Images, s.Embeddings)
 	fmt.Fprintf(tw, "texts\t%d (%d embedded)\n", s.Texts, s.TextEmbeddings)
 	fmt.Fprintf(tw, "model\t%s (dim %d)\n", s.Model, s.Dim)

@@ -8,7 +8,7 @@ import (
 	"github.com/glimpse-search/glimpse/searcher"
 )
 
-const usageCaption = "searcher caption (--image FILE | --id ID) [--data DIR] [--model DIR] [--k K] [--limit N] " +
+const usageCaption = "searcher caption (--image FILE | --id ID) [--data DIR] [--store URL] [--model DIR] [--k K] [--limit N] " +
 	"[--offset N] [--min-score P] [--rank itm|itm+itc] [--json] [--device cpu|cuda]"
 
 func runCaption(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -2,7 +2,7 @@
 //
 // Usage:
 //
-//	searcher verify-model [--device cpu|cuda] [--threads N] [DIR]
+//	searcher verify-model [--device cpu|cuda] [--threads N] [--json] [DIR]
 //	searcher score --image FILE --text TEXT [--model DIR] [--json] [--device cpu|cuda] [--threads N]
 //	searcher query [flags] [--from DATE] [--to DATE] [--folder PREFIX] TEXT
 //	searcher similar (--image FILE | --id ID) [flags]
@@ -11,7 +11,9 @@
 //	searcher eval --dataset captions.json --images DIR [--model DIR] [--k K] [--rank itm|itm+itc] [--json]
 //
 // verify-model checks that the Go runtime reproduces a bundle's golden outputs (DIR, or the
-// embedded default model tiny-scenes) and exits with status 1 past the bundle's tolerance.
+// embedded default model tiny-scenes) and exits with status 1 past the bundle's tolerance;
+// --json prints the checks and the worst figure of each kind as one JSON object. A query on a
+// model without an ITM head (CLIP) ranks by the embeddings and says so in a note.
 // score prints the image-text match probabilities {"scores": [p_no_match, p_match]}.
 //
 // query, similar and caption search the index of a data dir (--data, default $GLIMPSE_DATA,
@@ -27,6 +29,8 @@
 //
 // Environment: GLIMPSE_ORT_LIB is the path of the ONNX Runtime library (libonnxruntime.so.1);
 // by default the `make setup` cache is searched upward from the working and executable
-// directories. GLIMPSE_DATA is the default data dir. Bad flags exit with status 2, other
+// directories. GLIMPSE_DATA is the default data dir. GLIMPSE_STORE and GLIMPSE_STORE_KEY_FILE are
+// the defaults of --store and --store-key-file: the vector backend a library was indexed into
+// (embedded, or weaviate://HOST:PORT...; see cmd/indexer), for query, similar, caption and explain. Bad flags exit with status 2, other
 // failures with status 1.
 package main

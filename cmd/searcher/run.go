@@ -29,6 +29,9 @@ func usagef(format string, a ...any) error {
 const (
 	envORTLib = "GLIMPSE_ORT_LIB" // the ONNX Runtime library
 	envData   = "GLIMPSE_DATA"    // the default data dir
+
+	envStore        = "GLIMPSE_STORE"          // default --store
+	envStoreKeyFile = "GLIMPSE_STORE_KEY_FILE" // default --store-key-file
 )
 
 // defaultDataDir is the data dir when neither --data nor GLIMPSE_DATA is set.
@@ -43,7 +46,7 @@ type command struct {
 }
 
 var commands = []command{
-	{"verify-model", "searcher verify-model [--device cpu|cuda] [--threads N] [DIR]",
+	{"verify-model", "searcher verify-model [--device cpu|cuda] [--threads N] [--json] [DIR]",
 		"check that the runtime reproduces a bundle's golden outputs", runVerify},
 	{"score", "searcher score --image FILE --text TEXT [--model DIR] [--json] [--device cpu|cuda] [--threads N]",
 		"print the image-text match probabilities", runScore},
@@ -61,7 +64,9 @@ func usageText() string {
 		fmt.Fprintf(&b, "  %-13s %s\n      %s\n", c.name, c.summary, c.usage)
 	}
 	b.WriteString("\nenvironment:\n  " + envORTLib + "  path of libonnxruntime.so.1 (default: the `make setup` cache)\n  " +
-		envData + "     default data dir (else ./" + defaultDataDir + ")\n")
+		envData + "     default data dir (else ./" + defaultDataDir + ")\n  " +
+		envStore + "    default --store (embedded, or weaviate://HOST:PORT...)\n  " +
+		envStoreKeyFile + "  default --store-key-file\n")
 	return b.String()
 }
 

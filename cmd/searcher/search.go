@@ -52,6 +52,8 @@ func (f *optFloat) ptr() *float64 {
 // searchFlags are the flags of the query commands.
 type searchFlags struct {
 	data, model   string
+	store         string // --store: the vector backend URL
+	storeKeyFile  string
 	k, limit, off int
 	minScore      optFloat
 	rank, tokens  string
@@ -65,6 +67,7 @@ type searchFlags struct {
 func (sf *searchFlags) register(fset *flag.FlagSet, rerank bool) {
 	fset.StringVar(&sf.data, "data", "", "data dir holding the index (default: $"+envData+", else ./"+defaultDataDir+")")
 	fset.StringVar(&sf.model, "model", "", "model bundle directory (default: the embedded tiny-scenes); must be the indexing model")
+	sf.registerStore(fset)
 	fset.IntVar(&sf.k, "k", 0, fmt.Sprintf("candidates from the embeddings, 1..%d (default %d)", searcher.MaxK, searcher.DefaultK))
 	fset.IntVar(&sf.limit, "limit", 0, fmt.Sprintf("results per page, 1..%d (default %d)", searcher.MaxLimit, searcher.DefaultLimit))
 	fset.IntVar(&sf.off, "offset", 0, "results to skip (pagination)")
@@ -177,7 +180,14 @@ func openSearch(sf *searchFlags, stderr io.Writer) (*session, error) {
 		return nil, fmt.Errorf("no index in data dir %s (%v): build one with `indexer add --data %s PATH`, "+
 			"or point --data or %s at one", dir, err, dir, envData)
 	}
-	db, err := store.Open(p, store.Options{Timeout: indexer.DefaultLockTimeout})
+	b, err := sf.backend(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(p, store.Options{Timeout: indexer.DefaultLockTimeout, Backend: b})
+	if err != nil && b != nil {
+		b.Close()
+	}
 	if errors.Is(err, store.ErrLocked) {
 		return nil, fmt.Errorf("%s is locked by another process (a running server or indexer); "+
 			"stop it or wait for it to finish, then retry: %w", p, err)
@@ -273,6 +283,9 @@ func printPage(w io.Writer, pg searcher.Page, shown int) {
 			fmt.Fprintf(w, ", min score %g, rank %s", *pg.MinScore, pg.Rank)
 		}
 		fmt.Fprintln(w)
+	}
+	if pg.Note != "" {
+		fmt.Fprintln(w, "note:", pg.Note)
 	}
 	for _, warn := range pg.Warnings {
 		fmt.Fprintln(w, "warning:", warn)

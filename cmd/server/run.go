@@ -38,7 +38,7 @@ const defaultDataDir = "glimpse-data"
 
 // Usage lines.
 const (
-	usageServe = "server [--data DIR] [--addr 127.0.0.1:8080] [--model DIR] [--device cpu|cuda] [--api-key-file FILE] " +
+	usageServe = "server [--data DIR] [--addr 127.0.0.1:8080] [--model DIR] [--device cpu|cuda] [--api-key-file FILE] [--store URL] " +
 		"[--cors-origin ORIGIN]... [--rate R] [--burst N] [--rate-exempt-loopback] [--index-root DIR]... [flags]"
 	usageLoad = "server load [--url URL | --data DIR] [--n 1000] [--concurrency 8] [--queries FILE] [--k K] [--limit N]"
 )
@@ -117,6 +117,8 @@ func dataDir(flagValue string) string {
 type modelFlags struct {
 	dir, device string
 	threads     int
+	// store and storeKeyFile name the vector backend (--store, --store-key-file; serve only).
+	store, storeKeyFile string
 }
 
 func (m *modelFlags) register(fset *flag.FlagSet) {

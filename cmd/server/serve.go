@@ -12,11 +12,13 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/indexer"
 	"github.com/glimpse-search/glimpse/searcher"
+	"github.com/glimpse-search/glimpse/store"
 	"github.com/glimpse-search/glimpse/web"
 	"github.com/glimpse-search/glimpse/web/client"
 	"github.com/glimpse-search/glimpse/web/ui"
@@ -56,6 +58,8 @@ func (sf *serveFlags) register(fset *flag.FlagSet) {
 	fset.Int64Var(&sf.cacheMB, "cache-mb", 1024, "token cache budget in MiB")
 	fset.StringVar(&sf.logFormat, "log-format", "text", "log format: text or json")
 	fset.StringVar(&sf.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fset.StringVar(&sf.mf.store, "store", os.Getenv(envStore), "vector backend: embedded (default) or weaviate://HOST:PORT[,HOST:PORT...][?replicas=N...] (default $"+envStore+"); must be the one the data dir was indexed with")
+	fset.StringVar(&sf.mf.storeKeyFile, "store-key-file", os.Getenv(envStoreKeyFile), "file holding the vector backend's API key, first line (default $"+envStoreKeyFile+")")
 }
 
 func (sf *serveFlags) validate() error {
@@ -137,7 +141,11 @@ func (in *instance) Close() {
 
 // open opens the data dir (taking its lock), the model and the server.
 func open(dir string, mf *modelFlags, o web.Options) (*instance, error) {
-	lib, err := indexer.OpenLibrary(dir, indexer.LibraryOptions{})
+	backend, err := openBackend(mf.store, mf.storeKeyFile, o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	lib, err := indexer.OpenLibrary(dir, indexer.LibraryOptions{Backend: backend})
 	if errors.Is(err, indexer.ErrLocked) {
 		if f, ferr := client.ReadServerFile(dir); ferr == nil {
 			return nil, fmt.Errorf("data dir %s is in use: a server (pid %d) runs at %s", dir, f.PID, f.URL)
@@ -247,4 +255,31 @@ func readKeys(path string, log *slog.Logger) (*web.Keys, error) {
 		return nil, fmt.Errorf("--api-key-file %s: %w", path, err)
 	}
 	return keys, nil
+}
+
+// Environment defaults of --store and --store-key-file (the same as the indexer's).
+const (
+	envStore        = "GLIMPSE_STORE"
+	envStoreKeyFile = "GLIMPSE_STORE_KEY_FILE"
+)
+
+// openBackend opens the vector backend named by url (nil for the embedded one); the library
+// that receives it closes it.
+func openBackend(url, keyFile string, log *slog.Logger) (store.Backend, error) {
+	var key string
+	if keyFile != "" {
+		b, err := os.ReadFile(keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("--store-key-file: %w", err)
+		}
+		first, _, _ := strings.Cut(string(b), "\n")
+		if key = strings.TrimSpace(first); key == "" {
+			return nil, fmt.Errorf("--store-key-file %s: empty", keyFile)
+		}
+	}
+	b, err := store.OpenBackend(url, store.BackendOptions{APIKey: key, Logger: log})
+	if errors.Is(err, store.ErrBackendURL) {
+		return nil, &UsageError{Err: fmt.Errorf("--store: %w", err)}
+	}
+	return b, err
 }
