@@ -4,8 +4,9 @@
 //
 // Usage:
 //
-//	annbench [--n 100000] [--queries 1000] [--quick] [--million] [--efs 10,20,40,80,160]
-//	         [--peers-python /usr/bin/python3] [--no-peers] [--no-coder] [--seed S] [--repeat 3]
+//	annbench [--n 100000] [--queries 1000] [--quick] [--million | --million-only]
+//	         [--efs 10,20,40,80,160] [--peers-python /usr/bin/python3] [--no-peers]
+//	         [--no-coder] [--seed S] [--repeat 3] [--dir DIR]
 //
 // The dataset follows shared/ann/gen_data.py (K=2000 clusters with
 // lognormal weights, a shared 32-d low-rank subspace, per-cluster 24-d
@@ -15,6 +16,12 @@
 // efConstruction=200. hnswlib and faiss run through peers.py (Debian
 // python3-hnswlib, python3-faiss); without them they are reported as
 // skipped. --quick uses 20,000 vectors; --million adds a 1M-vector run of
-// glimpse-f32 only. It prints a table, and as its last line one JSON
-// object with every result.
+// ours only (f32 and int8 over one file), --million-only runs just that.
+//
+// Ours is built as the indexer builds: batches of 1000, one bbolt
+// transaction each, then store.CompactFile once; build_s includes both.
+// For each build it reports the file size before and after CompactFile,
+// the ratio to the raw data (float32 vectors plus the encoded graph) and
+// where the bytes go (store.Space). It prints a table, and as its last
+// line one JSON object with every result and the machine's load average.
 package main

@@ -21,7 +21,8 @@ import (
 type Point struct {
 	Ef       int     `json:"ef"`
 	Recall10 float64 `json:"recall10"`
-	QPS      float64 `json:"qps"`
+	QPS      float64 `json:"qps"`     // queries per wall-clock second
+	QPSCPU   float64 `json:"qps_cpu"` // queries per CPU second of the process
 }
 
 // Result is one implementation's outcome.
@@ -29,11 +30,30 @@ type Result struct {
 	Impl        string  `json:"impl"`
 	N           int     `json:"n,omitempty"` // set when it differs from the run's n
 	BuildS      float64 `json:"build_s"`
+	BuildCPUS   float64 `json:"build_cpu_s"`
 	BytesPerVec float64 `json:"bytes_per_vec"`
 	OpenS       float64 `json:"open_s"`
+	OpenCPUS    float64 `json:"open_cpu_s"`
 	Points      []Point `json:"points"`
+	File        *File   `json:"file,omitempty"` // ours: where the bbolt file's bytes go
 	Skipped     string  `json:"skipped,omitempty"`
 	Note        string  `json:"note,omitempty"`
+}
+
+// File describes the bbolt file of a glimpse build: its size after the
+// bulk build and after store.CompactFile, and what the compacted file
+// holds (store.Space).
+type File struct {
+	Bytes       int64   `json:"bytes"`        // compacted, as searched
+	BuiltBytes  int64   `json:"built_bytes"`  // after the last batch, before CompactFile
+	CompactS    float64 `json:"compact_s"`    // CompactFile's share of build_s
+	VectorBytes int64   `json:"vector_bytes"` // float32 vector chunks
+	GraphBytes  int64   `json:"graph_bytes"`  // adjacency chunks
+	LogBytes    int64   `json:"log_bytes"`    // adjacency log
+	RecordBytes int64   `json:"record_bytes"` // image records, paths, content hashes
+	FreeBytes   int64   `json:"free_bytes"`   // free pages
+	RawRatio    float64 `json:"raw_ratio"`    // bytes / (4*dim*n + graph_bytes)
+	BuiltRatio  float64 `json:"built_ratio"`  // built_bytes / (4*dim*n + graph_bytes)
 }
 
 var benchModel = store.ModelInfo{Name: "annbench", Dim: dataDim, BundleHash: "synthetic"}
@@ -54,23 +74,72 @@ func sweep(ctx context.Context, queries []float32, gt [][]int32, efs []int,
 		}
 		got := make([][]int32, nq)
 		search(queries[:dataDim], ef) // warm-up
-		el := math.Inf(1)
+		wall, cpu := math.Inf(1), math.Inf(1)
 		for range repeats {
-			t0 := time.Now()
+			sp := startSpan()
 			for i := range nq {
 				got[i] = search(queries[i*dataDim:(i+1)*dataDim], ef)
 			}
-			el = min(el, time.Since(t0).Seconds())
+			w, c := sp.seconds()
+			wall, cpu = min(wall, w), min(cpu, c)
 		}
-		pts = append(pts, Point{Ef: ef, Recall10: recallAt10(gt, got), QPS: float64(nq) / el})
+		pts = append(pts, Point{Ef: ef, Recall10: recallAt10(gt, got), QPS: float64(nq) / wall, QPSCPU: float64(nq) / cpu})
 	}
 	return pts, nil
 }
 
+// span measures wall-clock and CPU seconds from its start.
+type span struct {
+	wall time.Time
+	cpu  time.Duration
+}
+
+func startSpan() span { return span{time.Now(), cpuTime()} }
+
+// seconds returns the wall and CPU seconds since the start (CPU: the
+// wall seconds where CPU time is not measured).
+func (s span) seconds() (wall, cpu float64) {
+	wall = time.Since(s.wall).Seconds()
+	if c := cpuTime(); c > 0 {
+		return wall, (c - s.cpu).Seconds()
+	}
+	return wall, wall
+}
+
 // buildGlimpse writes base into a new store.DB at path in batches of 1000
-// (one bbolt transaction each) and returns the build seconds.
-func buildGlimpse(path string, base []float32) (float64, error) {
-	t0 := time.Now()
+// (one bbolt transaction each, as the indexer commits), then compacts the
+// file once (store.CompactFile), and returns the build seconds (compaction
+// included) and the file's breakdown.
+func buildGlimpse(path string, base []float32, logf func(string, ...any)) (buildS, buildCPUS float64, _ *File, _ error) {
+	sp := startSpan()
+	built, err := addAll(path, base, sp, logf)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	t1 := time.Now()
+	if err := store.CompactFile(path, store.Options{}); err != nil {
+		return 0, 0, nil, err
+	}
+	compactS := time.Since(t1).Seconds()
+	buildS, buildCPUS = sp.seconds()
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	defer db.Close()
+	s, err := db.Space()
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	raw := float64(len(base)*4 + int(s.Graph))
+	return buildS, buildCPUS, &File{Bytes: s.File, BuiltBytes: built, CompactS: compactS,
+		VectorBytes: s.Vectors, GraphBytes: s.Graph, LogBytes: s.Log, RecordBytes: s.Records, FreeBytes: s.Free,
+		RawRatio: float64(s.File) / raw, BuiltRatio: float64(built) / raw}, db.Close()
+}
+
+// addAll adds base in batches of 1000 and returns the file size after the
+// last batch. Every 100,000 vectors it logs the time since sp.
+func addAll(path string, base []float32, sp span, logf func(string, ...any)) (int64, error) {
 	db, err := store.Open(path, store.Options{})
 	if err != nil {
 		return 0, err
@@ -95,19 +164,30 @@ func buildGlimpse(path string, base []float32) (float64, error) {
 		if _, err := ns.AddImages(items); err != nil {
 			return 0, err
 		}
+		if done := b + len(items); done%100_000 == 0 && done < n {
+			w, c := sp.seconds()
+			logf("added %d of %d vectors in %.0fs (%.0f CPU s)", done, n, w, c)
+		}
 	}
-	return time.Since(t0).Seconds(), db.Close()
+	if err := db.Close(); err != nil {
+		return 0, err
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
 }
 
 // runGlimpse opens the file built by buildGlimpse (the int8 variant is the
 // same file opened with int8 traversal codes) and sweeps ef.
-func runGlimpse(ctx context.Context, impl, path string, buildS float64, q hnsw.Quantization,
+func runGlimpse(ctx context.Context, impl, path string, build Result, q hnsw.Quantization,
 	queries []float32, gt [][]int32, efs []int) (Result, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return Result{}, err
 	}
-	t0 := time.Now()
+	sp := startSpan()
 	db, err := store.Open(path, store.Options{Index: hnsw.Options{Quantize: q}})
 	if err != nil {
 		return Result{}, err
@@ -117,7 +197,7 @@ func runGlimpse(ctx context.Context, impl, path string, buildS float64, q hnsw.Q
 	if err != nil {
 		return Result{}, err
 	}
-	openS := time.Since(t0).Seconds()
+	openS, openCPUS := sp.seconds()
 	n := ns.Len()
 	pts, err := sweep(ctx, queries, gt, efs, func(v []float32, ef int) []int32 {
 		hits, err := ns.SearchImages(v, 10, ef, nil)
@@ -130,8 +210,8 @@ func runGlimpse(ctx context.Context, impl, path string, buildS float64, q hnsw.Q
 		}
 		return out
 	})
-	return Result{Impl: impl, BuildS: buildS, BytesPerVec: float64(st.Size()) / float64(n),
-		OpenS: openS, Points: pts}, err
+	return Result{Impl: impl, BuildS: build.BuildS, BuildCPUS: build.BuildCPUS, BytesPerVec: float64(st.Size()) / float64(n),
+		OpenS: openS, OpenCPUS: openCPUS, Points: pts, File: build.File}, err
 }
 
 func runCoder(ctx context.Context, base, queries []float32, gt [][]int32, efs []int) (Result, error) {
@@ -140,14 +220,14 @@ func runCoder(ctx context.Context, base, queries []float32, gt [][]int32, efs []
 	g.Rng = rand.New(rand.NewSource(1))
 	g.EfSearch = 200 // coder/hnsw uses EfSearch during Add as efConstruction
 	n := len(base) / dataDim
-	t0 := time.Now()
+	sp := startSpan()
 	for i := range n {
 		if i%1000 == 0 && ctx.Err() != nil {
 			return Result{}, ctx.Err()
 		}
 		g.Add(coder.MakeNode(int32(i), base[i*dataDim:(i+1)*dataDim]))
 	}
-	buildS := time.Since(t0).Seconds()
+	buildS, buildCPUS := sp.seconds()
 	pts, err := sweep(ctx, queries, gt, efs, func(v []float32, ef int) []int32 {
 		g.EfSearch = ef
 		nodes := g.Search(v, 10)
@@ -157,7 +237,7 @@ func runCoder(ctx context.Context, base, queries []float32, gt [][]int32, efs []
 		}
 		return out
 	})
-	return Result{Impl: "coder-hnsw", BuildS: buildS, BytesPerVec: 0, Points: pts,
+	return Result{Impl: "coder-hnsw", BuildS: buildS, BuildCPUS: buildCPUS, BytesPerVec: 0, Points: pts,
 		Note: "in-memory only; EfSearch also used as efConstruction"}, err
 }
 

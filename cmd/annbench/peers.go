@@ -41,15 +41,18 @@ func writeFbin(path string, data []float32, dim int) error {
 }
 
 type peerPoint struct {
-	Ef  int       `json:"ef"`
-	QPS float64   `json:"qps"`
-	IDs [][]int32 `json:"ids"`
+	Ef     int       `json:"ef"`
+	QPS    float64   `json:"qps"`
+	QPSCPU float64   `json:"qps_cpu"`
+	IDs    [][]int32 `json:"ids"`
 }
 
 type peerResult struct {
 	Impl        string      `json:"impl"`
 	BuildS      float64     `json:"build_s"`
+	BuildCPUS   float64     `json:"build_cpu_s"`
 	OpenS       float64     `json:"open_s"`
+	OpenCPUS    float64     `json:"open_cpu_s"`
 	BytesPerVec float64     `json:"bytes_per_vec"`
 	Points      []peerPoint `json:"points"`
 	Skipped     string      `json:"skipped"`
@@ -92,9 +95,10 @@ func runPeers(ctx context.Context, python, dir string, base, queries []float32, 
 	}
 	var res []Result
 	for _, p := range pr.Results {
-		r := Result{Impl: p.Impl, BuildS: p.BuildS, OpenS: p.OpenS, BytesPerVec: p.BytesPerVec, Skipped: p.Skipped}
+		r := Result{Impl: p.Impl, BuildS: p.BuildS, BuildCPUS: p.BuildCPUS, OpenS: p.OpenS, OpenCPUS: p.OpenCPUS,
+			BytesPerVec: p.BytesPerVec, Skipped: p.Skipped}
 		for _, pt := range p.Points {
-			r.Points = append(r.Points, Point{Ef: pt.Ef, QPS: pt.QPS, Recall10: recallAt10(gt, pt.IDs)})
+			r.Points = append(r.Points, Point{Ef: pt.Ef, QPS: pt.QPS, QPSCPU: pt.QPSCPU, Recall10: recallAt10(gt, pt.IDs)})
 		}
 		res = append(res, r)
 	}

@@ -4,10 +4,12 @@
 Usage: peers.py BASE.fbin QUERIES.fbin WORKDIR EFS(comma) [M] [EFC] [REPEATS]
 Reads big-ann .fbin files, builds each index single-threaded with inner
 product, saves and reloads it (open time, bytes per vector), then searches
-one query at a time for every ef. Prints one JSON object:
-{"results":[{"impl":..,"build_s":..,"open_s":..,"bytes_per_vec":..,
-  "points":[{"ef":..,"qps":..,"ids":[[..10 ids..] per query]}]} or
-  {"impl":..,"skipped":"reason"}]}
+one query at a time for every ef. Times are wall-clock seconds (_s, qps)
+and CPU seconds of this process (_cpu_s, qps_cpu; time.process_time).
+Prints one JSON object:
+{"results":[{"impl":..,"build_s":..,"build_cpu_s":..,"open_s":..,"open_cpu_s":..,
+  "bytes_per_vec":..,"points":[{"ef":..,"qps":..,"qps_cpu":..,"ids":[[..10 ids..] per query]}]}
+  or {"impl":..,"skipped":"reason"}]}
 """
 import json, os, sys, time
 import numpy as np
@@ -22,18 +24,30 @@ def read_fbin(path):
 REPEATS = 3
 
 
+class Span:
+    """Wall-clock and CPU seconds from its start."""
+
+    def __init__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def seconds(self):
+        return time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
 def sweep(search, q, efs):
     pts = []
     for ef in efs:
         search(q[0:1], ef)
-        el = float("inf")
+        wall = cpu = float("inf")
         for _ in range(REPEATS):  # best of: filters out time stolen by other processes
             ids = []
-            t0 = time.perf_counter()
+            sp = Span()
             for i in range(q.shape[0]):
                 ids.append(search(q[i:i + 1], ef))
-            el = min(el, time.perf_counter() - t0)
-        pts.append({"ef": ef, "qps": q.shape[0] / el, "ids": [list(map(int, r)) for r in ids]})
+            w, c = sp.seconds()
+            wall, cpu = min(wall, w), min(cpu, c)
+        pts.append({"ef": ef, "qps": q.shape[0] / wall, "qps_cpu": q.shape[0] / cpu,
+                    "ids": [list(map(int, r)) for r in ids]})
     return pts
 
 
@@ -43,23 +57,23 @@ def run_hnswlib(base, q, work, efs, m, efc):
     idx = hnswlib.Index(space="ip", dim=d)
     idx.init_index(max_elements=n, ef_construction=efc, M=m, random_seed=1)
     idx.set_num_threads(1)
-    t0 = time.perf_counter()
+    sp = Span()
     idx.add_items(base, np.arange(n), num_threads=1)
-    build = time.perf_counter() - t0
+    build, build_cpu = sp.seconds()
     path = os.path.join(work, "hnswlib.bin")
     idx.save_index(path)
     del idx
-    t0 = time.perf_counter()
+    sp = Span()
     idx = hnswlib.Index(space="ip", dim=d)
     idx.load_index(path, max_elements=n)
-    open_s = time.perf_counter() - t0
+    open_s, open_cpu = sp.seconds()
     idx.set_num_threads(1)
 
     def search(v, ef):
         idx.set_ef(max(ef, 10))
         labels, _ = idx.knn_query(v, k=10, num_threads=1)
         return labels[0]
-    return {"impl": "hnswlib", "build_s": build, "open_s": open_s,
+    return {"impl": "hnswlib", "build_s": build, "build_cpu_s": build_cpu, "open_s": open_s, "open_cpu_s": open_cpu,
             "bytes_per_vec": os.path.getsize(path) / n, "points": sweep(search, q, efs)}
 
 
@@ -69,21 +83,21 @@ def run_faiss(base, q, work, efs, m, efc):
     n, d = base.shape
     idx = faiss.IndexHNSWFlat(d, m, faiss.METRIC_INNER_PRODUCT)
     idx.hnsw.efConstruction = efc
-    t0 = time.perf_counter()
+    sp = Span()
     idx.add(base)
-    build = time.perf_counter() - t0
+    build, build_cpu = sp.seconds()
     path = os.path.join(work, "faiss.index")
     faiss.write_index(idx, path)
     del idx
-    t0 = time.perf_counter()
+    sp = Span()
     idx = faiss.read_index(path)
-    open_s = time.perf_counter() - t0
+    open_s, open_cpu = sp.seconds()
 
     def search(v, ef):
         idx.hnsw.efSearch = max(ef, 10)
         _, labels = idx.search(v, 10)
         return labels[0]
-    return {"impl": "faiss-hnsw", "build_s": build, "open_s": open_s,
+    return {"impl": "faiss-hnsw", "build_s": build, "build_cpu_s": build_cpu, "open_s": open_s, "open_cpu_s": open_cpu,
             "bytes_per_vec": os.path.getsize(path) / n, "points": sweep(search, q, efs)}
 
 

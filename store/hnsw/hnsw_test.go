@@ -1,9 +1,12 @@
 package hnsw
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -321,8 +324,9 @@ func reload(t testing.TB, x *Index) *Index {
 	vecs := y.BeginLoad(n)
 	copy(vecs, x.vecs)
 	for s := range n {
-		if err := y.LoadNode(uint32(s), x.MarshalNode(nil, uint32(s))); err != nil {
-			t.Fatal(err)
+		enc := x.MarshalNode(nil, uint32(s))
+		if k, err := y.LoadNode(uint32(s), enc); err != nil || k != len(enc) {
+			t.Fatalf("slot %d: %v (used %d of %d bytes)", s, err, k, len(enc))
 		}
 	}
 	e, l := x.Entry()
@@ -344,16 +348,21 @@ func TestLoadCorrupt(t *testing.T) {
 		{"flags", func(b []byte) []byte { b[0] = 4; return b }},
 		{"level", func(b []byte) []byte { b[1] = 200; return b }},
 		{"truncated", func(b []byte) []byte { return b[:len(b)-1] }},
-		{"trailing", func(b []byte) []byte { return append(b, 0) }},
 		{"count", func(b []byte) []byte { b[nodeHeader] = 250; return b }},
+		{"count beyond data", func(b []byte) []byte { b[nodeHeader]++; return b }},
 		{"neighbour", func(b []byte) []byte { b[nodeHeader+4] = 0xff; return b }},
+		{"self", func(b []byte) []byte { binary.LittleEndian.PutUint32(b[nodeHeader+1:], 5); return b }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := tc.mut(append([]byte(nil), good...))
-			if err := ValidateNode(x.Options(), 5, 300, b); !errors.Is(err, ErrCorrupt) {
+			if _, err := ValidateNode(x.Options(), 5, 300, b); !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("got %v, want ErrCorrupt", err)
 			}
 		})
+	}
+	// encodings are self-delimiting: trailing bytes belong to the next one
+	if k, err := ValidateNode(x.Options(), 5, 300, append(slices.Clone(good), 1, 2, 3)); err != nil || k != len(good) {
+		t.Fatalf("with trailing bytes: %d %v, want %d", k, err, len(good))
 	}
 	y := New(8, Options{})
 	y.BeginLoad(2)
@@ -370,16 +379,22 @@ func FuzzNodeDecode(f *testing.F) {
 	}
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		err := ValidateNode(x.Options(), 3, 200, b)
+		k, err := ValidateNode(x.Options(), 3, 200, b)
 		if err != nil && !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("unexpected error type: %v", err)
 		}
-		if err == nil {
-			y := New(8, x.Options())
-			y.BeginLoad(200)
-			if err := y.LoadNode(3, b); err != nil {
-				t.Fatalf("validated node fails to load: %v", err)
-			}
+		if err != nil {
+			return
+		}
+		y := New(8, x.Options())
+		y.BeginLoad(200)
+		k2, err := y.LoadNode(3, b)
+		if err != nil || k2 != k || k > len(b) {
+			t.Fatalf("validated node (%d bytes) fails to load: %d %v", k, k2, err)
+		}
+		// a loaded node re-encodes to the bytes it was read from
+		if enc := y.MarshalNode(nil, 3); !bytes.Equal(enc, b[:k]) {
+			t.Fatalf("round trip:\n%x\n%x", b[:k], enc)
 		}
 	})
 }

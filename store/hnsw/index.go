@@ -33,8 +33,9 @@ type Index struct {
 	entry    uint32
 	maxLevel int // -1 when the graph is empty
 
-	quant *quantizer // nil until trained (QuantizeInt8 only)
-	codes []uint8    // slot*dim, when quant != nil
+	quant *quantizer  // nil until trained (QuantizeInt8 only)
+	codes []codeGroup // slot*groups(dim), when quant != nil
+	csum  []uint32    // per slot, the sum of its codes
 
 	dirtyMark []bool
 	dirty     []uint32
@@ -115,6 +116,13 @@ func (x *Index) IDs() []uint64 {
 func (x *Index) vec(s uint32) []float32 {
 	i := int(s) * x.dim
 	return x.vecs[i : i+x.dim : i+x.dim]
+}
+
+// codeRow returns the int8 codes of slot s (quantised indexes).
+func (x *Index) codeRow(s uint32) []codeGroup {
+	g := groups(x.dim)
+	i := int(s) * g
+	return x.codes[i : i+g : i+g]
 }
 
 func (x *Index) sim(a, b uint32) float32 { return dot(x.vec(a), x.vec(b)) }
@@ -213,9 +221,9 @@ func (x *Index) maybeQuantize(s uint32) {
 		}
 		return
 	}
-	x.codes = slices.Grow(x.codes, x.dim)[:len(x.codes)+x.dim]
-	i := int(s) * x.dim
-	x.quant.encode(x.codes[i:i+x.dim], x.vec(s))
+	g := groups(x.dim)
+	x.codes = slices.Grow(x.codes, g)[:len(x.codes)+g]
+	x.csum = append(x.csum, x.quant.encode(x.codeRow(s), x.vec(s)))
 }
 
 // trainQuant learns the quantiser from the first QuantizeTrain slots and
@@ -224,9 +232,10 @@ func (x *Index) maybeQuantize(s uint32) {
 func (x *Index) trainQuant() {
 	n := min(len(x.ids), x.o.QuantizeTrain)
 	x.quant = trainQuantizer(x.vecs[:n*x.dim], x.dim)
-	x.codes = make([]uint8, len(x.vecs))
-	for i := 0; i < len(x.vecs); i += x.dim {
-		x.quant.encode(x.codes[i:i+x.dim], x.vecs[i:i+x.dim])
+	x.codes = make([]codeGroup, len(x.ids)*groups(x.dim))
+	x.csum = make([]uint32, len(x.ids))
+	for s := range x.csum {
+		x.csum[s] = x.quant.encode(x.codeRow(uint32(s)), x.vec(uint32(s)))
 	}
 }
 
@@ -246,10 +255,10 @@ func (x *Index) insert(s uint32, level int) {
 	}
 	for l := min(level, x.maxLevel); l >= 0; l-- {
 		w.reset(len(x.ids))
-		res := x.searchLayer(w, q, nil, 0, ep, x.o.EfConstruction, l, nil, true)
+		res := x.searchLayer(w, q, nil, ep, x.o.EfConstruction, l, nil, true)
 		if len(res) == 0 { // everything near is a tombstone: link to them anyway
 			w.reset(len(x.ids))
-			res = x.searchLayer(w, q, nil, 0, ep, x.o.EfConstruction, l, nil, false)
+			res = x.searchLayer(w, q, nil, ep, x.o.EfConstruction, l, nil, false)
 		}
 		w.cands = append(w.cands[:0], res...)
 		slices.SortFunc(w.cands, cmpItem)
@@ -395,7 +404,7 @@ func (x *Index) Compact() {
 	}
 	x.ids, x.vecs, x.levels, x.dead = fresh.ids, fresh.vecs, fresh.levels, fresh.dead
 	x.l0, x.upper, x.slotOf, x.live = fresh.l0, fresh.upper, fresh.slotOf, fresh.live
-	x.entry, x.maxLevel, x.quant, x.codes = fresh.entry, fresh.maxLevel, fresh.quant, fresh.codes
+	x.entry, x.maxLevel, x.quant, x.codes, x.csum = fresh.entry, fresh.maxLevel, fresh.quant, fresh.codes, fresh.csum
 	x.rng = fresh.rng
 	x.dirtyMark = make([]bool, len(x.ids))
 	x.dirty = x.dirty[:0]

@@ -6,18 +6,19 @@ import (
 	"slices"
 )
 
-// Node encoding (little-endian), one value per slot:
+// Node encoding (little-endian, fixed-width fields), variable length:
 //
 //	flags  uint8   bit 0: deleted
 //	level  uint8   0..15
 //	id     uint64
 //	then for each layer 0..level:
-//	  count  uint8
-//	  capacity x uint32 neighbour slots (2M on layer 0, M above; the
-//	         first count are used, the rest are zero)
+//	  count  uint8   at most 2M on layer 0, M above
+//	  count x uint32 neighbour slots
 //
-// Values have a fixed size per level, so rewriting a node after its
-// neighbour list grew never grows its bbolt page.
+// Only the neighbours in use are stored, so a node takes 10 + (level+1) +
+// 4*links bytes. Encodings are self-delimiting: the owner may store many
+// back to back (package store keeps 64 per value) and LoadNode reports
+// where one ends.
 const nodeHeader = 10
 
 // Dirty returns the slots whose node encoding changed since the previous
@@ -46,6 +47,20 @@ func (x *Index) Entry() (slot uint32, maxLevel int) {
 func (x *Index) MarshalNode(dst []byte, s uint32) []byte {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
+	return x.appendNode(dst, s)
+}
+
+// AppendNodes appends the encodings of slots [from, to), back to back.
+func (x *Index) AppendNodes(dst []byte, from, to int) []byte {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	for s := from; s < to; s++ {
+		dst = x.appendNode(dst, uint32(s))
+	}
+	return dst
+}
+
+func (x *Index) appendNode(dst []byte, s uint32) []byte {
 	var flags byte
 	if x.dead[s] {
 		flags = 1
@@ -58,9 +73,23 @@ func (x *Index) MarshalNode(dst []byte, s uint32) []byte {
 		for _, n := range nb {
 			dst = binary.LittleEndian.AppendUint32(dst, n)
 		}
-		dst = append(dst, make([]byte, 4*(x.maxDegree(l)-len(nb)))...)
 	}
 	return dst
+}
+
+// NodeBytes returns the total length of the node encodings of all slots:
+// the graph's share of a perfectly packed file.
+func (x *Index) NodeBytes() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	b := len(x.ids) * (nodeHeader + 1)
+	for s := range x.ids {
+		b += 4 * len(x.links(uint32(s), 0))
+		for l := 1; l <= int(x.levels[s]); l++ {
+			b += 1 + 4*len(x.links(uint32(s), l))
+		}
+	}
+	return b
 }
 
 // AppendVectors appends the float32 vectors of slots [from, to) to dst,
@@ -76,7 +105,8 @@ func (x *Index) AppendVectors(dst []byte, from, to int) []byte {
 
 // BeginLoad empties the index and sizes it for n slots. The caller fills
 // the returned n*dim slice with the stored (normalised) vectors, calls
-// LoadNode for every slot, then EndLoad.
+// LoadNode for every slot (again for a slot whose newer encoding
+// supersedes the first), then EndLoad.
 func (x *Index) BeginLoad(n int) []float32 {
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -90,59 +120,65 @@ func (x *Index) BeginLoad(n int) []float32 {
 	x.dirty = nil
 	x.slotOf = make(map[uint64]uint32, n)
 	x.live, x.entry, x.maxLevel = 0, 0, -1
-	x.quant, x.codes = nil, nil
+	x.quant, x.codes, x.csum = nil, nil, nil
 	return x.vecs
 }
 
-// LoadNode decodes the node of slot s (between BeginLoad and EndLoad).
-// It validates counts, levels and neighbour slots; errors wrap ErrCorrupt.
-func (x *Index) LoadNode(s uint32, data []byte) error {
+// LoadNode decodes the node encoding at the start of data into slot s
+// (between BeginLoad and EndLoad) and returns its length; data may go on
+// with other encodings. It validates the level, counts and neighbour
+// slots; errors wrap ErrCorrupt. Loading a slot again replaces it.
+func (x *Index) LoadNode(s uint32, data []byte) (int, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	n := len(x.ids)
 	if int(s) >= n {
-		return fmt.Errorf("node %d of %d: slot out of range: %w", s, n, ErrCorrupt)
+		return 0, fmt.Errorf("node %d of %d: slot out of range: %w", s, n, ErrCorrupt)
 	}
-	id, flags, level, err := x.decodeNode(s, data, uint32(n), true)
+	id, flags, level, size, err := x.decodeNode(s, data, uint32(n), true)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	x.ids[s] = id
 	x.dead[s] = flags&1 != 0
 	x.levels[s] = uint8(level)
 	x.dirtyMark[s] = true // marks "loaded" until EndLoad
-	return nil
+	return size, nil
 }
 
-// decodeNode parses data; when store is set it writes the neighbour lists
-// into slot s.
-func (x *Index) decodeNode(s uint32, data []byte, n uint32, store bool) (id uint64, flags byte, level int, err error) {
+// decodeNode parses the encoding at the start of data and returns its
+// length; when store is set it writes the neighbour lists into slot s.
+func (x *Index) decodeNode(s uint32, data []byte, n uint32, store bool) (id uint64, flags byte, level, size int, err error) {
 	bad := func(what string) error {
 		return fmt.Errorf("node %d: %s: %w", s, what, ErrCorrupt)
 	}
 	if len(data) < nodeHeader {
-		return 0, 0, 0, bad("short header")
+		return 0, 0, 0, 0, bad("short header")
 	}
 	flags, level = data[0], int(data[1])
 	if flags&^1 != 0 {
-		return 0, 0, 0, bad("unknown flags")
+		return 0, 0, 0, 0, bad("unknown flags")
 	}
 	if level >= maxLevels {
-		return 0, 0, 0, bad("level too high")
+		return 0, 0, 0, 0, bad("level too high")
 	}
 	id = binary.LittleEndian.Uint64(data[2:])
 	p := data[nodeHeader:]
-	if store && level > 0 {
-		x.upper[s] = make([]uint32, level*(x.o.M+1))
+	if store {
+		if level == 0 {
+			x.upper[s] = nil
+		} else if len(x.upper[s]) != level*(x.o.M+1) {
+			x.upper[s] = make([]uint32, level*(x.o.M+1))
+		}
 	}
 	for l := 0; l <= level; l++ {
 		if len(p) < 1 {
-			return 0, 0, 0, bad("missing layer")
+			return 0, 0, 0, 0, bad("missing layer")
 		}
-		c, capacity := int(p[0]), x.maxDegree(l)
+		c := int(p[0])
 		p = p[1:]
-		if c > capacity || len(p) < 4*capacity {
-			return 0, 0, 0, bad("bad neighbour count")
+		if c > x.maxDegree(l) || len(p) < 4*c {
+			return 0, 0, 0, 0, bad("bad neighbour count")
 		}
 		var b []uint32
 		if store {
@@ -152,23 +188,15 @@ func (x *Index) decodeNode(s uint32, data []byte, n uint32, store bool) (id uint
 		for i := range c {
 			nb := binary.LittleEndian.Uint32(p[4*i:])
 			if nb >= n || nb == s {
-				return 0, 0, 0, bad("neighbour out of range")
+				return 0, 0, 0, 0, bad("neighbour out of range")
 			}
 			if store {
 				b[1+i] = nb
 			}
 		}
-		for i := c; i < capacity; i++ {
-			if binary.LittleEndian.Uint32(p[4*i:]) != 0 {
-				return 0, 0, 0, bad("unused neighbour slot not zero")
-			}
-		}
-		p = p[4*capacity:]
+		p = p[4*c:]
 	}
-	if len(p) != 0 {
-		return 0, 0, 0, bad("trailing bytes")
-	}
-	return id, flags, level, nil
+	return id, flags, level, len(data) - len(p), nil
 }
 
 // EndLoad finishes a load: every slot must have been loaded, neighbours on
@@ -224,13 +252,24 @@ func (x *Index) resetEmpty() {
 	x.dirtyMark, x.dirty = nil, nil
 	x.slotOf = make(map[uint64]uint32)
 	x.live, x.entry, x.maxLevel = 0, 0, -1
-	x.quant, x.codes = nil, nil
+	x.quant, x.codes, x.csum = nil, nil, nil
 }
 
-// ValidateNode reports whether data is a well-formed node encoding for
-// slot s of an index of n slots, without loading it.
-func ValidateNode(o Options, s uint32, n int, data []byte) error {
+// CheckNode is LoadNode without loading: it validates the encoding at the
+// start of data for slot s (between BeginLoad and EndLoad) and returns its
+// length.
+func (x *Index) CheckNode(s uint32, data []byte) (int, error) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	_, _, _, size, err := x.decodeNode(s, data, uint32(len(x.ids)), false)
+	return size, err
+}
+
+// ValidateNode checks that data starts with a well-formed node encoding
+// for slot s of an index of n slots, without loading it, and returns the
+// encoding's length.
+func ValidateNode(o Options, s uint32, n int, data []byte) (int, error) {
 	x := New(1, o)
-	_, _, _, err := x.decodeNode(s, data, uint32(n), false)
-	return err
+	_, _, _, size, err := x.decodeNode(s, data, uint32(n), false)
+	return size, err
 }

@@ -25,11 +25,14 @@ type searcher struct {
 	batch  []item
 	sel    []uint32
 	sel2   []uint32
-	q, qs  []float32
+	q      []float32
+	qc     queryCodes
+	// touched sinks the loads of touch so the compiler keeps them
+	touched uint64
 }
 
 func newSearcher(dim int) *searcher {
-	return &searcher{q: make([]float32, dim), qs: make([]float32, dim)}
+	return &searcher{q: make([]float32, dim)}
 }
 
 // reset starts a new visited generation for an index of n slots.
@@ -54,22 +57,60 @@ func (w *searcher) visit(s uint32) bool {
 	return false
 }
 
-// dist is the traversal distance: the negated inner product, computed on
-// the int8 codes when qs is non-nil.
-func (x *Index) dist(q, qs []float32, bias float32, s uint32) float32 {
-	if qs != nil {
-		i := int(s) * x.dim
-		return -(bias + dotCode(qs, x.codes[i:i+x.dim]))
+// dist is the traversal distance: the negated inner product, estimated
+// from the int8 codes when qc is non-nil.
+func (x *Index) dist(q []float32, qc *queryCodes, s uint32) float32 {
+	if qc != nil {
+		return -(qc.bias + qc.lo*float32(x.csum[s]) + qc.step*float32(dotCodes(qc, x.codeRow(s))))
 	}
 	return -dot(q, x.vec(s))
 }
 
+// touch reads a few words of each batch item's vector (its codes when
+// codes is set) so the loads of all of them are in flight before the
+// first distance waits for its own.
+func (x *Index) touch(w *searcher, codes bool) {
+	if codes {
+		var t uint64
+		for _, it := range w.batch {
+			row := x.codeRow(it.s)
+			for j := 0; j < len(row); j += touchStride / 16 {
+				t += row[j][0]
+			}
+		}
+		w.touched += t
+		return
+	}
+	var t float32
+	for _, it := range w.batch {
+		row := x.vec(it.s)
+		for j := 0; j < len(row); j += touchStride / 4 * touchF32 {
+			t += row[j]
+		}
+	}
+	w.touched += uint64(math.Float32bits(t))
+}
+
+// score sets the distance of every item of batch.
+func (x *Index) score(batch []item, q []float32, qc *queryCodes) {
+	if qc == nil {
+		for i := range batch {
+			batch[i].d = -dot(q, x.vec(batch[i].s))
+		}
+		return
+	}
+	for i := range batch {
+		s := batch[i].s
+		batch[i].d = -(qc.bias + qc.lo*float32(x.csum[s]) + qc.step*float32(dotCodes(qc, x.codeRow(s))))
+	}
+}
+
 // greedy walks layer l from ep to a local minimum (ef = 1).
-func (x *Index) greedyQ(q, qs []float32, bias float32, ep item, l int) item {
+func (x *Index) greedyQ(q []float32, qc *queryCodes, ep item, l int) item {
 	for changed := true; changed; {
 		changed = false
 		for _, n := range x.links(ep.s, l) {
-			if d := x.dist(q, qs, bias, n); d < ep.d {
+			if d := x.dist(q, qc, n); d < ep.d {
 				ep, changed = item{d: d, s: n}, true
 			}
 		}
@@ -77,12 +118,12 @@ func (x *Index) greedyQ(q, qs []float32, bias float32, ep item, l int) item {
 	return ep
 }
 
-func (x *Index) greedy(q []float32, ep item, l int) item { return x.greedyQ(q, nil, 0, ep, l) }
+func (x *Index) greedy(q []float32, ep item, l int) item { return x.greedyQ(q, nil, ep, l) }
 
 // searchLayer is the paper's Algorithm 2 on layer l. Nodes that are deleted
 // (when skipDead) or fail filter are traversed but not put in the result
 // set. The returned slice is w.res (a max-heap, unsorted).
-func (x *Index) searchLayer(w *searcher, q, qs []float32, bias float32, ep item, ef, l int,
+func (x *Index) searchLayer(w *searcher, q []float32, qc *queryCodes, ep item, ef, l int,
 	filter func(uint64) bool, skipDead bool) []item {
 	w.visit(ep.s)
 	w.cand = w.cand[:0]
@@ -96,17 +137,17 @@ func (x *Index) searchLayer(w *searcher, q, qs []float32, bias float32, ep item,
 		if len(w.res) >= ef && c.d > w.res[0].d {
 			break
 		}
-		// gather the unvisited neighbours first, then score them in a
-		// tight loop: independent loads overlap (Go has no prefetch)
+		// gather the unvisited neighbours first, touch their vectors so
+		// that their cache misses overlap (Go has no prefetch), then
+		// score them in a tight loop
 		w.batch = w.batch[:0]
 		for _, n := range x.links(c.s, l) {
 			if !w.visit(n) {
 				w.batch = append(w.batch, item{s: n})
 			}
 		}
-		for i := range w.batch {
-			w.batch[i].d = x.dist(q, qs, bias, w.batch[i].s)
-		}
+		x.touch(w, qc != nil)
+		x.score(w.batch, q, qc)
 		for _, it := range w.batch {
 			n, d := it.s, it.d
 			if len(w.res) < ef || d < w.res[0].d {
@@ -169,19 +210,18 @@ func (x *Index) Search(q []float32, k, ef int, filter func(id uint64) bool) ([]R
 			ef = min(int(float64(ef)/frac), 16*ef)
 		}
 	}
-	var qs []float32
-	var bias float32
+	var qc *queryCodes
 	if x.quant != nil {
-		bias = x.quant.prepare(w.qs, w.q)
-		qs = w.qs
+		x.quant.prepare(&w.qc, w.q)
+		qc = &w.qc
 	}
 	w.reset(len(x.ids))
-	ep := item{d: x.dist(w.q, qs, bias, x.entry), s: x.entry}
+	ep := item{d: x.dist(w.q, qc, x.entry), s: x.entry}
 	for l := x.maxLevel; l > 0; l-- {
-		ep = x.greedyQ(w.q, qs, bias, ep, l)
+		ep = x.greedyQ(w.q, qc, ep, l)
 	}
-	res := x.searchLayer(w, w.q, qs, bias, ep, ef, 0, filter, true)
-	if qs != nil { // exact re-scoring of the final candidates
+	res := x.searchLayer(w, w.q, qc, ep, ef, 0, filter, true)
+	if qc != nil { // exact re-scoring of the final candidates
 		for i := range res {
 			res[i].d = -dot(w.q, x.vec(res[i].s))
 		}
@@ -254,3 +294,8 @@ func (x *Index) passFraction(filter func(uint64) bool) float64 {
 	}
 	return math.Max(float64(pass)/float64(seen), 0)
 }
+
+// touch strides: one load per 64-byte cache line of the codes, and of
+// every touchF32-th line of a float vector (the hardware prefetcher
+// fetches the lines in between; touching every line measured slower).
+const touchStride, touchF32 = 64, 4
