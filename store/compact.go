@@ -11,8 +11,11 @@ import (
 // CompactFile rewrites the database file at path without free pages and
 // with full pages. Every batch rewrites the pages it changes elsewhere in
 // the file and frees the old ones; bbolt reuses them but never shrinks the
-// file, so after a bulk build of ~100k images in batches of 1000 about a
-// tenth of the file is free pages. Run it once after such a build.
+// file, and pages filled in random key order stay part empty: after a bulk
+// build in batches of 1000, compacting makes the file 15-20% smaller
+// (100k vectors of dimension 256: 1637 to 1304 bytes per vector; 1M: 1555
+// to 1316). Run it once after such a build; it takes about as long as
+// writing the file.
 //
 // It copies the file to path+".compact" and renames the copy over path
 // (each fsynced first), so a crash leaves one whole file or the other. The

@@ -77,21 +77,6 @@ func (x *Index) appendNode(dst []byte, s uint32) []byte {
 	return dst
 }
 
-// NodeBytes returns the total length of the node encodings of all slots:
-// the graph's share of a perfectly packed file.
-func (x *Index) NodeBytes() int {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	b := len(x.ids) * (nodeHeader + 1)
-	for s := range x.ids {
-		b += 4 * len(x.links(uint32(s), 0))
-		for l := 1; l <= int(x.levels[s]); l++ {
-			b += 1 + 4*len(x.links(uint32(s), l))
-		}
-	}
-	return b
-}
-
 // AppendVectors appends the float32 vectors of slots [from, to) to dst,
 // little-endian.
 func (x *Index) AppendVectors(dst []byte, from, to int) []byte {
