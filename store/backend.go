@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -443,4 +444,21 @@ func (db *DB) bindBackend(kind, url string) error {
 		}
 		return tx.Bucket(bucketMeta).Put(keyBackend, []byte(kind+" "+url))
 	})
+}
+
+// ReadKeyFile returns the first line of the file at path, trimmed: a vector backend's API key
+// as --store-key-file names it ("" for no path; an empty first line is an error).
+func ReadKeyFile(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	key, _, _ := strings.Cut(string(b), "\n")
+	if key = strings.TrimSpace(key); key == "" {
+		return "", fmt.Errorf("%s: empty", path)
+	}
+	return key, nil
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/glimpse-search/glimpse/store"
 )
@@ -40,18 +39,11 @@ func (sf *storeFlags) backend(log *slog.Logger) (store.Backend, error) {
 	return b, err
 }
 
-// readKeyFile returns the first line of path, trimmed ("" for no path).
+// readKeyFile reads the --store-key-file (store.ReadKeyFile), naming the flag in errors.
 func readKeyFile(path string) (string, error) {
-	if path == "" {
-		return "", nil
-	}
-	b, err := os.ReadFile(path)
+	key, err := store.ReadKeyFile(path)
 	if err != nil {
 		return "", fmt.Errorf("--store-key-file: %w", err)
-	}
-	key, _, _ := strings.Cut(string(b), "\n")
-	if key = strings.TrimSpace(key); key == "" {
-		return "", fmt.Errorf("--store-key-file %s: empty", path)
 	}
 	return key, nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/glimpse-search/glimpse/store"
 )
@@ -22,16 +21,9 @@ func (sf *searchFlags) registerStore(fset *flag.FlagSet) {
 
 // backend opens the backend the flags name (nil: embedded). A bad URL is a usage error.
 func (sf *searchFlags) backend(log *slog.Logger) (store.Backend, error) {
-	var key string
-	if sf.storeKeyFile != "" {
-		b, err := os.ReadFile(sf.storeKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("--store-key-file: %w", err)
-		}
-		key, _, _ = strings.Cut(string(b), "\n")
-		if key = strings.TrimSpace(key); key == "" {
-			return nil, fmt.Errorf("--store-key-file %s: empty", sf.storeKeyFile)
-		}
+	key, err := store.ReadKeyFile(sf.storeKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--store-key-file: %w", err)
 	}
 	b, err := store.OpenBackend(sf.store, store.BackendOptions{APIKey: key, Logger: log})
 	if errors.Is(err, store.ErrBackendURL) {

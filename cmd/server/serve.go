@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/glimpse-search/glimpse/encoder"
@@ -266,16 +265,9 @@ const (
 // openBackend opens the vector backend named by url (nil for the embedded one); the library
 // that receives it closes it.
 func openBackend(url, keyFile string, log *slog.Logger) (store.Backend, error) {
-	var key string
-	if keyFile != "" {
-		b, err := os.ReadFile(keyFile)
-		if err != nil {
-			return nil, fmt.Errorf("--store-key-file: %w", err)
-		}
-		first, _, _ := strings.Cut(string(b), "\n")
-		if key = strings.TrimSpace(first); key == "" {
-			return nil, fmt.Errorf("--store-key-file %s: empty", keyFile)
-		}
+	key, err := store.ReadKeyFile(keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--store-key-file: %w", err)
 	}
 	b, err := store.OpenBackend(url, store.BackendOptions{APIKey: key, Logger: log})
 	if errors.Is(err, store.ErrBackendURL) {

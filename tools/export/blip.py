@@ -30,6 +30,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import cli, images, keys, writer
+from vlm.tiny_model import ITMGraph, TextGraph, VisionGraph  # the contract's three graph wrappers
+
 from .layers import BertEmbeddings, BertEncoder, TimmVisionTransformer
 
 
@@ -90,33 +92,6 @@ class BlipITM(nn.Module):
     def itm(self, image_tokens, text_states, mask):
         x, probs = self.text_encoder.encoder(text_states, mask, ctx=image_tokens)
         return self.itm_head(x[:, 0]), probs.mean(1)
-
-
-class VisionGraph(nn.Module):
-    def __init__(self, m):
-        super().__init__()
-        self.m = m
-
-    def forward(self, pixel_values):
-        return self.m.encode_image(pixel_values)
-
-
-class TextGraph(nn.Module):
-    def __init__(self, m):
-        super().__init__()
-        self.m = m
-
-    def forward(self, input_ids, attention_mask):
-        return self.m.encode_text(input_ids, attention_mask)
-
-
-class ITMGraph(nn.Module):
-    def __init__(self, m):
-        super().__init__()
-        self.m = m
-
-    def forward(self, image_tokens, text_states, attention_mask):
-        return self.m.itm(image_tokens, text_states, attention_mask)
 
 
 def infer_config(sd, args):
