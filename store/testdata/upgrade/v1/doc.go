@@ -2,5 +2,5 @@
 // gives, for store's upgrade test (TestUpgradeV1). It needs package store
 // as of commit 603fc65 (schema 1): in a checkout of that commit,
 //
-//	go run gen.go glimpse.db results.json && gzip -9 glimpse.db
+//	go run . glimpse.db results.json && gzip -9 glimpse.db
 package main
