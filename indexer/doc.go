@@ -12,7 +12,9 @@
 // so memory does not grow with the library. A file is "unchanged" when its path, size and
 // mtime are stored, a "duplicate" when its bytes are already embedded under another path;
 // bad files are "skipped" or "failed" with a reason and never stop a run. Every batch is
-// atomic, so after a crash or kill -9 a rerun finishes the job.
+// atomic, so after a crash or kill -9 a rerun finishes the job. Batches leave the database
+// file several times its data; [Compact] rewrites it (store.CompactFile) when it is over
+// CompactOptions.MaxRatio, and `indexer add` calls it after a run that wrote to its own file.
 //
 // JPEGs are decoded by libjpeg-turbo in the DCT domain at the smallest scale (1/8 .. 1) that
 // still covers the model input and the thumbnail, then resized by the model's PIL-compatible

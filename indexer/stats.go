@@ -10,24 +10,27 @@ import (
 
 // Stats describes a library for `indexer status`.
 type Stats struct {
-	Dir            string   `json:"data_dir"`
-	Store          string   `json:"store"`  // where the image vectors live: "embedded" or the backend URL
-	Images         int      `json:"images"` // indexed paths (duplicates count)
-	Texts          int      `json:"texts"`  // stored texts
-	Model          string   `json:"model"`  // the model asked about
-	Dim            int      `json:"dim"`    // its embedding dimension
-	Namespace      string   `json:"namespace"`
-	Embeddings     int      `json:"embeddings"`      // distinct image contents embedded by the model
-	TextEmbeddings int      `json:"text_embeddings"` // texts embedded by the model
-	NamespaceError string   `json:"namespace_error,omitempty"`
-	DBBytes        int64    `json:"db_bytes"`
-	Thumbs         int      `json:"thumbs"`
-	ThumbBytes     int64    `json:"thumb_bytes"`
-	LastRun        *LastRun `json:"last_run,omitempty"`
+	Dir              string   `json:"data_dir"`
+	Store            string   `json:"store"`  // where the image vectors live: "embedded" or the backend URL
+	Images           int      `json:"images"` // indexed paths (duplicates count)
+	Texts            int      `json:"texts"`  // stored texts
+	Model            string   `json:"model"`  // the model asked about
+	Dim              int      `json:"dim"`    // its embedding dimension
+	Namespace        string   `json:"namespace"`
+	Embeddings       int      `json:"embeddings"`      // distinct image contents embedded by the model
+	TextEmbeddings   int      `json:"text_embeddings"` // texts embedded by the model
+	NamespaceError   string   `json:"namespace_error,omitempty"`
+	DBBytes          int64    `json:"db_bytes"`           // database file
+	VectorGraphBytes int64    `json:"vector_graph_bytes"` // its vectors and HNSW graphs, log included (store.Space)
+	RecordBytes      int64    `json:"record_bytes"`       // its image and text records
+	DBRatio          float64  `json:"db_ratio,omitempty"` // DBBytes / VectorGraphBytes (absent without vectors)
+	Thumbs           int      `json:"thumbs"`
+	ThumbBytes       int64    `json:"thumb_bytes"`
+	LastRun          *LastRun `json:"last_run,omitempty"`
 }
 
 // Stats counts the library's records, the model's embeddings (its namespace is not created
-// when missing) and the files' sizes.
+// when missing) and the files' sizes. It reads the whole database file (store.Space).
 func (l *Library) Stats(model store.ModelInfo) (Stats, error) {
 	s := Stats{Dir: l.dir, Store: l.db.Backend(), Images: l.db.ImageCount(), Texts: l.db.TextCount(),
 		Model: model.Name, Dim: model.Dim, Namespace: model.Name}
@@ -41,8 +44,13 @@ func (l *Library) Stats(model store.ModelInfo) (Stats, error) {
 	default:
 		return s, err
 	}
-	if s.DBBytes, err = l.db.FileSize(); err != nil {
+	sp, err := l.db.Space()
+	if err != nil {
 		return s, err
+	}
+	s.DBBytes, s.VectorGraphBytes, s.RecordBytes = sp.File, sp.Vectors+sp.Graph+sp.Log, sp.Records
+	if s.VectorGraphBytes > 0 {
+		s.DBRatio = float64(s.DBBytes) / float64(s.VectorGraphBytes)
 	}
 	err = filepath.WalkDir(filepath.Join(l.dir, ThumbsDir), func(_ string, d fs.DirEntry, err error) error {
 		if err != nil {

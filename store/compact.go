@@ -21,7 +21,11 @@ import (
 // (each fsynced first), so a crash leaves one whole file or the other. The
 // file must not be open in any process, this one included: the copy
 // replaces the file a process holding it would go on writing.
-func CompactFile(path string, o Options) (err error) {
+func CompactFile(path string, o Options) error { return compactFile(path, o, os.Rename) }
+
+// compactFile is CompactFile with the rename that publishes the copy as a
+// parameter, so tests can fail it.
+func compactFile(path string, o Options, rename func(oldpath, newpath string) error) (err error) {
 	o = o.withDefaults()
 	db, err := Open(path, o) // checks, upgrades and locks the file
 	if err != nil {
@@ -50,7 +54,7 @@ func CompactFile(path string, o Options) (err error) {
 		err = cerr
 	}
 	if err == nil {
-		err = finishCopy(tmp, path, size) // drop the preallocated tail
+		err = finishCopy(tmp, path, size, rename) // drop the preallocated tail
 	}
 	if err != nil {
 		_ = os.Remove(tmp)
@@ -59,8 +63,9 @@ func CompactFile(path string, o Options) (err error) {
 	return nil
 }
 
-// finishCopy truncates tmp to size, syncs it and renames it over path.
-func finishCopy(tmp, path string, size int64) error {
+// finishCopy truncates tmp to size, syncs it, renames it over path (with
+// rename) and syncs the folder.
+func finishCopy(tmp, path string, size int64, rename func(oldpath, newpath string) error) error {
 	f, err := os.OpenFile(tmp, os.O_RDWR, 0)
 	if err != nil {
 		return err
@@ -76,7 +81,7 @@ func finishCopy(tmp, path string, size int64) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := rename(tmp, path); err != nil {
 		return err
 	}
 	d, err := os.Open(filepath.Dir(path))

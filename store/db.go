@@ -242,12 +242,17 @@ func (db *DB) dropImage(id uint64) (content uint64, orphan bool) {
 }
 
 // Close closes the file. Namespaces of this DB must not be used after.
+// Closing a closed DB does nothing.
 func (db *DB) Close() error {
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
 	db.mu.Lock()
+	closed := db.closed
 	db.closed = true
 	db.mu.Unlock()
+	if closed {
+		return nil
+	}
 	err := db.bolt.Close()
 	if db.o.Backend != nil {
 		if berr := db.o.Backend.Close(); err == nil {

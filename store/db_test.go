@@ -492,3 +492,12 @@ func TestConcurrentSearchAndWrites(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+func TestCloseTwice(t *testing.T) {
+	db := openTest(t, filepath.Join(t.TempDir(), "g.db"))
+	for i := range 2 {
+		if err := db.Close(); err != nil {
+			t.Fatalf("Close %d: %v", i+1, err)
+		}
+	}
+}

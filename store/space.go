@@ -18,9 +18,13 @@ type Space struct {
 	Free    int64 // free pages, and pages the last write freed
 }
 
+// Live is the key and value bytes of the data: vectors, graph, log and
+// records.
+func (s Space) Live() int64 { return s.Vectors + s.Graph + s.Log + s.Records }
+
 // Overhead is what the file holds beyond the data: bbolt page and element
 // headers, partly filled pages, free pages and the preallocated tail.
-func (s Space) Overhead() int64 { return s.File - s.Vectors - s.Graph - s.Log - s.Records }
+func (s Space) Overhead() int64 { return s.File - s.Live() }
 
 // Space walks every bucket and reports where the file's bytes go. It reads
 // the whole file, so it takes about as long as opening it.

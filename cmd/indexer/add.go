@@ -65,7 +65,7 @@ func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	defer lib.Close()
+	defer lib.Close() // a second Close does nothing
 	m, info, err := openModel(*model, encoder.ImageOptions{MaxPixels: *maxPixels}, stderr)
 	if err != nil {
 		return err
@@ -116,7 +116,27 @@ func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil && errors.Is(err, context.Canceled) {
 		return nil
 	}
-	return err
+	if err != nil || s.Indexed+s.Duplicate == 0 {
+		return err
+	}
+	// The run wrote to the database this process owns: squeeze out what its batches left.
+	if err := lib.Close(); err != nil { // Compact takes the lock itself
+		return fmt.Errorf("close database: %w", err)
+	}
+	compactAfterAdd(*data, stdout, stderr)
+	return nil
+}
+
+// compactAfterAdd compacts the data dir's database when a bulk add left it wasteful
+// (indexer.CompactOptions). A failure leaves the file as it was, so it is only reported.
+func compactAfterAdd(dir string, stdout, stderr io.Writer) {
+	c, err := indexer.Compact(dir, indexer.CompactOptions{})
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "database not compacted (it is intact; `indexer compact` retries): %v\n", err)
+	case c.Compacted:
+		fmt.Fprintf(stdout, "database compacted: %s\n", compacted(c))
+	}
 }
 
 // reportFile writes the --report JSON lines.

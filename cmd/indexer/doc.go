@@ -6,6 +6,7 @@
 //	indexer add-texts [--data DIR] [--store URL] [--model DIR] FILE
 //	indexer remove [--data DIR] [--store URL] PATH...
 //	indexer status [--data DIR] [--store URL] [--model DIR] [--json]
+//	indexer compact [--data DIR]
 //
 // add walks the folders (hidden and system folders skipped, symlink loops followed once),
 // recognises images by content, and indexes them: unchanged files are skipped, so rerunning
@@ -29,6 +30,13 @@
 // status and add-texts take the same flags. Before indexing, add reconciles the backend with the
 // records (orphan vectors deleted; records whose vector the backend lost dropped, so this run or
 // the next re-embeds them). A backend that cannot be reached fails the command with its address.
+//
+// A bulk add's batches leave the database file several times its data (free pages, part-filled
+// pages, a preallocated tail). When add wrote to a database it owns (not one handed to a
+// server), it then compacts the file if it is over 1.3x its data (indexer.Compact: a copy
+// fsynced and renamed over the file, so a crash leaves one whole file or the other) and prints
+// the sizes. compact does the same on demand, whatever the ratio. status shows the file's size
+// and its ratio to the vectors and graphs it holds.
 //
 // add-texts stores a corpus of texts (one per line, or JSON lines {"id","text"}) with their
 // embeddings, the texts that image->text search ranks.

@@ -51,6 +51,7 @@ const (
 	usageAddTexts = "indexer add-texts [--data DIR] [--store URL] [--model DIR] FILE"
 	usageRemove   = "indexer remove [--data DIR] [--store URL] PATH..."
 	usageStatus   = "indexer status [--data DIR] [--store URL] [--model DIR] [--json]"
+	usageCompact  = "indexer compact [--data DIR]"
 )
 
 var commands = []command{
@@ -58,6 +59,7 @@ var commands = []command{
 	{"add-texts", usageAddTexts, "store texts (one per line, or JSON lines {\"id\",\"text\"}) with their embeddings", runAddTexts},
 	{"remove", usageRemove, "remove the records of files or folders", runRemove},
 	{"status", usageStatus, "show counts, model, sizes and the last run", runStatus},
+	{"compact", usageCompact, "rewrite the database file without its free space", runCompact},
 }
 
 func usageText() string {
@@ -174,9 +176,14 @@ func openLibrary(dir string, create bool, sf *storeFlags, log *slog.Logger) (*in
 	if err != nil && b != nil {
 		b.Close()
 	}
+	return lib, inUse(dir, err)
+}
+
+// inUse turns an error wrapping indexer.ErrLocked into a clear message; other errors pass.
+func inUse(dir string, err error) error {
 	if errors.Is(err, indexer.ErrLocked) {
-		return nil, fmt.Errorf("data dir %s is in use by another process (a running server or another indexer "+
+		return fmt.Errorf("data dir %s is in use by another process (a running server or another indexer "+
 			"holds its database); stop it or wait for it to finish, then run this command again\n(%w)", dir, err)
 	}
-	return lib, err
+	return err
 }

@@ -30,6 +30,7 @@ func TestUsage(t *testing.T) {
 		{"add-texts without file", []string{"add-texts"}, true},
 		{"remove without paths", []string{"remove"}, true},
 		{"status with argument", []string{"status", "x"}, true},
+		{"compact with argument", []string{"compact", "x"}, true},
 		{"help", []string{"help"}, false},
 	}
 	for _, c := range cases {

@@ -53,7 +53,7 @@ func runStatus(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if s.NamespaceError != "" {
 		fmt.Fprintf(tw, "\t%s\n", s.NamespaceError)
 	}
-	fmt.Fprintf(tw, "database\t%s\n", size(s.DBBytes))
+	fmt.Fprintf(tw, "database\t%s\n", dbSize(s.DBBytes, s.VectorGraphBytes, s.RecordBytes))
 	fmt.Fprintf(tw, "thumbnails\t%d, %s\n", s.Thumbs, size(s.ThumbBytes))
 	if r := s.LastRun; r != nil {
 		fmt.Fprintf(tw, "last run\t%s, %s: %d indexed, %d unchanged, %d duplicate, %d skipped, %d failed%s\n",
@@ -63,6 +63,15 @@ func runStatus(_ context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(tw, "last run\tnone\n")
 	}
 	return tw.Flush()
+}
+
+// dbSize describes the database file against the vectors and graphs it holds.
+func dbSize(file, vectorGraph, records int64) string {
+	if vectorGraph == 0 {
+		return fmt.Sprintf("%s (%d bytes; records %s)", size(file), file, size(records))
+	}
+	return fmt.Sprintf("%s (%d bytes), %.2fx its vectors+graph %s (records %s)", size(file), file,
+		float64(file)/float64(vectorGraph), size(vectorGraph), size(records))
 }
 
 func size(n int64) string {

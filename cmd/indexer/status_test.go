@@ -25,7 +25,8 @@ func TestStatusJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &s); err != nil {
 		t.Fatalf("%q: %v", out, err)
 	}
-	for _, k := range []string{"images", "texts", "model", "dim", "embeddings", "db_bytes", "thumbs", "last_run"} {
+	for _, k := range []string{"images", "texts", "model", "dim", "embeddings", "db_bytes", "vector_graph_bytes",
+		"record_bytes", "db_ratio", "thumbs", "last_run"} {
 		if _, ok := s[k]; !ok {
 			t.Errorf("no %q in %s", k, out)
 		}

@@ -1,0 +1,58 @@
+package store
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// TestCompactFileFailure: a compaction that fails before its rename, or a crash that left a
+// half-written copy behind, leaves the original file whole and usable; the copy is removed.
+func TestCompactFileFailure(t *testing.T) {
+	errRename := errors.New("injected rename failure")
+	cases := []struct {
+		name    string
+		before  func(t *testing.T, path string) // runs before the compaction
+		rename  func(oldpath, newpath string) error
+		wantErr error
+	}{
+		{name: "rename fails", rename: func(string, string) error { return errRename }, wantErr: errRename},
+		{name: "half copy left by a crash", rename: os.Rename, before: func(t *testing.T, path string) {
+			if err := os.WriteFile(path+".compact", []byte("half a page"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "g.db")
+			vecs := clustered(620, testModel.Dim, 8, 3)
+			db := openTest(t, path)
+			ns := nsTest(t, db)
+			addN(t, ns, vecs, 0, 600, 20)
+			want := searchAll(t, ns, vecs[600:])
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if tc.before != nil {
+				tc.before(t, path)
+			}
+			err := compactFile(path, Options{NoSync: true}, tc.rename)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("compact: %v, want %v", err, tc.wantErr)
+			}
+			if _, err := os.Stat(path + ".compact"); !os.IsNotExist(err) {
+				t.Fatalf("copy left behind: %v", err)
+			}
+			db = openTest(t, path)
+			if n := db.ImageCount(); n != 600 {
+				t.Fatalf("%d images after, want 600", n)
+			}
+			if got := searchAll(t, nsTest(t, db), vecs[600:]); !slices.EqualFunc(got, want, slices.Equal) {
+				t.Fatal("search results changed")
+			}
+		})
+	}
+}
