@@ -15,7 +15,10 @@ type CaptionQuery struct {
 
 // Captions finds the indexed texts that describe an image: ANN top-Depth by ITC over the text
 // index, ITM rerank of the top K (the image's tokens computed once for all K pairs, the
-// candidates' text states by the text encoder), threshold, page.
+// candidates' text states by the text encoder), threshold, page. The threshold is the same as
+// for images: texts whose match probability is under MinScore (default Options.MinScore, the
+// bundle's match threshold, 0.5) are left out, and when none reaches it the page is empty with
+// NoConfidentMatch set; MinScore 0 (or NoRerank) turns it off and keeps every candidate.
 func (s *Searcher) Captions(ctx context.Context, q CaptionQuery) (*TextResult, error) {
 	p, err := s.params(q.Params)
 	if err != nil {
@@ -50,7 +53,7 @@ func (s *Searcher) Captions(ctx context.Context, q CaptionQuery) (*TextResult, e
 	recs := make([]store.TextRecord, len(hits))
 	for i, h := range hits {
 		if recs[i], err = s.db.Text(h.TextID); err != nil {
-			return nil, fmt.Errorf("searcher: text %d: %w", h.TextID, err)
+			return nil, fmt.Errorf("searcher: %w", err) // the store's error names the text
 		}
 	}
 	t.Fetch += clk.lap()
@@ -91,7 +94,7 @@ func (s *Searcher) Captions(ctx context.Context, q CaptionQuery) (*TextResult, e
 		res.Hits = append(res.Hits, h)
 	}
 	if len(res.Hits) == 0 {
-		res.Reason = p.emptyReason(len(list), best)
+		p.explainEmpty(&res.Page, len(list), best)
 	}
 	t.Total = clk.total()
 	res.Timings = t.round()

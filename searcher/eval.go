@@ -87,7 +87,7 @@ func (s *Searcher) Evaluate(ctx context.Context, set EvalSet, o EvalOptions) (*E
 	for i, id := range set.Images {
 		res, err := s.Captions(ctx, CaptionQuery{ImageInput: ImageInput{ImageID: id}, Params: p})
 		if err != nil {
-			return nil, fmt.Errorf("eval: image %d: %w", id, err)
+			return nil, withContext(err, "eval: texts for image %d", id)
 		}
 		rank := len(res.Hits)
 		for r, h := range res.Hits {
@@ -104,7 +104,7 @@ func (s *Searcher) Evaluate(ctx context.Context, set EvalSet, o EvalOptions) (*E
 	for j, text := range set.Captions {
 		res, err := s.Images(ctx, ImageQuery{Text: text, Params: p})
 		if err != nil {
-			return nil, fmt.Errorf("eval: caption %d: %w", j, err)
+			return nil, withContext(err, "eval: images for caption %d", j)
 		}
 		rank := len(res.Hits)
 		for r, h := range res.Hits {

@@ -111,9 +111,16 @@ func (s *Searcher) rankImages(ctx context.Context, p params, vec []float32, f Fi
 		hits = dropImage(hits, exclude, p.depth)
 	}
 	t.ANN = clk.lap()
-	if len(hits) == 0 {
+	if len(hits) == 0 { // the index is not empty (Images and Similar answered that before)
 		pg := p.page(0, 0, 0)
-		pg.Reason = ReasonFiltered
+		switch {
+		case f.store() != nil:
+			pg.Reason = ReasonFiltered
+		case exclude != 0:
+			pg.Reason = ReasonNoOthers
+		default:
+			pg.Reason = ReasonNoImages
+		}
 		return pg, []ImageHit{}, nil
 	}
 	// records of the candidates to rerank; the others' records are read for the page only
@@ -201,7 +208,7 @@ func (s *Searcher) rankImages(ctx context.Context, p params, vec []float32, f Fi
 	}
 	t.Fetch += clk.lap()
 	if len(out) == 0 {
-		pg.Reason = p.emptyReason(len(list), best)
+		p.explainEmpty(&pg, len(list), best)
 	}
 	return pg, out, nil
 }
@@ -220,7 +227,7 @@ func dropImage(hits []store.ImageHit, id uint64, k int) []store.ImageHit {
 func (s *Searcher) record(id uint64) (*store.ImageRecord, error) {
 	r, err := s.db.Image(id)
 	if err != nil {
-		return nil, fmt.Errorf("searcher: image %d: %w", id, err)
+		return nil, fmt.Errorf("searcher: %w", err) // the store's error names the image
 	}
 	return &r, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/glimpse-search/glimpse/rerank"
@@ -122,3 +123,23 @@ var (
 	// ErrInput: a query parameter is malformed or out of range (blank text, K, limit, offset).
 	ErrInput = errors.New("searcher: invalid query")
 )
+
+// errPrefix heads the message of every error this package returns, once.
+const errPrefix = "searcher: "
+
+// withContext adds context to an error of this package without repeating its prefix: the
+// message reads "searcher: CONTEXT: CAUSE". errors.Is and errors.As see the cause.
+func withContext(err error, format string, a ...any) error {
+	return &contextError{context: fmt.Sprintf(format, a...), err: err}
+}
+
+type contextError struct {
+	context string
+	err     error
+}
+
+func (e *contextError) Error() string {
+	return errPrefix + e.context + ": " + strings.TrimPrefix(e.err.Error(), errPrefix)
+}
+
+func (e *contextError) Unwrap() error { return e.err }

@@ -48,7 +48,7 @@ func (e *Explanation) at(x, y int) float64 {
 // WritePNG writes the overlay as a PNG of the image's size.
 func (e *Explanation) WritePNG(w io.Writer) error {
 	if err := png.Encode(w, e.Overlay()); err != nil {
-		return fmt.Errorf("explain: write png: %w", err)
+		return fmt.Errorf("searcher: explain: write png: %w", err)
 	}
 	return nil
 }

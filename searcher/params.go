@@ -142,15 +142,19 @@ func (p params) window(n int) (lo, hi int) {
 	return lo, min(lo+p.limit, n)
 }
 
-// emptyReason explains an empty page of a ranked list.
-func (p params) emptyReason(total int, best float64) string {
+// explainEmpty fills the Reason of an empty page of a ranked list of total results, and sets
+// NoConfidentMatch when the list is empty because no reranked candidate (best is the highest
+// match probability, NaN when none was reranked) reached the minimum score.
+func (p params) explainEmpty(pg *Page, total int, best float64) {
 	switch {
 	case total > 0:
-		return fmt.Sprintf("%s (offset %d, %d results)", ReasonPastEnd, p.offset, total)
-	case !math.IsNaN(best):
-		return fmt.Sprintf("%s: the best match probability is %.3f, below the minimum %.3g", ReasonNoConfident, best, p.min)
+		pg.Reason = fmt.Sprintf("%s (offset %d, %d results)", ReasonPastEnd, p.offset, total)
+	case math.IsNaN(best):
+		pg.Reason = ReasonNotReranked
+	default:
+		pg.Reason = fmt.Sprintf("%s: the best match probability is %.3f, below the minimum %.3g", ReasonNoConfident, best, p.min)
+		pg.NoConfidentMatch = true
 	}
-	return ReasonNoConfident
 }
 
 // clock measures stages.

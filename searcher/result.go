@@ -73,8 +73,13 @@ type Page struct {
 	Rank       Rank `json:"rank,omitempty"`
 	// MinScore is the minimum ITM match probability applied (absent when nothing was reranked).
 	MinScore *float64 `json:"min_score,omitempty"`
-	// Reason explains an empty page: nothing indexed, nothing passed the filters, no confident
-	// match, offset past the end.
+	// NoConfidentMatch is true only when candidates were reranked and none reached MinScore
+	// (Total 0): the calibrated answer "nothing indexed matches". It is false for every other
+	// empty page: an empty index, filters that exclude every image, candidates that could not
+	// be reranked, an offset past the end. Reason says which.
+	NoConfidentMatch bool `json:"no_confident_match"`
+	// Reason explains an empty page: one of the Reason constants (ReasonNoConfident and
+	// ReasonPastEnd followed by details).
 	Reason string `json:"reason,omitempty"`
 	// Note says how the results were ranked when it is not what was asked: NoteNoITM when the
 	// model is a dual encoder (CLIP) and no rerank could run.
@@ -101,12 +106,19 @@ type TextResult struct {
 const NoteNoITM = "ranked by ITC similarity alone: the model has no ITM head (a dual encoder such as CLIP), " +
 	"so there is no rerank, match probability or threshold"
 
-// Reasons for an empty page.
+// Reasons for an empty page. Only ReasonNoConfident comes with Page.NoConfidentMatch.
 const (
-	ReasonNoIndex     = "nothing is indexed for this model yet"
-	ReasonNoImages    = "the image index is empty"
-	ReasonNoTexts     = "no texts are indexed yet"
-	ReasonFiltered    = "no indexed image passes the filters"
+	ReasonNoIndex  = "nothing is indexed for this model yet"
+	ReasonNoImages = "the image index is empty"
+	ReasonNoTexts  = "no texts are indexed yet"
+	ReasonFiltered = "no indexed image passes the filters"
+	// ReasonNoOthers: an image -> image query by id over an index holding only that image.
+	ReasonNoOthers = "no other image is indexed"
+	// ReasonNoConfident: candidates were reranked and none reached the minimum score; the
+	// reason goes on with the best match probability.
 	ReasonNoConfident = "no confident match"
+	// ReasonNotReranked: a threshold applies, but no candidate could be reranked (see
+	// Page.Warnings), so none can pass it.
+	ReasonNotReranked = "no candidate could be reranked"
 	ReasonPastEnd     = "offset is past the last result"
 )

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -623,5 +625,54 @@ func TestOrder(t *testing.T) {
 				t.Fatalf("order %v best %v, want %v best %v", got, best, tc.want, tc.best)
 			}
 		})
+	}
+}
+
+// Every error names the package once, and context the store already gives is not repeated.
+func TestErrorMessages(t *testing.T) {
+	f := newFixture(t, true)
+	s := f.searcher(t, Options{})
+	ctx := context.Background()
+	missing := ImageInput{ImageID: 99999}
+	tests := []struct {
+		name string
+		run  func() error
+		want string
+	}{
+		{"input", func() error { _, err := s.Images(ctx, ImageQuery{Text: " "}); return err },
+			"searcher: invalid query: the query text is empty"},
+		{"similar of a missing image", func() error { _, err := s.Similar(ctx, SimilarQuery{ImageInput: missing}); return err },
+			"searcher: image 99999: store: not found"},
+		{"captions of a missing image", func() error { _, err := s.Captions(ctx, CaptionQuery{ImageInput: missing}); return err },
+			"searcher: image 99999: store: not found"},
+		{"explain of a missing image", func() error {
+			_, err := s.Explain(ctx, ExplainQuery{ImageInput: missing, Text: "x"})
+			return err
+		}, "searcher: image 99999: store: not found"},
+		{"undecodable upload", func() error { _, err := s.Decode(strings.NewReader("not an image")); return err },
+			"searcher: query image: "},
+		{"eval of a missing image", func() error {
+			_, err := s.Evaluate(ctx, EvalSet{Images: []uint64{99999}}, EvalOptions{})
+			return err
+		}, "searcher: eval: texts for image 99999: image 99999: store: not found"},
+		{"eval with bad parameters", func() error {
+			_, err := s.Evaluate(ctx, EvalSet{Images: f.images[:1]}, EvalOptions{K: MaxK + 1})
+			return err
+		}, "searcher: eval: texts for image " + strconv.FormatUint(f.images[0], 10) + ": invalid query: k 1025 is outside"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.run()
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Fatalf("error %v, want it to begin %q", err, tc.want)
+			}
+			if n := strings.Count(err.Error(), "searcher:"); n != 1 {
+				t.Fatalf("%q names the package %d times", err, n)
+			}
+		})
+	}
+	err := withContext(fmt.Errorf("%w: k 0", ErrInput), "eval: images for caption %d", 3)
+	if !errors.Is(err, ErrInput) || err.Error() != "searcher: eval: images for caption 3: invalid query: k 0" {
+		t.Fatalf("withContext: %v", err)
 	}
 }

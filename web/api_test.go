@@ -8,8 +8,11 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/glimpse-search/glimpse/searcher"
 )
 
 // TestAPI runs the happy paths of every endpoint against a library of 12 indexed scenes.
@@ -47,7 +50,7 @@ func TestAPI(t *testing.T) {
 		{"search no confident match", func() req { return req{target: "/api/v1/search?min_score=1&q=" + url.QueryEscape(cap0)} }, 200,
 			func(t *testing.T, b []byte, _ http.Header) {
 				r := decodeBytes[ImageResult](t, b)
-				if len(r.Hits) != 0 || !r.NoConfidentMatch || !contains(r.Reason, "no confident match") {
+				if len(r.Hits) != 0 || !r.NoConfidentMatch || !strings.HasPrefix(r.Reason, searcher.ReasonNoConfident) {
 					t.Fatalf("hits %d, flag %v, reason %q", len(r.Hits), r.NoConfidentMatch, r.Reason)
 				}
 			}},
@@ -62,7 +65,7 @@ func TestAPI(t *testing.T) {
 		{"search date filter", func() req { return req{target: "/api/v1/search?from=2030-01-01&q=a+circle"} }, 200,
 			func(t *testing.T, b []byte, _ http.Header) {
 				r := decodeBytes[ImageResult](t, b)
-				if r.Total != 0 || !r.NoConfidentMatch || r.Reason == "" {
+				if r.Total != 0 || r.NoConfidentMatch || r.Reason != searcher.ReasonFiltered {
 					t.Fatalf("%+v", r.Page)
 				}
 			}},
@@ -89,7 +92,7 @@ func TestAPI(t *testing.T) {
 				ctype: "application/json; charset=utf-8"}
 		}, 200, func(t *testing.T, b []byte, _ http.Header) {
 			r := decodeBytes[TextResult](t, b)
-			if len(r.Hits) != 0 || !r.NoConfidentMatch || r.Reason == "" {
+			if len(r.Hits) != 0 || r.NoConfidentMatch || r.Reason != searcher.ReasonNoTexts {
 				t.Fatalf("%s", b)
 			}
 		}},

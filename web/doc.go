@@ -9,7 +9,8 @@
 // web/client) instead of failing on the lock.
 //
 // Untrusted input first: images and thumbnails are looked up by id in the database, never by a
-// path from a request; bodies and uploads are capped (413); every request has a deadline;
+// path from a request, and answers do not show server paths (a hit's file and a text's source
+// file by base name only); bodies and uploads are capped (413); every request has a deadline;
 // search, search/image, score and explain are rate limited per client address and bounded in
 // concurrency; writes (texts, index jobs, deletes) need an API key, kept as sha256 digests and
 // compared in constant time; CORS is off unless origins are configured.

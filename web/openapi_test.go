@@ -100,3 +100,54 @@ func declares(params []json.RawMessage, shared map[string]struct {
 	}
 	return false
 }
+
+// TestOpenAPISearchSemantics checks that the document states what image -> text search
+// thresholds and what no_confident_match means, and that text sources are base names.
+func TestOpenAPISearchSemantics(t *testing.T) {
+	type schema struct {
+		Properties map[string]struct {
+			Description string `json:"description"`
+		} `json:"properties"`
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Description string `json:"description"`
+			Parameters  []struct {
+				Name        string `json:"name"`
+				Description string `json:"description"`
+			} `json:"parameters"`
+		} `json:"paths"`
+		Components struct {
+			Schemas map[string]schema `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(OpenAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	op := doc.Paths["/api/v1/search/image"]["post"]
+	minScore := ""
+	for _, p := range op.Parameters {
+		if p.Name == "min_score" {
+			minScore = p.Description
+		}
+	}
+	for _, want := range []string{"target=texts", "0.5", "0 turns the threshold off"} {
+		if !strings.Contains(minScore, want) {
+			t.Errorf("POST /search/image: min_score %q does not say %q", minScore, want)
+		}
+	}
+	for _, want := range []string{"target=texts", "0.5", "min_score=0 turns the threshold off", "no_confident_match"} {
+		if !strings.Contains(op.Description, want) {
+			t.Errorf("POST /search/image: description %q does not say %q", op.Description, want)
+		}
+	}
+	for _, name := range []string{"ImageResult", "TextResult"} {
+		d := doc.Components.Schemas[name].Properties["no_confident_match"].Description
+		if !strings.Contains(d, "only when candidates were reranked and none reached min_score") || !strings.Contains(d, "filters") {
+			t.Errorf("%s.no_confident_match: %q", name, d)
+		}
+	}
+	if d := doc.Components.Schemas["TextHit"].Properties["source"].Description; !strings.Contains(d, "base name") {
+		t.Errorf("TextHit.source: %q", d)
+	}
+}

@@ -39,8 +39,11 @@ type ImageHit struct {
 
 // TextHit is one indexed text of an image -> text answer.
 type TextHit struct {
-	ID     uint64   `json:"id"`
-	Text   string   `json:"text"`
+	ID   uint64 `json:"id"`
+	Text string `json:"text"`
+	// Source is where the text came from: its id, "SOURCE:N" for texts posted without one, or
+	// "FILE:LINE" for a file given to `indexer add-texts`. Paths stay on the server: a
+	// path-like source is cut to its base name (see sourceName); the store keeps it whole.
 	Source string   `json:"source,omitempty"`
 	Score  float64  `json:"score"`
 	PMatch *float64 `json:"p_match,omitempty"`
@@ -65,7 +68,10 @@ type Page struct {
 	K          int      `json:"k"`
 	Rank       string   `json:"rank,omitempty"`
 	MinScore   *float64 `json:"min_score,omitempty"`
-	// NoConfidentMatch is set when nothing passed (total 0); Reason says why.
+	// NoConfidentMatch is true only when candidates were reranked and none reached min_score
+	// (total 0): the calibrated "nothing matches". An empty index, filters that exclude every
+	// image or an offset past the end also give an empty page, with the flag false; Reason
+	// says which, and explains every empty page.
 	NoConfidentMatch bool   `json:"no_confident_match"`
 	Reason           string `json:"reason,omitempty"`
 	// Note says how results were ranked when it is not what was asked (a model without an
@@ -94,7 +100,7 @@ type ScoreResult struct {
 
 func (s *Server) page(pg searcher.Page, start time.Time, decode float64) Page {
 	p := Page{Offset: pg.Offset, Limit: pg.Limit, Total: pg.Total, Candidates: pg.Candidates, Reranked: pg.Reranked,
-		K: pg.K, Rank: string(pg.Rank), MinScore: pg.MinScore, NoConfidentMatch: pg.Total == 0, Reason: pg.Reason, Note: pg.Note,
+		K: pg.K, Rank: string(pg.Rank), MinScore: pg.MinScore, NoConfidentMatch: pg.NoConfidentMatch, Reason: pg.Reason, Note: pg.Note,
 		Timings: Timings{Timings: pg.Timings, Decode: decode, Server: ms(time.Since(start))}}
 	if n := len(pg.Warnings); n > 0 { // they name server paths: count them here, log them
 		p.Warnings = []string{fmt.Sprintf("%d candidates were not reranked: their files are missing, moved or "+
@@ -116,6 +122,25 @@ func imageHits(hs []searcher.ImageHit) []ImageHit {
 		}
 	}
 	return out
+}
+
+func textHits(hs []searcher.TextHit) []TextHit {
+	out := make([]TextHit, len(hs))
+	for i, h := range hs {
+		out[i] = TextHit{ID: h.TextID, Text: h.Text, Source: sourceName(h.Source), Score: h.ITC, PMatch: h.PMatch, ITC: h.ITC}
+		if h.PMatch != nil {
+			out[i].Score = *h.PMatch
+		}
+	}
+	return out
+}
+
+// sourceName is what the API shows of a text's source: a path-like one, any with a '/' or a
+// '\', such as "/srv/corpus/captions.txt:12" from `indexer add-texts`, is cut to its base name
+// ("captions.txt:12"), so that neither absolute nor relative server paths leak (an id with a
+// slash, "coco/123", shows as "123"); ids and "api:N" pass unchanged.
+func sourceName(source string) string {
+	return source[strings.LastIndexAny(source, `/\`)+1:]
 }
 
 // searchText is GET /search: text -> images.
@@ -167,14 +192,7 @@ func (s *Server) searchImage(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		hits := make([]TextHit, len(res.Hits))
-		for i, h := range res.Hits {
-			hits[i] = TextHit{ID: h.TextID, Text: h.Text, Source: h.Source, Score: h.ITC, PMatch: h.PMatch, ITC: h.ITC}
-			if h.PMatch != nil {
-				hits[i].Score = *h.PMatch
-			}
-		}
-		return c.JSON(http.StatusOK, TextResult{Hits: hits, Page: s.page(res.Page, start, r.decodeMS)})
+		return c.JSON(http.StatusOK, TextResult{Hits: textHits(res.Hits), Page: s.page(res.Page, start, r.decodeMS)})
 	}
 	res, err := s.s.Similar(ctx, searcher.SimilarQuery{ImageInput: r.input, Params: p.Params, Filter: p.Filter})
 	if err != nil {

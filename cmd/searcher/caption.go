@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 
 	"github.com/glimpse-search/glimpse/searcher"
@@ -19,7 +18,7 @@ func runCaption(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer ss.Close()
 	res, err := ss.s.Captions(ctx, searcher.CaptionQuery{ImageInput: in, Params: sf.params()})
 	if err != nil {
-		return fmt.Errorf("caption: %w", err)
+		return wrap("caption", err)
 	}
 	if sf.asJSON {
 		return printJSON(stdout, res)

@@ -19,8 +19,10 @@
 // query, similar and caption search the index of a data dir (--data, default $GLIMPSE_DATA,
 // else ./glimpse-data) built by `indexer add` with the same model (--model). query and caption
 // take the top --k candidates by the embeddings (default 128) and rerank them with the model's
-// image-text-matching head; results whose match probability is below --min-score (default the
-// bundle's match_threshold, 0.5) are dropped, so an empty answer with a reason is possible.
+// image-text-matching head; results (images for query, texts for caption) whose match
+// probability is below --min-score (default the bundle's match_threshold, 0.5) are dropped, so
+// an empty answer with a reason is possible (no_confident_match in --json when candidates were
+// reranked and none reached the threshold); --min-score 0 turns the threshold off.
 // --limit and --offset page through the ranked list; --json prints the whole result with
 // per-stage timings in milliseconds. similar ranks by the embeddings alone. explain writes a heat
 // map of the ITM head's cross-attention over the image. eval indexes a Karpathy-format dataset

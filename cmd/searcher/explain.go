@@ -54,18 +54,18 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer ss.Close()
 	in, err := img.input(ss.s)
 	if err != nil {
-		return fmt.Errorf("explain: %w", err)
+		return wrap("explain", err)
 	}
 	e, err := ss.s.Explain(ctx, searcher.ExplainQuery{ImageInput: in, Text: text})
 	if err != nil {
-		return fmt.Errorf("explain: %w", err)
+		return wrap("explain", err)
 	}
 	var buf bytes.Buffer
 	if err := e.WritePNG(&buf); err != nil {
 		return err
 	}
 	if err := writeAtomic(out, buf.Bytes()); err != nil {
-		return fmt.Errorf("explain: %w", err)
+		return wrap("explain", err)
 	}
 	if sf.asJSON {
 		return printJSON(stdout, struct {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/glimpse-search/glimpse/searcher"
@@ -36,7 +35,7 @@ func openImageQuery(name, usage string, rerank bool, args []string, stderr io.Wr
 	in, err := img.input(ss.s)
 	if err != nil {
 		ss.Close()
-		return nil, sf, searcher.ImageInput{}, fmt.Errorf("%s: %w", name, err)
+		return nil, sf, searcher.ImageInput{}, wrap(name, err)
 	}
 	return ss, sf, in, nil
 }

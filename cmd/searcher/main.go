@@ -16,7 +16,7 @@ func main() {
 	if err == nil {
 		return
 	}
-	fmt.Fprintln(os.Stderr, "searcher:", err)
+	fmt.Fprintln(os.Stderr, errorLine(err))
 	var ue *UsageError
 	if errors.As(err, &ue) {
 		os.Exit(2)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"strings"
 
@@ -46,7 +45,7 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer ss.Close()
 	res, err := ss.s.Images(ctx, searcher.ImageQuery{Text: text, Params: sf.params(), Filter: f})
 	if err != nil {
-		return fmt.Errorf("query: %w", err)
+		return wrap("query", err)
 	}
 	if sf.asJSON {
 		return printJSON(stdout, res)

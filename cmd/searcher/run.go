@@ -25,6 +25,40 @@ func usagef(format string, a ...any) error {
 	return &UsageError{Err: fmt.Errorf(format, a...)}
 }
 
+// progPrefix heads the line main prints for an error. Errors of package searcher begin with it
+// already (the package is named like the program), so it is never printed twice.
+const progPrefix = "searcher: "
+
+// errorLine is the line main prints for err: the program's prefix once, then the message.
+func errorLine(err error) string {
+	msg := err.Error()
+	if strings.HasPrefix(msg, progPrefix) {
+		return msg
+	}
+	return progPrefix + msg
+}
+
+// opError adds context (a subcommand's name, a file) to an error: "OP: CAUSE". The cause
+// loses package searcher's own prefix, which main prints once in front of the whole line, and
+// OP is left out when the cause already begins with it (package searcher's "explain: ...").
+// errors.Is and errors.As see the cause.
+type opError struct {
+	op  string
+	err error
+}
+
+func wrap(op string, err error) error { return &opError{op: op, err: err} }
+
+func (e *opError) Error() string {
+	msg := strings.TrimPrefix(e.err.Error(), progPrefix)
+	if strings.HasPrefix(msg, e.op+": ") {
+		return msg
+	}
+	return e.op + ": " + msg
+}
+
+func (e *opError) Unwrap() error { return e.err }
+
 // Environment variables; read here only.
 const (
 	envORTLib = "GLIMPSE_ORT_LIB" // the ONNX Runtime library
@@ -50,9 +84,9 @@ var commands = []command{
 		"check that the runtime reproduces a bundle's golden outputs", runVerify},
 	{"score", "searcher score --image FILE --text TEXT [--model DIR] [--json] [--device cpu|cuda] [--threads N]",
 		"print the image-text match probabilities", runScore},
-	{"query", usageQuery, "find indexed images that match a text (ITC top-K, ITM rerank)", runQuery},
+	{"query", usageQuery, "find indexed images that match a text (ITC top-K, ITM rerank, images under --min-score left out)", runQuery},
 	{"similar", usageSimilar, "find indexed images similar to an image (ITC)", runSimilar},
-	{"caption", usageCaption, "find indexed texts that describe an image (ITC top-K, ITM rerank)", runCaption},
+	{"caption", usageCaption, "find indexed texts that describe an image (ITC top-K, ITM rerank, texts under --min-score left out)", runCaption},
 	{"explain", usageExplain, "write a heat map of where the ITM head looks for a text in an image", runExplain},
 	{"eval", usageEval, "index a captioned dataset and report Flickr30k retrieval recalls (ITC and reranked)", runEval},
 }
@@ -90,7 +124,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
-			return c.run(ctx, args[1:], stdout, stderr)
+			err := c.run(ctx, args[1:], stdout, stderr)
+			if errors.Is(err, flag.ErrHelp) { // -h: flag has printed the usage
+				return nil
+			}
+			return err
 		}
 	}
 	return usagef("unknown command %q; available commands: %s", args[0], commandNames())

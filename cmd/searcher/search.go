@@ -76,7 +76,8 @@ func (sf *searchFlags) register(fset *flag.FlagSet, rerank bool) {
 		"where candidate image tokens come from: cache (fp16 files in DATA/tokens) or recompute (decode the originals)")
 	fset.Int64Var(&sf.cacheMB, "cache-mb", 1024, "token cache budget in MiB (least recently used files are deleted past it)")
 	if rerank {
-		fset.Var(&sf.minScore, "min-score", "minimum ITM match probability, 0 keeps all (default: the bundle's match_threshold, 0.5)")
+		fset.Var(&sf.minScore, "min-score", "minimum ITM match probability of a result (an image for query, a text for caption); "+
+			"0 turns the threshold off and keeps every candidate (default: the bundle's match_threshold, 0.5)")
 		fset.StringVar(&sf.rank, "rank", "", "order of reranked results: itm or itm+itc (default: the bundle's scores.rank)")
 		fset.BoolVar(&sf.noRerank, "no-rerank", false, "rank by the embeddings (ITC) alone")
 	}
@@ -102,11 +103,11 @@ func (sf *searchFlags) validate() error {
 	}
 	if sf.rank != "" {
 		if _, err := searcher.ParseRank(sf.rank); err != nil {
-			return &UsageError{Err: err}
+			return usagef("--rank %q: want %s or %s", sf.rank, searcher.RankITM, searcher.RankITMITC)
 		}
 	}
 	if _, err := searcher.ParseTokenStrategy(sf.tokens); err != nil {
-		return &UsageError{Err: err}
+		return usagef("--tokens %q: want %s or %s", sf.tokens, searcher.TokensCache, searcher.TokensRecompute)
 	}
 	return nil
 }
@@ -236,7 +237,7 @@ func readQueryImage(s *searcher.Searcher, path string) (imgInput searcher.ImageI
 	defer f.Close()
 	img, err := s.Decode(f)
 	if err != nil {
-		return imgInput, fmt.Errorf("%s: %w", path, err)
+		return imgInput, wrap(path, err)
 	}
 	return searcher.ImageInput{Image: img}, nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 
 	"github.com/glimpse-search/glimpse/searcher"
@@ -19,7 +18,7 @@ func runSimilar(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer ss.Close()
 	res, err := ss.s.Similar(ctx, searcher.SimilarQuery{ImageInput: in, Params: sf.params()})
 	if err != nil {
-		return fmt.Errorf("similar: %w", err)
+		return wrap("similar", err)
 	}
 	if sf.asJSON {
 		return printJSON(stdout, res)

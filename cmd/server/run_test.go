@@ -28,7 +28,7 @@ func TestUsage(t *testing.T) {
 		{"bad device", []string{"--device", "tpu"}, "cpu or cuda"},
 		{"negative rate", []string{"--rate", "-1"}, "--rate"},
 		{"zero burst", []string{"--burst", "0"}, "--burst"},
-		{"bad tokens", []string{"--tokens", "disk"}, "tokens"},
+		{"bad tokens", []string{"--tokens", "disk"}, `--tokens "disk": want cache or recompute`},
 		{"bad log format", []string{"--log-format", "xml"}, "text or json"},
 		{"bad log level", []string{"--log-level", "loud"}, "--log-level"},
 		{"load without target", []string{"load"}, "exactly one of --url"},

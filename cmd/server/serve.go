@@ -79,7 +79,7 @@ func (sf *serveFlags) validate() error {
 		return usagef("--log-format %q: want text or json", sf.logFormat)
 	}
 	if _, err := searcher.ParseTokenStrategy(sf.tokens); err != nil {
-		return &UsageError{Err: err}
+		return usagef("--tokens %q: want %s or %s", sf.tokens, searcher.TokensCache, searcher.TokensRecompute)
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(sf.logLevel)); err != nil {

@@ -42,7 +42,7 @@
     return {
       id: r.id,
       text: r.text || "",
-      source: r.source ? String(r.source).split("/").pop() : "", // file:line; the base name is enough
+      source: r.source ? String(r.source) : "", // an id, or file:line with the file's base name (the server cuts paths)
       score: num(r.score),
       pMatch: num(r.p_match),
       itc: num(r.itc),
@@ -50,10 +50,11 @@
   }
 
   // page adapts a search answer (web.Page plus hits adapted by hitFn). noMatch is the
-  // threshold case only; an empty index or filters that leave nothing give a plain reason.
+  // server's no_confident_match: the threshold case only (candidates were reranked and none
+  // reached min_score); an empty index or filters that leave nothing give a plain reason.
   function page(r, hitFn) {
     const reason = r.reason || "";
-    const noMatch = /^no confident match/i.test(reason) || (r.no_confident_match === true && reason === "");
+    const noMatch = r.no_confident_match === true;
     return {
       hits: (r.hits || []).map(hitFn),
       total: num(r.total) ?? 0,
