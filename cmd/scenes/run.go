@@ -21,7 +21,7 @@ func usagef(format string, a ...any) error {
 	return &UsageError{Err: fmt.Errorf(format, a...)}
 }
 
-const usage = "usage: scenes generate --n N --seed S --out DIR [--size PX] [--format png|jpeg] [--twins] [--split NAME] [--negatives K] [--start I]"
+const usage = "usage: scenes generate --n N --seed S --out DIR [--size PX] [--format png|jpeg] [--twins] [--split NAME] [--negatives K] [--start I] [--captions short|full|both]"
 
 // Run executes the command line args (without the program name).
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -54,6 +54,8 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.StringVar(&o.Split, "split", "test", "split name written to captions.json")
 	negatives := fs.Int("negatives", scene.DefaultNegatives, "hard negatives per image, 0..50")
 	fs.IntVar(&o.Start, "start", 0, "first scene index")
+	captions := fs.String("captions", string(scene.StyleShort),
+		"caption style of single-object scenes: short, full (every caption names the region and background) or both (short then full)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -78,7 +80,10 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return usagef("generate: --start must be >= 0, got %d", o.Start)
 	case o.Split == "":
 		return usagef("generate: --split must not be empty")
+	case !scene.Style(*captions).Valid():
+		return usagef("generate: --captions must be short, full or both, got %q", *captions)
 	}
+	o.Captions = scene.Style(*captions)
 	o.Negatives = *negatives
 	if o.Negatives == 0 {
 		o.Negatives = -1 // Options: negative means none

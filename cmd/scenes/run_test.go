@@ -28,6 +28,8 @@ func TestRunBadArgs(t *testing.T) {
 		{"unknown flag", []string{"generate", "--n", "1", "--out", out, "--colour", "red"}, "colour"},
 		{"bad number", []string{"generate", "--n", "many", "--out", out}, "-n"},
 		{"negatives", []string{"generate", "--n", "1", "--out", out, "--negatives", "-2"}, "--negatives"},
+		{"captions style", []string{"generate", "--n", "1", "--out", out, "--captions", "long"}, "--captions must be short, full or both"},
+		{"captions empty", []string{"generate", "--n", "1", "--out", out, "--captions", ""}, "--captions"},
 		{"extra args", []string{"generate", "--n", "1", "--out", out, "stray"}, "stray"},
 	}
 	for _, tc := range tests {

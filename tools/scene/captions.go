@@ -5,8 +5,59 @@ import (
 	"strings"
 )
 
-// NumCaptions is the number of true captions chosen per image.
+// NumCaptions is the number of true captions chosen per image (per phrasing
+// with StyleBoth).
 const NumCaptions = 5
+
+// Style selects how the captions of a single-object scene are phrased.
+// Scenes with two or three objects have the same captions in every style.
+type Style string
+
+// Caption styles.
+const (
+	// StyleShort phrases a lone object in seven templates that name at most
+	// one of its region and the background ("a small red circle", "a small red
+	// circle at the top left"). It is the default.
+	StyleShort Style = "short"
+	// StyleFull names the region and the background in every template ("a
+	// small red circle at the top left on a plain grey background"), so that
+	// two lone objects that differ only there get different captions. A model
+	// trained on it alone fails short queries.
+	StyleFull Style = "full"
+	// StyleBoth writes the short captions followed by the full ones that
+	// differ from them, and likewise for negatives.
+	StyleBoth Style = "both"
+)
+
+// Valid reports whether st is one of the named styles (the empty Style,
+// which Options reads as StyleShort, is not).
+func (st Style) Valid() bool {
+	return st == StyleShort || st == StyleFull || st == StyleBoth
+}
+
+// phrasings lists the phrasings that st renders, in output order.
+func (st Style) phrasings() []Style {
+	switch st {
+	case StyleFull:
+		return []Style{StyleFull}
+	case StyleBoth:
+		return []Style{StyleShort, StyleFull}
+	}
+	return []Style{StyleShort}
+}
+
+// drawPhrasing is the phrasing whose texts decide which claims are drawn
+// (deduplication and the negative checks). All single-object claims of a scene
+// share its region and background, so two of them share a short caption
+// exactly when they share a full one and both phrasings draw the same claims
+// from the same random numbers; StyleFull still uses its own texts, so that it
+// is exactly the full-only generator.
+func (st Style) drawPhrasing() Style {
+	if st == StyleFull {
+		return StyleFull
+	}
+	return StyleShort
+}
 
 // desc is an object phrase: "a <size> <colour> <shape>".
 type desc struct{ Size, Color, Shape string }
@@ -28,7 +79,8 @@ type claim struct {
 	form  int
 	objs  []desc
 	facts []fact
-	// Single-object extras.
+	// Single-object extras. Every short phrasing names at most one of region and
+	// background; every full phrasing names both (see Style).
 	single bool
 	bgKind string // caption word: plain, gradient or noisy
 	bgName string
@@ -107,10 +159,13 @@ func refMatches(r, o desc) bool {
 	return r.Shape == o.Shape && (r.Color == "" || r.Color == o.Color) && (r.Size == "" || r.Size == o.Size)
 }
 
-// text renders a claim as a caption.
-func (c claim) text() string {
+// text renders a claim as a caption in phrasing p (StyleShort or StyleFull).
+func (c claim) text(p Style) string {
 	switch len(c.objs) {
 	case 1:
+		if p == StyleFull {
+			return c.fullSingleText()
+		}
 		return c.singleText()
 	case 2:
 		f := c.facts[0]
@@ -137,6 +192,28 @@ func (c claim) singleText() string {
 		return "a single " + d.words() + " on a " + c.bgKind + " " + c.bgName + " background"
 	}
 	return d.phrase()
+}
+
+// fullSingleText is singleText with the region and the background added to
+// every form, so that the caption describes the whole scene.
+func (c claim) fullSingleText() string {
+	d := c.objs[0]
+	bg := "on a " + c.bgKind + " " + c.bgName + " background"
+	switch c.form {
+	case formBg:
+		return d.phrase() + " " + bg + ", " + c.region
+	case formSingle:
+		return "a single " + d.words() + " " + c.region + " " + bg
+	case formRegion:
+		return c.region + ", " + d.phrase() + " " + bg
+	case formOne:
+		return "one " + d.Color + " " + d.Shape + ", " + d.Size + ", " + c.region + ", " + bg
+	case formSingleRegion:
+		return "a single " + d.words() + " " + bg + ", " + c.region
+	case formSingleBg:
+		return bg + ", a single " + d.words() + " " + c.region
+	}
+	return d.phrase() + " " + c.region + " " + bg
 }
 
 // pairText renders "s rel o" in one of numPairForms phrasings.
@@ -217,30 +294,61 @@ func trueClaims(s Scene) []claim {
 	return out
 }
 
-// allCaptions lists every distinct true caption for the scene, in form order.
-func allCaptions(s Scene) []string {
-	var out []string
+// distinctClaims lists the true claims of the scene whose captions in
+// phrasing p differ, in form order.
+func distinctClaims(s Scene, p Style) []claim {
+	var out []claim
 	seen := map[string]bool{}
 	for _, c := range trueClaims(s) {
-		t := c.text()
+		t := c.text(p)
 		if !seen[t] {
 			seen[t] = true
-			out = append(out, t)
+			out = append(out, c)
 		}
 	}
 	return out
 }
 
+// allCaptions lists every distinct true caption for the scene in phrasing p,
+// in form order.
+func allCaptions(s Scene, p Style) []string {
+	claims := distinctClaims(s, p)
+	out := make([]string, len(claims))
+	for i, c := range claims {
+		out[i] = c.text(p)
+	}
+	return out
+}
+
 // Captions chooses NumCaptions distinct true captions for the scene using
-// rng. The result depends only on the scene and the rng state.
+// rng, in the short style. The result depends only on the scene and the rng
+// state.
 func Captions(s Scene, rng *rand.Rand) []string {
-	all := allCaptions(s)
-	out := make([]string, 0, NumCaptions)
+	return styledCaptions(s, rng, StyleShort)
+}
+
+// styledCaptions is Captions in style st. The claims are drawn once, as the
+// draw phrasing of st dictates, and rendered in every phrasing of st, so the
+// rng advances exactly as it does for that single phrasing. With StyleBoth it
+// returns the short captions followed by the full ones that differ from them.
+func styledCaptions(s Scene, rng *rand.Rand, st Style) []string {
+	all := distinctClaims(s, st.drawPhrasing())
+	picked := make([]claim, 0, NumCaptions)
 	for _, i := range rng.Perm(len(all)) {
-		if len(out) == NumCaptions {
+		if len(picked) == NumCaptions {
 			break
 		}
-		out = append(out, all[i])
+		picked = append(picked, all[i])
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range st.phrasings() {
+		for _, c := range picked {
+			if t := c.text(p); !seen[t] {
+				seen[t] = true
+				out = append(out, t)
+			}
+		}
 	}
 	return out
 }

@@ -48,6 +48,12 @@ type Options struct {
 	// Workers is the number of render workers. Default runtime.NumCPU().
 	// The output is byte-identical for any worker count.
 	Workers int
+	// Captions is the caption style of single-object scenes. Default
+	// StyleShort. StyleBoth gives those scenes 2*NumCaptions sentences and up
+	// to twice the negatives, so their captions outweigh the others in
+	// training. Scenes, images and filenames are the same in every style; only
+	// the sentences and negatives of single-object scenes differ.
+	Captions Style
 }
 
 func (o Options) withDefaults() Options {
@@ -69,6 +75,9 @@ func (o Options) withDefaults() Options {
 	if o.Workers <= 0 {
 		o.Workers = runtime.NumCPU()
 	}
+	if o.Captions == "" {
+		o.Captions = StyleShort
+	}
 	return o
 }
 
@@ -85,6 +94,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("format must be png or jpeg, got %q", o.Format)
 	case o.Start < 0:
 		return fmt.Errorf("start must be >= 0, got %d", o.Start)
+	case o.Captions != "" && !o.Captions.Valid():
+		return fmt.Errorf("captions must be short, full or both, got %q", o.Captions)
 	}
 	return nil
 }
@@ -116,32 +127,38 @@ type Dataset struct {
 }
 
 // Records builds the captions.json records for scene index (without
-// rendering). With twins it returns the a/b pair, otherwise one record.
+// rendering) in the short caption style. With twins it returns the a/b pair,
+// otherwise one record.
 func Records(seed uint64, index int, twins bool, negatives int, split, ext string) ([]ImageRecord, []Scene) {
+	return styledRecords(seed, index, twins, negatives, split, ext, StyleShort)
+}
+
+// styledRecords is Records with captions and negatives in style st.
+func styledRecords(seed uint64, index int, twins bool, negatives int, split, ext string, st Style) ([]ImageRecord, []Scene) {
 	if !twins {
 		s := NewScene(seed, index)
 		r := record(s, fmt.Sprintf("scene_%06d.%s", index, ext), split,
-			NewRNG(seed, index, streamCaptions), NewRNG(seed, index, streamNegatives), negatives)
+			NewRNG(seed, index, streamCaptions), NewRNG(seed, index, streamNegatives), negatives, st)
 		r.ImgID = index
 		return []ImageRecord{r}, []Scene{s}
 	}
 	s, t, kind := NewTwinScene(seed, index)
 	na, nb := fmt.Sprintf("scene_%06da.%s", index, ext), fmt.Sprintf("scene_%06db.%s", index, ext)
-	a := record(s, na, split, NewRNG(seed, index, streamCaptions), NewRNG(seed, index, streamNegatives), negatives)
-	b := record(t, nb, split, NewRNG(seed, index, streamTwinCaps), NewRNG(seed, index, streamTwinNegs), negatives)
+	a := record(s, na, split, NewRNG(seed, index, streamCaptions), NewRNG(seed, index, streamNegatives), negatives, st)
+	b := record(t, nb, split, NewRNG(seed, index, streamTwinCaps), NewRNG(seed, index, streamTwinNegs), negatives, st)
 	a.ImgID, b.ImgID = 2*index, 2*index+1
 	a.Twin, b.Twin = nb, na
 	a.TwinKind, b.TwinKind = kind, kind
 	return []ImageRecord{a, b}, []Scene{s, t}
 }
 
-func record(s Scene, name, split string, capRNG, negRNG *rand.Rand, k int) ImageRecord {
+func record(s Scene, name, split string, capRNG, negRNG *rand.Rand, k int, st Style) ImageRecord {
 	r := ImageRecord{Filename: name, Split: split, Scene: s, Negatives: []Negative{}}
-	for _, c := range Captions(s, capRNG) {
+	for _, c := range styledCaptions(s, capRNG, st) {
 		r.Sentences = append(r.Sentences, Sentence{Raw: c, Tokens: Tokens(c)})
 	}
 	if k > 0 {
-		r.Negatives = Negatives(s, k, negRNG)
+		r.Negatives = styledNegatives(s, k, negRNG, st)
 	}
 	return r
 }
@@ -256,7 +273,7 @@ func renderScene(ctx context.Context, opts Options, imgDir string, index int) ([
 	if ext == "jpeg" {
 		ext = "jpg"
 	}
-	recs, scenes := Records(opts.Seed, index, opts.Twins, opts.Negatives, opts.Split, ext)
+	recs, scenes := styledRecords(opts.Seed, index, opts.Twins, opts.Negatives, opts.Split, ext, opts.Captions)
 	var out bytes.Buffer
 	for i, r := range recs {
 		img, err := Render(scenes[i], opts.Size)

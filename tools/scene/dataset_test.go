@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -49,6 +52,8 @@ func TestGenerateDeterministic(t *testing.T) {
 	}{
 		{"png", Options{N: 10, Seed: 5, Size: 48}},
 		{"jpeg twins", Options{N: 6, Seed: 5, Size: 40, Format: "jpeg", Twins: true, Start: 3}},
+		{"both", Options{N: 10, Seed: 5, Size: 48, Captions: StyleBoth}},
+		{"full twins", Options{N: 4, Seed: 5, Size: 32, Twins: true, Captions: StyleFull}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -123,20 +128,116 @@ func TestGeneratedDatasetConsistent(t *testing.T) {
 	}
 }
 
+// TestGolden pins captions.json for seed 7: the default (short) output, and
+// the full output, which is what commit 03b3f95 wrote before it was reverted.
 func TestGolden(t *testing.T) {
-	files := generate(t, Options{N: 3, Seed: 7, Size: 64})
-	golden := filepath.Join("testdata", "golden", "captions_seed7.json")
-	if *update {
-		if err := os.WriteFile(golden, files["captions.json"], 0o644); err != nil {
-			t.Fatal(err)
-		}
+	tests := []struct {
+		name  string
+		style Style
+		file  string
+	}{
+		{"default", "", "captions_seed7.json"},
+		{"short", StyleShort, "captions_seed7.json"},
+		{"full", StyleFull, "captions_seed7_full.json"},
 	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("read golden (run with -update to create): %v", err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			files := generate(t, Options{N: 3, Seed: 7, Size: 64, Captions: tc.style})
+			golden := filepath.Join("testdata", "golden", tc.file)
+			if *update && tc.style != "" {
+				if err := os.WriteFile(golden, files["captions.json"], 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("read golden (run with -update to create): %v", err)
+			}
+			if !bytes.Equal(files["captions.json"], want) {
+				t.Errorf("captions.json differs from %s; rerun with -update if intended", golden)
+			}
+		})
 	}
-	if !bytes.Equal(files["captions.json"], want) {
-		t.Errorf("captions.json differs from %s; rerun with -update if intended", golden)
+}
+
+// TestStylesSameScenes checks that the caption style changes only sentences
+// and negatives: images and every other field are byte-identical, both holds
+// the short sentences first, and every sentence holds and no negative does.
+func TestStylesSameScenes(t *testing.T) {
+	for _, twins := range []bool{false, true} {
+		t.Run(fmt.Sprintf("twins=%v", twins), func(t *testing.T) {
+			base := Options{N: 40, Seed: 11, Size: 32, Twins: twins, Workers: 2}
+			trees := map[Style]map[string][]byte{}
+			docs := map[Style]Dataset{}
+			for _, st := range []Style{StyleShort, StyleFull, StyleBoth} {
+				o := base
+				o.Captions = st
+				trees[st] = generate(t, o)
+				var ds Dataset
+				if err := json.Unmarshal(trees[st]["captions.json"], &ds); err != nil {
+					t.Fatal(err)
+				}
+				docs[st] = ds
+			}
+			for name, data := range trees[StyleShort] {
+				for _, st := range []Style{StyleFull, StyleBoth} {
+					if name != "captions.json" && !bytes.Equal(data, trees[st][name]) {
+						t.Errorf("%s: %s differs from short", st, name)
+					}
+				}
+			}
+			short, full, both := docs[StyleShort].Images, docs[StyleFull].Images, docs[StyleBoth].Images
+			if len(short) != len(full) || len(short) != len(both) {
+				t.Fatalf("image counts %d %d %d", len(short), len(full), len(both))
+			}
+			singles := 0
+			for i := range short {
+				sr, fr, br := short[i], full[i], both[i]
+				if len(sr.Scene.Objects) == 1 {
+					singles++
+				}
+				for st, r := range map[Style]ImageRecord{StyleFull: fr, StyleBoth: br} {
+					a, b := sr, r
+					a.Sentences, a.Negatives, b.Sentences, b.Negatives = nil, nil, nil, nil
+					if !reflect.DeepEqual(a, b) {
+						t.Errorf("%s record %d differs from short outside captions: %+v vs %+v", st, i, a, b)
+					}
+				}
+				wantBoth := slices.Clone(sr.Sentences)
+				for _, s := range fr.Sentences {
+					if !slices.ContainsFunc(wantBoth, func(x Sentence) bool { return x.Raw == s.Raw }) {
+						wantBoth = append(wantBoth, s)
+					}
+				}
+				if !reflect.DeepEqual(br.Sentences, wantBoth) {
+					t.Errorf("record %d: both sentences %v, want %v", i, br.Sentences, wantBoth)
+				}
+				wantNegs := slices.Clone(sr.Negatives)
+				for _, n := range fr.Negatives {
+					if !slices.ContainsFunc(wantNegs, func(x Negative) bool { return x.Raw == n.Raw }) {
+						wantNegs = append(wantNegs, n)
+					}
+				}
+				if !slices.Equal(br.Negatives, wantNegs) {
+					t.Errorf("record %d: both negatives %v, want %v", i, br.Negatives, wantNegs)
+				}
+				for _, r := range []ImageRecord{sr, fr, br} {
+					for _, s := range r.Sentences {
+						if !Holds(r.Scene, s.Raw) || strings.Join(s.Tokens, " ") != strings.ReplaceAll(s.Raw, ",", "") {
+							t.Errorf("record %d: bad sentence %+v", i, s)
+						}
+					}
+					for _, n := range r.Negatives {
+						if Holds(r.Scene, n.Raw) {
+							t.Errorf("record %d: negative holds: %q", i, n.Raw)
+						}
+					}
+				}
+			}
+			if !twins && singles == 0 {
+				t.Error("no single-object scene to compare")
+			}
+		})
 	}
 }
 
@@ -153,6 +254,8 @@ func TestOptionsValidate(t *testing.T) {
 		{"small size", Options{N: 1, Out: "x", Size: 5}, "size"},
 		{"format", Options{N: 1, Out: "x", Format: "gif"}, "format"},
 		{"start", Options{N: 1, Out: "x", Start: -1}, "start"},
+		{"captions", Options{N: 1, Out: "x", Captions: "long"}, "captions must be short, full or both"},
+		{"captions both", Options{N: 1, Out: "x", Captions: StyleBoth}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -14,6 +14,8 @@
 //   - NewScene / NewTwinScene build a Scene from a seed and index.
 //   - Render draws a Scene into an *image.RGBA with 4x4 supersampling.
 //   - Captions picks five true captions; Negatives builds hard negatives.
+//     Options.Captions (a Style) phrases single-object scenes short, full
+//     (always naming region and background) or both.
 //   - Holds parses a caption and checks it geometrically against a Scene.
 //   - Generate writes a whole dataset (images plus a Karpathy-style
 //     captions.json) using a worker pool.

@@ -69,13 +69,45 @@ func pairsDiffering[T any](objs []T, attr func(T) string) [][2]int {
 	return out
 }
 
-// Negatives builds up to k false captions for the scene. Kinds are visited
-// in an rng-shuffled order so that every applicable kind appears once before
-// any kind repeats. Every result is distinct and fails Holds.
+// Negatives builds up to k false captions for the scene in the short style.
+// Kinds are visited in an rng-shuffled order so that every applicable kind
+// appears once before any kind repeats. Every result is distinct and fails
+// Holds.
 func Negatives(s Scene, k int, rng *rand.Rand) []Negative {
+	return styledNegatives(s, k, rng, StyleShort)
+}
+
+// styledNegatives is Negatives in style st: the false claims are drawn once,
+// as the draw phrasing of st dictates, and rendered in every phrasing of st.
+// With StyleBoth that is the short negatives followed by the full ones not
+// already present.
+func styledNegatives(s Scene, k int, rng *rand.Rand, st Style) []Negative {
+	drawn := negativeClaims(s, k, rng, st.drawPhrasing())
+	out := make([]Negative, 0, len(drawn))
+	seen := map[string]bool{}
+	for _, p := range st.phrasings() {
+		for _, n := range drawn {
+			if t := n.c.text(p); !seen[t] {
+				seen[t] = true
+				out = append(out, Negative{Raw: t, Kind: n.kind})
+			}
+		}
+	}
+	return out
+}
+
+// negClaim is a false claim and the kind of change that made it false.
+type negClaim struct {
+	c    claim
+	kind string
+}
+
+// negativeClaims draws up to k false claims whose captions in phrasing p are
+// distinct.
+func negativeClaims(s Scene, k int, rng *rand.Rand, p Style) []negClaim {
 	claims := trueClaims(s)
 	seen := map[string]bool{}
-	for _, t := range allCaptions(s) {
+	for _, t := range allCaptions(s, p) {
 		seen[t] = true
 	}
 	kinds := applicableNegKinds(s)
@@ -83,7 +115,7 @@ func Negatives(s Scene, k int, rng *rand.Rand) []Negative {
 	for _, i := range rng.Perm(len(kinds)) {
 		active = append(active, kinds[i])
 	}
-	out := make([]Negative, 0, k)
+	out := make([]negClaim, 0, k)
 	for len(out) < k && len(active) > 0 {
 		var next []string
 		for _, kind := range active {
@@ -95,12 +127,12 @@ func Negatives(s Scene, k int, rng *rand.Rand) []Negative {
 				if !ok {
 					continue
 				}
-				t := m.text()
+				t := m.text(p)
 				if seen[t] || Holds(s, t) {
 					continue
 				}
 				seen[t] = true
-				out = append(out, Negative{Raw: t, Kind: kind})
+				out = append(out, negClaim{m, kind})
 				next = append(next, kind)
 				break
 			}

@@ -48,6 +48,17 @@ var (
 	pWith2        = regexp.MustCompile("^" + reObj + " with " + reObj + " " + reOnIts + " and " + reObj + " " + reOnIts + "$")
 )
 
+// Full-style single-object phrasings (claim.fullSingleText).
+var (
+	pFullPlain        = regexp.MustCompile("^" + reObj + " " + reRegion + " " + reBg + "$")
+	pFullBg           = regexp.MustCompile("^" + reObj + " " + reBg + ", " + reRegion + "$")
+	pFullSingle       = regexp.MustCompile("^a single " + reDesc + " " + reRegion + " " + reBg + "$")
+	pFullRegion       = regexp.MustCompile("^" + reRegion + ", " + reObj + " " + reBg + "$")
+	pFullOne          = regexp.MustCompile("^one (" + reColour + ") (" + reShape + "), (" + reSize + "), " + reRegion + ", " + reBg + "$")
+	pFullSingleRegion = regexp.MustCompile("^a single " + reDesc + " " + reBg + ", " + reRegion + "$")
+	pFullSingleBg     = regexp.MustCompile("^" + reBg + ", a single " + reDesc + " " + reRegion + "$")
+)
+
 func parseDesc(words string) desc {
 	f := strings.Fields(words)
 	return desc{Size: f[0], Color: f[1], Shape: f[2]}
@@ -66,7 +77,7 @@ func relFromPhrase(p string) string {
 }
 
 // parse turns a caption back into a claim. It accepts exactly the phrasings
-// that claim.text produces.
+// that claim.text produces, in either style.
 func parse(caption string) (claim, bool) {
 	if m := pPlain.FindStringSubmatch(caption); m != nil {
 		return claim{form: formPlain, objs: []desc{parseDesc(m[1])}}, true
@@ -88,6 +99,9 @@ func parse(caption string) (claim, bool) {
 	}
 	if m := pSingleBg.FindStringSubmatch(caption); m != nil {
 		return claim{form: formSingleBg, objs: []desc{parseDesc(m[1])}, single: true, bgKind: m[2], bgName: m[3]}, true
+	}
+	if c, ok := parseFullSingle(caption); ok {
+		return c, true
 	}
 	if m := pRel.FindStringSubmatch(caption); m != nil {
 		return claim{objs: []desc{parseDesc(m[1]), parseDesc(m[3])}, facts: []fact{{0, 1, relFromPhrase(m[2])}}}, true
@@ -113,6 +127,32 @@ func parse(caption string) (claim, bool) {
 	if m := pWith2.FindStringSubmatch(caption); m != nil {
 		objs := []desc{parseDesc(m[1]), parseDesc(m[2]), parseDesc(m[4])}
 		return claim{objs: objs, facts: []fact{{1, 0, relFromPhrase(m[3])}, {2, 0, relFromPhrase(m[5])}}}, true
+	}
+	return claim{}, false
+}
+
+// parseFullSingle parses the full-style phrasings of a lone object.
+func parseFullSingle(caption string) (claim, bool) {
+	if m := pFullPlain.FindStringSubmatch(caption); m != nil {
+		return claim{form: formPlain, objs: []desc{parseDesc(m[1])}, region: m[2], bgKind: m[3], bgName: m[4]}, true
+	}
+	if m := pFullBg.FindStringSubmatch(caption); m != nil {
+		return claim{form: formBg, objs: []desc{parseDesc(m[1])}, bgKind: m[2], bgName: m[3], region: m[4]}, true
+	}
+	if m := pFullSingle.FindStringSubmatch(caption); m != nil {
+		return claim{form: formSingle, objs: []desc{parseDesc(m[1])}, single: true, region: m[2], bgKind: m[3], bgName: m[4]}, true
+	}
+	if m := pFullRegion.FindStringSubmatch(caption); m != nil {
+		return claim{form: formRegion, objs: []desc{parseDesc(m[2])}, region: m[1], bgKind: m[3], bgName: m[4]}, true
+	}
+	if m := pFullOne.FindStringSubmatch(caption); m != nil {
+		return claim{form: formOne, objs: []desc{{Size: m[3], Color: m[1], Shape: m[2]}}, region: m[4], bgKind: m[5], bgName: m[6]}, true
+	}
+	if m := pFullSingleRegion.FindStringSubmatch(caption); m != nil {
+		return claim{form: formSingleRegion, objs: []desc{parseDesc(m[1])}, single: true, bgKind: m[2], bgName: m[3], region: m[4]}, true
+	}
+	if m := pFullSingleBg.FindStringSubmatch(caption); m != nil {
+		return claim{form: formSingleBg, objs: []desc{parseDesc(m[3])}, single: true, bgKind: m[1], bgName: m[2], region: m[4]}, true
 	}
 	return claim{}, false
 }

@@ -2,6 +2,7 @@ package scene
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -123,34 +124,144 @@ func TestShapesDiffer(t *testing.T) {
 }
 
 func TestCaptionsAreTrueAndNameObjects(t *testing.T) {
+	for _, st := range []Style{StyleShort, StyleFull, StyleBoth} {
+		t.Run(string(st), func(t *testing.T) {
+			for i, s := range testScenes(400) {
+				checkCaptions(t, i, s, styledCaptions(s, NewRNG(1, i, streamCaptions), st), st)
+			}
+		})
+	}
+}
+
+// checkCaptions checks that caps are distinct, well formed, true of s and
+// name every object of s and no absent colour.
+func checkCaptions(t *testing.T, i int, s Scene, caps []string, st Style) {
+	t.Helper()
+	want := NumCaptions
+	if st == StyleBoth && len(s.Objects) == 1 {
+		want = 2 * NumCaptions
+	}
+	if len(caps) != want {
+		t.Fatalf("scene %d: %d captions, want %d", i, len(caps), want)
+	}
+	if len(slices.Compact(slices.Sorted(slices.Values(caps)))) != len(caps) {
+		t.Errorf("scene %d: duplicate captions %q", i, caps)
+	}
+	for _, c := range caps {
+		if c != strings.ToLower(c) || strings.Contains(c, "  ") || strings.HasSuffix(c, ".") {
+			t.Errorf("bad formatting %q", c)
+		}
+		if !Holds(s, c) {
+			t.Errorf("scene %d: caption %q does not hold for %+v", i, c, s)
+		}
+		words := " " + strings.ReplaceAll(c, ",", "") + " "
+		for _, o := range s.Objects {
+			for _, w := range []string{o.Size, o.Color, o.Shape} {
+				if !strings.Contains(words, " "+w+" ") {
+					t.Errorf("scene %d: caption %q misses %q", i, c, w)
+				}
+			}
+		}
+		for _, col := range ObjectColours {
+			if strings.Contains(words, " "+col.Name+" ") && !usesColour(s, col.Name) {
+				t.Errorf("scene %d: caption %q names absent colour %s", i, c, col.Name)
+			}
+		}
+	}
+}
+
+// TestFullCaptionsNameRegionAndBackground checks that every full-style
+// caption of a lone object names its region and the background, and that the
+// parser reads both back.
+func TestFullCaptionsNameRegionAndBackground(t *testing.T) {
+	singles := 0
 	for i, s := range testScenes(400) {
-		caps := Captions(s, NewRNG(1, i, streamCaptions))
-		if len(caps) != NumCaptions {
-			t.Fatalf("scene %d: %d captions", i, len(caps))
+		if len(s.Objects) != 1 {
+			continue
 		}
-		if len(slices.Compact(slices.Sorted(slices.Values(caps)))) != NumCaptions {
-			t.Errorf("scene %d: duplicate captions %q", i, caps)
+		singles++
+		o := s.Objects[0]
+		reg := region(o.X, o.Y)
+		bg := "on a " + bgWord(s.Background.Kind) + " " + s.Background.Names[0] + " background"
+		full := allCaptions(s, StyleFull)
+		if len(full) != numSingleForms {
+			t.Errorf("scene %d: %d full captions, want %d", i, len(full), numSingleForms)
 		}
-		for _, c := range caps {
-			if c != strings.ToLower(c) || strings.Contains(c, "  ") || strings.HasSuffix(c, ".") {
-				t.Errorf("bad formatting %q", c)
+		for _, c := range full {
+			if !strings.Contains(c, reg) || !strings.Contains(c, bg) {
+				t.Errorf("scene %d: full caption %q lacks %q or %q", i, c, reg, bg)
 			}
-			if !Holds(s, c) {
-				t.Errorf("scene %d: caption %q does not hold for %+v", i, c, s)
+			cl, ok := parse(c)
+			if !ok || cl.region != reg || cl.bgKind != bgWord(s.Background.Kind) || cl.bgName != s.Background.Names[0] {
+				t.Errorf("scene %d: parse(%q) = %+v, %v", i, c, cl, ok)
 			}
-			words := " " + strings.ReplaceAll(c, ",", "") + " "
-			for _, o := range s.Objects {
-				for _, w := range []string{o.Size, o.Color, o.Shape} {
-					if !strings.Contains(words, " "+w+" ") {
-						t.Errorf("scene %d: caption %q misses %q", i, c, w)
-					}
-				}
+		}
+		if short := allCaptions(s, StyleShort); slices.ContainsFunc(short, func(c string) bool { return slices.Contains(full, c) }) {
+			t.Errorf("scene %d: a short caption is also a full one: %q %q", i, short, full)
+		}
+	}
+	if singles < 40 {
+		t.Fatalf("only %d single-object scenes", singles)
+	}
+	one := Scene{Background: Background{Kind: BgPlain, Colors: []string{"#d9cfb8"}, Names: []string{"beige"}},
+		Objects: []Object{{Shape: "ring", Color: "cyan", Size: SizeSmall, X: 0.8, Y: 0.15, R: 0.085}}}
+	want := []string{
+		"a small cyan ring at the top right on a plain beige background",
+		"a small cyan ring on a plain beige background, at the top right",
+		"a single small cyan ring at the top right on a plain beige background",
+		"at the top right, a small cyan ring on a plain beige background",
+		"one cyan ring, small, at the top right, on a plain beige background",
+		"a single small cyan ring on a plain beige background, at the top right",
+		"on a plain beige background, a single small cyan ring at the top right",
+	}
+	if got := allCaptions(one, StyleFull); !slices.Equal(got, want) {
+		t.Errorf("full captions of a lone cyan ring:\n got %q\nwant %q", got, want)
+	}
+}
+
+// TestBothIsShortThenFull checks that StyleBoth draws once and renders what
+// separate short and full draws give, merged: the short texts, then the full
+// ones not among them.
+func TestBothIsShortThenFull(t *testing.T) {
+	merge := func(a, b []string) []string {
+		out := slices.Clone(a)
+		for _, x := range b {
+			if !slices.Contains(out, x) {
+				out = append(out, x)
 			}
-			for _, col := range ObjectColours {
-				if strings.Contains(words, " "+col.Name+" ") && !usesColour(s, col.Name) {
-					t.Errorf("scene %d: caption %q names absent colour %s", i, c, col.Name)
-				}
-			}
+		}
+		return out
+	}
+	raws := func(negs []Negative) []string {
+		out := make([]string, len(negs))
+		for i, n := range negs {
+			out[i] = n.Raw + "|" + n.Kind
+		}
+		return out
+	}
+	for i, s := range testScenes(400) {
+		capRNG := func() *rand.Rand { return NewRNG(9, i, streamCaptions) }
+		short, full := styledCaptions(s, capRNG(), StyleShort), styledCaptions(s, capRNG(), StyleFull)
+		if !slices.Equal(short, Captions(s, capRNG())) {
+			t.Fatalf("scene %d: short captions differ from Captions", i)
+		}
+		if got, want := styledCaptions(s, capRNG(), StyleBoth), merge(short, full); !slices.Equal(got, want) {
+			t.Errorf("scene %d: both captions\n got %q\nwant %q", i, got, want)
+		}
+		if len(s.Objects) > 1 && !slices.Equal(short, full) {
+			t.Errorf("scene %d: %d objects, yet short %q != full %q", i, len(s.Objects), short, full)
+		}
+		negRNG := func() *rand.Rand { return NewRNG(9, i, streamNegatives) }
+		ns, nf := styledNegatives(s, DefaultNegatives, negRNG(), StyleShort), styledNegatives(s, DefaultNegatives, negRNG(), StyleFull)
+		if !slices.Equal(ns, Negatives(s, DefaultNegatives, negRNG())) {
+			t.Fatalf("scene %d: short negatives differ from Negatives", i)
+		}
+		if got, want := raws(styledNegatives(s, DefaultNegatives, negRNG(), StyleBoth)), merge(raws(ns), raws(nf)); !slices.Equal(got, want) {
+			t.Errorf("scene %d: both negatives\n got %q\nwant %q", i, got, want)
+		}
+		// The same false claims in both styles: same kinds in the same order.
+		if len(ns) != len(nf) || !slices.EqualFunc(ns, nf, func(a, b Negative) bool { return a.Kind == b.Kind }) {
+			t.Errorf("scene %d: short and full negatives differ in kinds: %+v vs %+v", i, ns, nf)
 		}
 	}
 }
@@ -208,6 +319,20 @@ func TestHolds(t *testing.T) {
 		{"region", one, "a small cyan ring at the top right", true},
 		{"region wrong", one, "a small cyan ring on the left", false},
 		{"one", one, "one cyan ring, small", true},
+		{"full count", s, "a single small red circle on the left on a plain white background", false},
+		{"full plain", one, "a small cyan ring at the top right on a plain beige background", true},
+		{"full single", one, "a single small cyan ring at the top right on a plain beige background", true},
+		{"full bg", one, "a small cyan ring on a plain beige background, at the top right", true},
+		{"full bg wrong kind", one, "a small cyan ring on a noisy beige background, at the top right", false},
+		{"full bg wrong colour", one, "a small cyan ring at the top right on a plain grey background", false},
+		{"full region", one, "at the top right, a small cyan ring on a plain beige background", true},
+		{"full region wrong", one, "at the top left, a small cyan ring on a plain beige background", false},
+		{"full one", one, "one cyan ring, small, at the top right, on a plain beige background", true},
+		{"full one wrong size", one, "one cyan ring, large, at the top right, on a plain beige background", false},
+		{"full single bg first", one, "on a plain beige background, a single small cyan ring at the top right", true},
+		{"full single region last", one, "a single small cyan ring on a plain beige background, at the top right", true},
+		{"full single region last wrong", one, "a single small cyan ring on a plain beige background, at the bottom", false},
+		{"region then bg, no comma", one, "a small cyan ring at the top right, on a plain beige background", false},
 		{"unparseable", one, "a cyan ring", false},
 		{"added object", one, "a small cyan ring left of a large red star", false},
 	}
@@ -221,15 +346,26 @@ func TestHolds(t *testing.T) {
 }
 
 func TestNegatives(t *testing.T) {
+	for _, st := range []Style{StyleShort, StyleFull, StyleBoth} {
+		t.Run(string(st), func(t *testing.T) { testNegatives(t, st) })
+	}
+}
+
+func testNegatives(t *testing.T, st Style) {
 	kindsSeen := map[string]int{}
 	for i, s := range testScenes(400) {
-		negs := Negatives(s, DefaultNegatives, NewRNG(1, i, streamNegatives))
+		negs := styledNegatives(s, DefaultNegatives, NewRNG(1, i, streamNegatives), st)
 		if len(negs) < 4 {
 			t.Errorf("scene %d (%d objects): only %d negatives", i, len(s.Objects), len(negs))
 		}
-		truth := allCaptions(s)
+		truth := append(allCaptions(s, StyleShort), allCaptions(s, StyleFull)...)
 		applicable := applicableNegKinds(s)
+		raw := map[string]bool{}
 		for j, n := range negs {
+			if raw[n.Raw] {
+				t.Errorf("scene %d: negative %q twice", i, n.Raw)
+			}
+			raw[n.Raw] = true
 			kindsSeen[n.Kind]++
 			if Holds(s, n.Raw) || slices.Contains(truth, n.Raw) {
 				t.Errorf("scene %d: negative %q (%s) is true", i, n.Raw, n.Kind)
@@ -267,7 +403,7 @@ func TestNegatives(t *testing.T) {
 // caption names an object of the scene.
 func allObjectsPresent(s Scene, caption string) bool {
 	w := strings.Fields(strings.ReplaceAll(caption, ",", ""))
-	if len(w) == 4 && w[0] == "one" { // "one red circle, small"
+	if len(w) >= 4 && w[0] == "one" { // "one red circle, small[, <region>, <background>]"
 		w = []string{w[3], w[1], w[2]}
 	}
 	for i := 0; i+2 < len(w); i++ {

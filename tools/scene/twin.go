@@ -105,14 +105,15 @@ func distinctTriples(objs []Object) bool {
 }
 
 // twinsDisjoint reports whether no candidate caption of either scene holds
-// for the other.
+// for the other. Twins have two or three objects, whose captions are the same
+// in every Style.
 func twinsDisjoint(s, t Scene) bool {
-	for _, c := range allCaptions(t) {
+	for _, c := range allCaptions(t, StyleShort) {
 		if Holds(s, c) {
 			return false
 		}
 	}
-	for _, c := range allCaptions(s) {
+	for _, c := range allCaptions(s, StyleShort) {
 		if Holds(t, c) {
 			return false
 		}

@@ -68,7 +68,7 @@ func TestTwinsDifferOnlyInBinding(t *testing.T) {
 		default:
 			t.Fatalf("twin %d: unknown kind %q", i, kind)
 		}
-		for _, c := range allCaptions(tw) {
+		for _, c := range allCaptions(tw, StyleShort) {
 			if Holds(s, c) {
 				t.Errorf("twin %d: twin caption %q holds for the original", i, c)
 			}
@@ -76,7 +76,7 @@ func TestTwinsDifferOnlyInBinding(t *testing.T) {
 				t.Errorf("twin %d: twin caption %q does not hold for the twin", i, c)
 			}
 		}
-		for _, c := range allCaptions(s) {
+		for _, c := range allCaptions(s, StyleShort) {
 			if Holds(tw, c) {
 				t.Errorf("twin %d: caption %q holds for the twin", i, c)
 			}
