@@ -28,7 +28,7 @@ class TinyPipeline(unittest.TestCase):
         stage1 = os.path.join(self.tmp, "stage1.pt")
         common = ["--work", work, "--smoke", "--n-random", "40", "--n-twins", "10", "--gen-size", "64",
                   "--batch", "16", "--twin-pairs", "4", "--warmup", "1", "--log-every", "1",
-                  "--conv-stem", "32", "--itc-hard", "--kind-weights", "relation=4,swap_colour=4",
+                  "--conv-stem", "32", "--itc-hard", "--kind-weights", "relation=4,swap_colour=4", "--ground", "1", "--mlm", "--mlm-relation", "0.6", "--captions", "both",
                   "--fusion-layers", "2", "--null-token", "--negatives", "3"]
         train_tiny.main(common + ["--out", stage1, "--steps", "6", "--stop-after", "3"])
         train_tiny.main(common + ["--out", ckpt, "--init", stage1, "--coord-pos", "--steps", "3"])

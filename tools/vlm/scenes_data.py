@@ -26,14 +26,17 @@ def scenes_binary():
     return out
 
 
-def generate(out, n, seed, size=160, twins=False, split="train", negatives=6, binary=None):
-    """Runs `scenes generate` unless out/captions.json already exists."""
+def generate(out, n, seed, size=160, twins=False, split="train", negatives=6, binary=None, captions="short"):
+    """Runs `scenes generate` unless out/captions.json already exists. captions is the caption
+    style (short, full or both: `scenes generate --captions`)."""
     if os.path.exists(os.path.join(out, "captions.json")):
         return out
     cmd = [binary or scenes_binary(), "generate", "--n", str(n), "--seed", str(seed), "--out", out,
            "--size", str(size), "--split", split, "--negatives", str(negatives)]
     if twins:
         cmd.append("--twins")
+    if captions != "short":
+        cmd += ["--captions", captions]
     subprocess.run(cmd, check=True)
     return out
 
@@ -84,6 +87,7 @@ class SceneSet:
         self.key = np.array([keys.setdefault(scene_key(m["scene"]), len(keys)) for m in self.meta])
         self.tok = tokenizer
         self._cache = {}
+        self._ground = {}
         self.patch_labels = None
 
     def make_patch_labels(self, grid):
@@ -107,6 +111,41 @@ class SceneSet:
                 lab[i, 1, hit] = SHAPES.index(o["shape"]) + 1
                 lab[i, 2, hit] = SIZES.index(o["size"]) + 1
         self.patch_labels = lab
+
+    def grounding(self, i, text, grid):
+        """Token -> object grounding of a true caption of image i, for supervising the fusion's
+        cross-attention: [max_len, grid*grid] float32 target distributions over the patches (a
+        Gaussian around the object's centre) for every token of a phrase that names exactly one
+        object of the scene ("a small red circle", "the red circle", "the circle"), zero rows for
+        the other tokens. Memoised per (image, text)."""
+        key = (i, text)
+        if key in self._ground:
+            return self._ground[key]
+        objs = self.meta[i]["scene"]["objects"]
+        out = np.zeros((self.tok.max_len, grid * grid), np.float32)
+        c = (np.arange(grid) + 0.5) / grid
+        px, py = np.meshgrid(c, c)
+        pos, pending = 1, []  # token position (after [CLS]); tokens of the attribute words seen so far
+        for w in self.tok.basic(text):
+            n = len(self.tok.pieces(w))
+            toks = list(range(pos, pos + n))
+            pos += n
+            if w in COLOURS or w in SIZES:
+                pending.append((w, toks))
+                continue
+            if w in SHAPES:
+                cand = [o for o in objs if o["shape"] == w and
+                        all(o["color"] == a or o["size"] == a for a, _ in pending)]
+                if len(cand) == 1:
+                    o = cand[0]
+                    sigma = max(0.6 * o["r"], 0.06)
+                    g = np.exp(-((px - o["x"]) ** 2 + (py - o["y"]) ** 2) / (2 * sigma ** 2)).reshape(-1)
+                    for t in toks + [t for _, ts in pending for t in ts]:
+                        if t < self.tok.max_len - 1:
+                            out[t] = g / g.sum()
+            pending = []
+        self._ground[key] = out
+        return out
 
     def __len__(self):
         return len(self.meta)

@@ -182,8 +182,9 @@ class Fusion(nn.Module):
         self.ln = nn.LayerNorm(cfg.width)
         self.head = nn.Linear(cfg.width, 2)
 
-    def states(self, image_tokens, text_states, mask):
-        """Fused text states [B,L,C] (final LayerNorm applied) and the last layer's cross-attention."""
+    def states(self, image_tokens, text_states, mask, all_probs=False):
+        """Fused text states [B,L,C] (final LayerNorm applied) and the last layer's cross-attention
+        over the image tokens; with all_probs, every layer's [B,H,L,N] cross-attention instead."""
         bias = mask_bias(mask)
         x, probs = text_states, None
         ctx = image_tokens + self.img_pos
@@ -191,11 +192,13 @@ class Fusion(nn.Module):
             ctx = ctx + self.coord(self.xy)
         if self.null is not None:
             ctx = torch.cat([self.null.expand(image_tokens.shape[0], -1, -1), ctx], 1)
+        layers = []
         for blk in self.blocks:
             x, probs = blk(x, bias, ctx)
-        if self.null is not None:
-            probs = probs[:, :, :, 1:]  # the sink is not part of the image
-        return self.ln(x), probs
+            if self.null is not None:
+                probs = probs[:, :, :, 1:]  # the sink is not part of the image
+            layers.append(probs)
+        return self.ln(x), (layers if all_probs else probs)
 
     def forward(self, image_tokens, text_states, mask):
         x, probs = self.states(image_tokens, text_states, mask)

@@ -43,10 +43,11 @@ def vocab_rows(tok, texts, size):
 def load_sets(args, tok, image_size):
     os.makedirs(args.work, exist_ok=True)
     binary = scenes_data.scenes_binary()
-    r = scenes_data.generate(os.path.join(args.work, "train-random"), args.n_random, TRAIN_SEED_RANDOM,
-                             size=args.gen_size, binary=binary)
-    t = scenes_data.generate(os.path.join(args.work, "train-twins"), args.n_twins, TRAIN_SEED_TWINS,
-                             size=args.gen_size, twins=True, binary=binary)
+    sfx = "" if args.captions == "short" else "-" + args.captions
+    r = scenes_data.generate(os.path.join(args.work, "train-random" + sfx), args.n_random, TRAIN_SEED_RANDOM,
+                             size=args.gen_size, binary=binary, captions=args.captions)
+    t = scenes_data.generate(os.path.join(args.work, "train-twins" + sfx), args.n_twins, TRAIN_SEED_TWINS,
+                             size=args.gen_size, twins=True, binary=binary, captions=args.captions)
     return scenes_data.SceneSet(r, image_size, tok), scenes_data.SceneSet(t, image_size, tok)
 
 
@@ -77,14 +78,17 @@ def pick_negatives(pool, n, rng, weights):
     return out
 
 
-def gather(sets, tw, rd, rng, n_neg, weights=None):
-    """Pixels, one true caption, n_neg explicit negatives, scene keys and patch labels per image."""
+def gather(sets, tw, rd, rng, n_neg, weights=None, grid=0):
+    """Pixels, one true caption, n_neg explicit negatives, scene keys and patch labels per image;
+    with grid > 0 also the caption's token -> object grounding targets [B, max_len, grid*grid]."""
     pix = np.concatenate([sets[0].pixels(tw), sets[1].pixels(rd)])
     lab = np.concatenate([sets[0].patch_labels[tw], sets[1].patch_labels[rd]])
-    caps, negs, kinds, keys = [], [[] for _ in range(n_neg)], [[] for _ in range(n_neg)], []
+    caps, negs, kinds, keys, ground = [], [[] for _ in range(n_neg)], [[] for _ in range(n_neg)], [], []
     for s, idx, off in ((sets[0], tw, 0), (sets[1], rd, 1_000_000)):
         for i in idx:
             caps.append(rng.choice(s.captions[i]))
+            if grid:
+                ground.append(s.grounding(i, caps[-1], grid))
             if weights:
                 picks = pick_negatives(s.negatives[i], n_neg, rng, weights)
             else:
@@ -94,7 +98,8 @@ def gather(sets, tw, rd, rng, n_neg, weights=None):
                 negs[j].append(t)
                 kinds[j].append(k)
             keys.append(int(s.key[i]) + off)
-    return pix, lab, caps, [t for n in negs for t in n], keys, [k for n in kinds for k in n]
+    return (pix, lab, caps, [t for n in negs for t in n], keys, [k for n in kinds for k in n],
+            np.stack(ground) if grid else None)
 
 
 def sample_other(weights, same, gen):
@@ -105,19 +110,26 @@ def sample_other(weights, same, gen):
     return torch.multinomial(w, 1, generator=gen).squeeze(1)
 
 
+RELATION_WORDS = "left right above below top bottom".split()
 MASK_ID = 103  # BERT [MASK]; it maps onto the [UNK] row
 CONTENT_WORDS = ("red orange yellow green cyan blue purple pink circle square triangle star cross ring "
                  "small large left right above below top bottom").split()
 
 
-def step_loss(model, batch, enc, gen, mlm_ids=None, itc_hard=False):
+def step_loss(model, batch, enc, gen, mlm_ids=None, itc_hard=False, ground=0.0, rel_ids=None, p_rel=0.0):
     """ITC + ITM (binary, balanced) + ITM ranking of each true caption over its hard negatives
     + the per-patch auxiliary loss. Returns the total, the parts for logging and, per explicit
     negative, its kind and whether the ITM scored it below the image's true caption.
 
     With itc_hard, the explicit negatives' text embeddings join the image->text ITC softmax as
-    extra columns (NegCLIP): the embeddings must then tell a scene from its one-word edits."""
-    pix, lab, caps, negs, keys, kinds = batch
+    extra columns (NegCLIP): the embeddings must then tell a scene from its one-word edits.
+
+    With ground > 0, head 0 of every fusion layer's cross-attention is pulled, for each word of
+    a phrase that names one object of the scene, towards that object's patches (cross-entropy
+    against the grounding target): left to the ITM loss alone, the fusion learns to find the
+    object a word names only after a long plateau, and attribute binding and relations cannot be
+    read before it has."""
+    pix, lab, caps, negs, keys, kinds, gt = batch
     B = len(caps)
     n_neg = len(negs) // B
     ids, mask = enc(caps + negs)
@@ -147,7 +159,16 @@ def step_loss(model, batch, enc, gen, mlm_ids=None, itc_hard=False):
     ts = torch.cat([t_st, t_st[neg_txt], t_st, n_st])
     tm = torch.cat([t_mask, t_mask[neg_txt], t_mask, n_mask])
     labels = torch.cat([torch.ones(B), torch.zeros((2 + n_neg) * B)]).long()
-    logits, _ = model.itm(it, ts, tm)
+    fused, layer_probs = model.fusion.states(it, ts, tm, all_probs=True)
+    logits = model.fusion.head(fused[:, 0])
+    gl = torch.zeros(())
+    if ground:
+        g = torch.from_numpy(gt[:, :ts.shape[1]])  # [B,L,P] targets of the positive pairs
+        on = g.sum(-1) > 0
+        if on.any():
+            n_p = g.shape[-1]
+            gl = sum(-(g[on] * torch.log(p[:B, 0, :, -n_p:][on] + 1e-6)).sum(-1).mean()
+                     for p in layer_probs) / len(layer_probs)
     itm = F.cross_entropy(logits, labels, weight=torch.tensor([1.0, float(2 + n_neg)]))
     # ranking: the true caption must beat each of its own hard negatives on the same image
     margin = logits[:, 1] - logits[:, 0]
@@ -163,16 +184,22 @@ def step_loss(model, batch, enc, gen, mlm_ids=None, itc_hard=False):
     beaten = (cand[:, 1:] < cand[:, :1]).t().reshape(-1).tolist()  # same order as kinds
     mlm = torch.zeros(())
     if mlm_ids is not None:
-        mlm = masked_lm(model, img_tok, ids[:B], t_mask, mlm_ids, gen)
-    return (itc + itm + rank + 0.5 * aux + mlm, (itc.item(), itm.item(), rank.item(), aux.item(), acc_neg, mlm.item()),
+        mlm = masked_lm(model, img_tok, ids[:B], t_mask, mlm_ids, gen, relation=rel_ids, p_rel=p_rel)
+    return (itc + itm + rank + 0.5 * aux + mlm + ground * gl,
+            (itc.item(), itm.item(), rank.item(), aux.item(), acc_neg, mlm.item(), gl.item()),
             list(zip(kinds, beaten)))
 
 
-def masked_lm(model, img_tok, ids, mask, content, gen, p=0.3):
+def masked_lm(model, img_tok, ids, mask, content, gen, p=0.3, relation=None, p_rel=0.0):
     """Masks content words (colours, shapes, sizes, relations) of the true captions and predicts
-    their embedding rows from the fused states of (image, masked caption)."""
+    their embedding rows from the fused states of (image, masked caption). Relation words (ids in
+    relation) are masked with probability p_rel instead: predicting a hidden "left" or "above"
+    from where the two grounded objects are is the most direct lesson in reading relations."""
     is_content = torch.isin(ids, content) & (mask > 0)
-    pick = is_content & (torch.rand(ids.shape, generator=gen) < p)
+    prob = torch.full(ids.shape, p)
+    if relation is not None and p_rel > 0:
+        prob[torch.isin(ids, relation)] = p_rel
+    pick = is_content & (torch.rand(ids.shape, generator=gen) < prob)
     first = torch.argmax(is_content.int(), 1)  # at least one masked word per caption
     pick[torch.arange(ids.shape[0]), first] |= is_content[torch.arange(ids.shape[0]), first]
     masked = ids.masked_fill(pick, MASK_ID)
@@ -189,6 +216,9 @@ def main(argv=None):
     ap.add_argument("--n-random", type=int, default=30000, help="random training scenes")
     ap.add_argument("--n-twins", type=int, default=10000, help="twin pairs (2x images)")
     ap.add_argument("--gen-size", type=int, default=160, help="rendered size before the bicubic resize")
+    ap.add_argument("--captions", default="short", choices=("short", "full", "both"),
+                    help="caption style of the training scenes (scenes generate --captions): full names a lone "
+                    "object's region and background; both gives the short and the full captions")
     ap.add_argument("--steps", type=int, default=3600)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--twin-pairs", type=int, default=12, help="twin pairs per batch")
@@ -207,6 +237,8 @@ def main(argv=None):
     ap.add_argument("--coord-pos", action="store_true", help="fusion image tokens carry a linear map of their (x, y)")
     ap.add_argument("--itc-hard", action="store_true", help="explicit negatives join the image->text ITC softmax (NegCLIP)")
     ap.add_argument("--kind-weights", default="", help="sampling weights of negative kinds, e.g. relation=4,swap_colour=4")
+    ap.add_argument("--mlm-relation", type=float, default=0.0, help="with --mlm, mask relation words with this probability")
+    ap.add_argument("--ground", type=float, default=0.0, help="weight of the cross-attention grounding loss (0: off)")
     ap.add_argument("--stop-after", type=int, help="stop (and save) after this many steps of the --steps schedule")
     ap.add_argument("--save-every", type=int, default=500, help="write the checkpoint every N steps")
     ap.add_argument("--smoke", action="store_true", help="a reduced-width model, for tests of the tooling")
@@ -259,13 +291,16 @@ def main(argv=None):
         s.make_patch_labels(cfg.image_size // cfg.patch)
     batcher = Batcher(rset, tset, args.batch, args.twin_pairs, rng)
     mlm_ids = torch.tensor(sorted({i for w in CONTENT_WORDS for i in tok.ids(w)[1:-1]})) if args.mlm else None
+    rel_ids = torch.tensor(sorted({i for w in RELATION_WORDS for i in tok.ids(w)[1:-1]}))
     enc = rset.encode
     hist, kind_hist, t0 = [], [], time.time()
     model.train()
     for step in range(args.steps):
         tw, rd = batcher.next()
-        batch = gather((tset, rset), tw, rd, rng, args.negatives, weights)
-        loss, parts, beaten = step_loss(model, batch, enc, gen, mlm_ids, args.itc_hard)
+        batch = gather((tset, rset), tw, rd, rng, args.negatives, weights,
+                       cfg.image_size // cfg.patch if args.ground else 0)
+        loss, parts, beaten = step_loss(model, batch, enc, gen, mlm_ids, args.itc_hard, args.ground,
+                                        rel_ids, args.mlm_relation)
         kind_hist.append(beaten)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -279,7 +314,7 @@ def main(argv=None):
         if (step + 1) % args.log_every == 0 or step == 0:
             h = np.mean(hist[-args.log_every:], 0)
             el = time.time() - t0
-            print(f"step {step + 1}/{args.steps} itc {h[0]:.3f} itm {h[1]:.3f} rank {h[2]:.3f} aux {h[3]:.3f} mlm {h[5]:.3f} "
+            print(f"step {step + 1}/{args.steps} itc {h[0]:.3f} itm {h[1]:.3f} rank {h[2]:.3f} aux {h[3]:.3f} mlm {h[5]:.3f} ground {h[6]:.3f} "
                   f"caption-beats-negatives {h[4]:.3f} "
                   f"lr {sched.get_last_lr()[0]:.2e} {el / (step + 1):.2f}s/step eta {el / (step + 1) * (args.steps - step - 1) / 60:.1f}min",
                   flush=True)
