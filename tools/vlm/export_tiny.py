@@ -147,9 +147,21 @@ def main(argv=None):
     if args.eval_json:
         with open(args.eval_json) as f:
             manifest["evaluation"] = json.load(f)
+        manifest["scores"]["rank"] = default_rank(manifest["evaluation"])
     m = bundle.finish(args.out, manifest)
     total = sum(os.path.getsize(os.path.join(args.out, f)) for f in m["files"])
     print(json.dumps({"bundle": args.out, "bytes": total, "files": len(m["files"])}))
+
+
+def default_rank(ev):
+    """The ordering that evaluated better on the random split (r_mean at the smallest k reranked):
+    "itm" (mPLUG, ALBEF) or "itm+itc" (BLIP adds the ITC similarity)."""
+    r = ev.get("random", {})
+    ks = sorted(int(k[len("rerank_k"):].split("_")[0]) for k in r if k.startswith("rerank_k"))
+    if not ks:
+        return "itm"
+    a, b = r.get(f"rerank_k{ks[0]}_itm", {}), r.get(f"rerank_k{ks[0]}_itm+itc", {})
+    return "itm+itc" if b.get("r_mean", 0) > a.get("r_mean", 0) else "itm"
 
 
 if __name__ == "__main__":
