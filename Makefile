@@ -48,7 +48,7 @@ demo: setup build
 	$(BIN)/indexer status --data $(DEMO_DIR)/data
 	$(BIN)/server --data $(DEMO_DIR)/data --addr $(DEMO_ADDR)
 
-## model: retrain the default model from scratch (three stages, fixed seeds; 29 + 76 + 55 min on this
+## model: retrain the default model from scratch (three stages, fixed seeds; 29 + 76 + 53 min on this
 ## loaded 2-core machine with OpenBLAS), evaluate it and export the bundle into models/tiny-scenes.
 ## Stages 1-2 learn on captions that name a lone object's region and background (--captions full),
 ## stage 3 on the short and the full captions together, with cross-attention grounding (--ground)
