@@ -25,6 +25,8 @@ func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	sf := storeFlag(fset)
 	model := modelFlag(fset)
 	workers := fset.Int("workers", runtime.NumCPU(), "files decoded in parallel")
+	threads := fset.Int("threads", 0, "threads of each encoder run (0: one per core); on 2 cores, --threads 1 --workers 1 "+
+		"measured 5-15% faster than the defaults, and leaves a core to a running server")
 	batch := fset.Int("batch", indexer.DefaultBatch, "images per encoder run and per database transaction")
 	report := fset.String("report", "", "write one JSON line per file {\"path\",\"status\",\"reason\"} to FILE")
 	maxPixels := fset.Int64("max-pixels", indexer.DefaultMaxPixels, "skip images with more pixels (read from the header, before decoding)")
@@ -38,6 +40,9 @@ func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if *workers < 1 || *batch < 1 || *maxPixels < 1 {
 		return usagef("add: --workers, --batch and --max-pixels must be at least 1")
+	}
+	if *threads < 0 {
+		return usagef("add: --threads must be 0 (one per core) or more")
 	}
 	var rep *reportFile
 	if *report != "" {
@@ -66,7 +71,7 @@ func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer lib.Close() // a second Close does nothing
-	m, info, err := openModel(*model, encoder.ImageOptions{MaxPixels: *maxPixels}, stderr)
+	m, info, err := openModel(*model, encoder.ImageOptions{MaxPixels: *maxPixels}, *threads, stderr)
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func TestAdd(t *testing.T) {
 	src := photos(t)
 	data := t.TempDir()
 	report := filepath.Join(t.TempDir(), "report.jsonl")
-	out, _, err := runCmd(t, "add", "--data", data, "--workers", "2", "--batch", "3", "--report", report, src)
+	out, _, err := runCmd(t, "add", "--data", data, "--workers", "2", "--threads", "1", "--batch", "3", "--report", report, src)
 	if err != nil {
 		t.Fatal(err)
 	}

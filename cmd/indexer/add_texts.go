@@ -36,7 +36,7 @@ func runAddTexts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer lib.Close()
-	m, info, err := openModel(*model, encoder.ImageOptions{}, stderr)
+	m, info, err := openModel(*model, encoder.ImageOptions{}, 0, stderr)
 	if err != nil {
 		return err
 	}

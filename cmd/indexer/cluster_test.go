@@ -321,7 +321,7 @@ func (l *loopStats) stop(t *testing.T, phase string) {
 // ITM rerank) while a node is down.
 func textSearch(t *testing.T, lib *indexer.Library, q string) {
 	t.Helper()
-	m, info, err := openModel("", encoder.ImageOptions{}, os.Stderr)
+	m, info, err := openModel("", encoder.ImageOptions{}, 0, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}

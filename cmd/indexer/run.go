@@ -47,7 +47,7 @@ type command struct {
 
 // Usage lines of the subcommands.
 const (
-	usageAdd      = "indexer add [--data DIR] [--model DIR] [--workers N] [--batch N] [--report FILE] [--max-pixels N] [--api-key-file FILE] [--store URL] PATH..."
+	usageAdd      = "indexer add [--data DIR] [--model DIR] [--workers N] [--threads N] [--batch N] [--report FILE] [--max-pixels N] [--api-key-file FILE] [--store URL] PATH..."
 	usageAddTexts = "indexer add-texts [--data DIR] [--store URL] [--model DIR] FILE"
 	usageRemove   = "indexer remove [--data DIR] [--store URL] PATH..."
 	usageStatus   = "indexer status [--data DIR] [--store URL] [--model DIR] [--json]"
@@ -145,7 +145,8 @@ func bundleFS(dir string) (fs.FS, string, error) {
 }
 
 // openModel loads the bundle's graphs and identifies it for the store.
-func openModel(dir string, img encoder.ImageOptions, stderr io.Writer) (*encoder.Model, store.ModelInfo, error) {
+// threads is the intra-op thread count of each graph (0: ONNX Runtime's default, one per core).
+func openModel(dir string, img encoder.ImageOptions, threads int, stderr io.Writer) (*encoder.Model, store.ModelInfo, error) {
 	fsys, label, err := bundleFS(dir)
 	if err != nil {
 		return nil, store.ModelInfo{}, err
@@ -155,9 +156,10 @@ func openModel(dir string, img encoder.ImageOptions, stderr io.Writer) (*encoder
 		return nil, info, fmt.Errorf("model %s: %w", label, err)
 	}
 	m, err := encoder.Open(fsys, encoder.Options{
-		LibraryPath: os.Getenv(envORTLib),
-		Image:       img,
-		Logger:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		LibraryPath:    os.Getenv(envORTLib),
+		Image:          img,
+		IntraOpThreads: threads,
+		Logger:         slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		return nil, info, fmt.Errorf("load model %s: %w", label, err)

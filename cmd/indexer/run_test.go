@@ -27,6 +27,7 @@ func TestUsage(t *testing.T) {
 		{"add without paths", []string{"add"}, true},
 		{"bad flag", []string{"add", "--workers", "x", "p"}, true},
 		{"zero workers", []string{"add", "--workers", "0", "p"}, true},
+		{"negative threads", []string{"add", "--threads", "-1", "p"}, true},
 		{"add-texts without file", []string{"add-texts"}, true},
 		{"remove without paths", []string{"remove"}, true},
 		{"status with argument", []string{"status", "x"}, true},
