@@ -26,6 +26,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import cli, images, keys, writer
+from vlm.tiny_model import TextGraph, VisionGraph  # the contract's graph wrappers (no ITM graph)
 from .layers import ClipTransformer, ClipVisionTransformer
 
 
@@ -79,24 +80,6 @@ class CLIP(nn.Module):
         eot = (ids * mask).to(torch.int32).argmax(-1).to(torch.int64)
         idx = eot.reshape(-1, 1, 1).expand(-1, 1, states.shape[-1])
         return F.normalize(states.gather(1, idx).squeeze(1), dim=-1), states
-
-
-class VisionGraph(nn.Module):
-    def __init__(self, m):
-        super().__init__()
-        self.m = m
-
-    def forward(self, pixel_values):
-        return self.m.encode_image(pixel_values)
-
-
-class TextGraph(nn.Module):
-    def __init__(self, m):
-        super().__init__()
-        self.m = m
-
-    def forward(self, input_ids, attention_mask):
-        return self.m.encode_text(input_ids, attention_mask)
 
 
 def infer_config(sd, args):
