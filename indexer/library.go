@@ -22,6 +22,25 @@ const (
 	LastRunFile = "last-run.json"
 )
 
+// Where a binary finds its data dir when no flag names one: $EnvDataDir, else DefaultDataDir
+// (relative to the working directory).
+const (
+	EnvDataDir     = "GLIMPSE_DATA"
+	DefaultDataDir = "glimpse-data"
+)
+
+// DataDir resolves a data dir the way every binary does: dir when given, else $GLIMPSE_DATA,
+// else DefaultDataDir.
+func DataDir(dir string) string {
+	if dir != "" {
+		return dir
+	}
+	if d := os.Getenv(EnvDataDir); d != "" {
+		return d
+	}
+	return DefaultDataDir
+}
+
 // DefaultLockTimeout is LibraryOptions.LockTimeout when zero.
 const DefaultLockTimeout = time.Second
 

@@ -29,7 +29,7 @@ func usagef(format string, a ...any) error {
 
 // Environment variables; read here only.
 const (
-	envData   = "GLIMPSE_DATA"
+	envData   = indexer.EnvDataDir
 	envORTLib = "GLIMPSE_ORT_LIB"
 	envAPIKey = "GLIMPSE_API_KEY" // the key for handing jobs to a running server
 
@@ -38,7 +38,7 @@ const (
 )
 
 // defaultDataDir is the data dir when neither --data nor GLIMPSE_DATA is set.
-const defaultDataDir = "glimpse-data"
+const defaultDataDir = indexer.DefaultDataDir
 
 type command struct {
 	name, usage, summary string
@@ -118,11 +118,7 @@ func parseFlags(fset *flag.FlagSet, args []string) error {
 
 // dataFlag registers --data with its environment default.
 func dataFlag(fset *flag.FlagSet) *string {
-	def := os.Getenv(envData)
-	if def == "" {
-		def = defaultDataDir
-	}
-	return fset.String("data", def, "data dir holding the database and thumbnails (default $"+envData+", else ./"+defaultDataDir+")")
+	return fset.String("data", indexer.DataDir(""), "data dir holding the database and thumbnails (default $"+envData+", else ./"+defaultDataDir+")")
 }
 
 func modelFlag(fset *flag.FlagSet) *string {

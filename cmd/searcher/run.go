@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/indexer"
 	"github.com/glimpse-search/glimpse/models"
 )
 
@@ -61,15 +62,15 @@ func (e *opError) Unwrap() error { return e.err }
 
 // Environment variables; read here only.
 const (
-	envORTLib = "GLIMPSE_ORT_LIB" // the ONNX Runtime library
-	envData   = "GLIMPSE_DATA"    // the default data dir
+	envORTLib = "GLIMPSE_ORT_LIB"  // the ONNX Runtime library
+	envData   = indexer.EnvDataDir // the default data dir
 
 	envStore        = "GLIMPSE_STORE"          // default --store
 	envStoreKeyFile = "GLIMPSE_STORE_KEY_FILE" // default --store-key-file
 )
 
 // defaultDataDir is the data dir when neither --data nor GLIMPSE_DATA is set.
-const defaultDataDir = "glimpse-data"
+const defaultDataDir = indexer.DefaultDataDir
 
 // command is one subcommand; each lives in its own file.
 type command struct {

@@ -112,17 +112,6 @@ func (sf *searchFlags) validate() error {
 	return nil
 }
 
-// dataDir resolves --data, $GLIMPSE_DATA, ./glimpse-data.
-func dataDir(flagValue string) string {
-	if flagValue != "" {
-		return flagValue
-	}
-	if d := os.Getenv(envData); d != "" {
-		return d
-	}
-	return defaultDataDir
-}
-
 // session is an open index, model and searcher.
 type session struct {
 	db      *store.DB
@@ -175,7 +164,7 @@ func openScratch(sf *searchFlags, stderr io.Writer) (*session, error) {
 
 // openSearch opens the data dir's index (which must exist) and the model.
 func openSearch(sf *searchFlags, stderr io.Writer) (*session, error) {
-	dir := dataDir(sf.data)
+	dir := indexer.DataDir(sf.data)
 	p := filepath.Join(dir, indexer.DBFile)
 	if _, err := os.Stat(p); err != nil {
 		return nil, fmt.Errorf("no index in data dir %s (%v): build one with `indexer add --data %s PATH`, "+

@@ -29,12 +29,12 @@ func usagef(format string, a ...any) error {
 
 // Environment variables; read here only.
 const (
-	envData   = "GLIMPSE_DATA"
+	envData   = indexer.EnvDataDir
 	envORTLib = "GLIMPSE_ORT_LIB"
 )
 
 // defaultDataDir is the data dir when neither --data nor GLIMPSE_DATA is set.
-const defaultDataDir = "glimpse-data"
+const defaultDataDir = indexer.DefaultDataDir
 
 // Usage lines.
 const (
@@ -100,17 +100,6 @@ func (l *listFlag) Set(s string) error {
 		}
 	}
 	return nil
-}
-
-// dataDir resolves --data, $GLIMPSE_DATA, ./glimpse-data.
-func dataDir(flagValue string) string {
-	if flagValue != "" {
-		return flagValue
-	}
-	if d := os.Getenv(envData); d != "" {
-		return d
-	}
-	return defaultDataDir
 }
 
 // modelFlags are the flags that load the model.

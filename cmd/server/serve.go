@@ -209,7 +209,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else {
 		log.Warn("no --api-key-file: texts, index jobs and deletes are refused")
 	}
-	dir := dataDir(sf.data)
+	dir := indexer.DataDir(sf.data)
 	in, err := open(dir, &sf.mf, sf.options(keys, log))
 	if err != nil {
 		return err
