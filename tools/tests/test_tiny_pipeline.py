@@ -10,7 +10,7 @@ import shutil
 import tempfile
 import unittest
 
-from vlm import bundle, eval_tiny, export_tiny, train_tiny
+from vlm import bundle, diagnose_binding, eval_tiny, export_tiny, train_tiny
 
 
 class TinyPipeline(unittest.TestCase):
@@ -33,6 +33,14 @@ class TinyPipeline(unittest.TestCase):
         train_tiny.main(common + ["--out", stage1, "--steps", "6", "--stop-after", "3"])
         train_tiny.main(common + ["--out", ckpt, "--init", stage1, "--coord-pos", "--steps", "3"])
         self.assertTrue(os.path.exists(ckpt))
+
+        # the binding diagnostics run on the same checkpoint and training split
+        split = os.path.join(work, "train-random-both")
+        small = ["--data", split, "--model", ckpt, "--steps", "2", "--log-every", "1", "--batch", "2",
+                 "--heldout", "2", "--threads", "1"]
+        diagnose_binding.main(["readout", "--reinit"] + small)
+        diagnose_binding.main(["relation", "--offset", "1", "--token", "1", "--mlp-head"] + small)
+        diagnose_binding.main(["rule", "--data", split, "--steps", "5"])
 
         res_path = os.path.join(self.tmp, "eval.json")
         eval_tiny.main(["--model", ckpt, "--work", work, "--n", "20", "--json", res_path])
