@@ -41,6 +41,7 @@ class TinyPipeline(unittest.TestCase):
         diagnose_binding.main(["readout", "--reinit"] + small)
         diagnose_binding.main(["relation", "--offset", "1", "--token", "1", "--mlp-head"] + small)
         diagnose_binding.main(["rule", "--data", split, "--steps", "5"])
+        diagnose_binding.main(["probe", "--model", ckpt, "--data", split, "--threads", "1"])
 
         res_path = os.path.join(self.tmp, "eval.json")
         eval_tiny.main(["--model", ckpt, "--work", work, "--n", "20", "--json", res_path])

@@ -3,6 +3,7 @@
     PYTHONPATH=tools /usr/bin/python3 -m vlm.diagnose_binding readout  --model build/tiny-scenes/stage2.pt --data build/tiny-scenes/train-random-full --attr colour --reinit
     PYTHONPATH=tools /usr/bin/python3 -m vlm.diagnose_binding relation --model build/tiny-scenes/model.pt --data build/tiny-scenes/train-random-both --offset 1 --token 1 --mlp-head
     PYTHONPATH=tools /usr/bin/python3 -m vlm.diagnose_binding rule     --data build/tiny-scenes/train-random-both
+    PYTHONPATH=tools /usr/bin/python3 -m vlm.diagnose_binding probe    --model build/tiny-scenes/model.pt --data build/tiny-scenes/eval-random
 
 Each run freezes the vision encoder, trains the text encoder and the fusion on the ITM task of
 telling a scene's true captions from their relation flips (the hardest kind of hard negative),
@@ -20,6 +21,9 @@ batches and on held-out scenes, plus the auxiliary read-outs asked for:
   mention order, the word, how many objects were named before it, whether the caption uses
   "with ... on its", whether it is a region phrasing) learns the same true/flipped distinction,
   which shows whether the labels follow a simple rule.
+- probe: no training. The share of masked relation words the checkpoint predicts (its MLM head,
+  first captions of 200 multi-object scenes), and how it scores short queries ("a large pink
+  ring") on 150 lone-object scenes, true and with a wrong colour.
 """
 import argparse
 import json
@@ -34,7 +38,7 @@ import torch.nn.functional as F
 
 from . import scenes_data
 from .eval_tiny import load_model
-from .train_tiny import RELATION_WORDS, VOCAB
+from .train_tiny import MASK_ID, RELATION_WORDS, VOCAB
 from .wordpiece import WordPiece
 
 def mentions(tok, text, objs):
@@ -257,9 +261,52 @@ def run_rule(args):
                 print(f"step {step + 1} heldout acc {(mlp(x[n:]).argmax(-1) == y[n:]).float().mean():.3f}", flush=True)
 
 
+@torch.no_grad()
+def run_probe(args):
+    """Masked relation-word accuracy and short-query acceptance of a checkpoint on an eval split."""
+    torch.set_num_threads(args.threads)
+    model, cfg = load_model(args.model)
+    tok = WordPiece(VOCAB, cfg.max_len)
+    ds = scenes_data.SceneSet(args.data, cfg.image_size, tok)
+
+    def enc(texts):
+        ids, mask = ds.encode(texts)
+        n = int(mask.sum(1).max())
+        return torch.from_numpy(ids[:, :n]), torch.from_numpy(mask[:, :n])
+
+    # 1. each relation word of the first caption of 200 multi-object scenes, masked and predicted
+    idx = [i for i in range(len(ds)) if len(ds.meta[i]["scene"]["objects"]) >= 2][:200]
+    single = [i for i in range(len(ds)) if len(ds.meta[i]["scene"]["objects"]) == 1][:150]
+    if not idx or not single:
+        raise SystemExit(f"{args.data}: needs scenes with one object and with several")
+    _, it = model.encode_image(torch.from_numpy(ds.pixels(idx)))
+    ids, mask = enc([ds.captions[i][0] for i in idx])
+    pick = torch.isin(ids, torch.tensor(sorted({tok.ids(w)[1] for w in RELATION_WORDS})))
+    _, st = model.encode_text(ids.masked_fill(pick, MASK_ID), mask)
+    x, _ = model.fusion.states(it, st, mask)
+    hit = (model.mlm_head(x[pick]).argmax(-1) == model.text.rows[ids[pick]]).float().mean().item()
+    print(f"masked relation words: {100 * hit:.1f}% predicted ({int(pick.sum())} words, {len(idx)} scenes)")
+    # 2. "a <size> <colour> <shape>" on 150 lone-object scenes, and the same with a wrong colour
+    idx = single
+    _, it = model.encode_image(torch.from_numpy(ds.pixels(idx)))
+    cols = scenes_data.COLOURS
+    for name, shift in (("true", 0), ("wrong colour", 3)):
+        texts = [f"a {o['size']} {cols[(cols.index(o['color']) + shift) % len(cols)]} {o['shape']}"
+                 for o in (ds.meta[i]["scene"]["objects"][0] for i in idx)]
+        ids, mask = enc(texts)
+        _, st = model.encode_text(ids, mask)
+        p = model.itm(it, st, mask)[0].softmax(-1)[:, 1].numpy()
+        print(f"short queries, {name}: {100 * np.mean(p > 0.5):.1f}% of {len(idx)} lone objects above 0.5, "
+              f"median p_match {np.median(p):.4f}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("probe")
+    p.add_argument("--model", required=True)
+    p.add_argument("--data", required=True, help="an evaluation split, e.g. build/tiny-scenes/eval-random")
+    p.add_argument("--threads", type=int, default=2)
     for name, steps in (("readout", 400), ("relation", 300), ("rule", 3000)):
         p = sub.add_parser(name)
         p.add_argument("--data", required=True, help="a generated split (scenes generate), e.g. build/tiny-scenes/train-random-both")
@@ -283,7 +330,7 @@ def main(argv=None):
             p.add_argument("--token", type=float, default=0.0, help="weight of the relation-token classifier")
             p.add_argument("--mlp-head", action="store_true", help="the token classifier is a 2-layer MLP")
     args = ap.parse_args(argv)
-    {"readout": run_readout, "relation": run_relation, "rule": run_rule}[args.cmd](args)
+    {"probe": run_probe, "readout": run_readout, "relation": run_relation, "rule": run_rule}[args.cmd](args)
 
 
 if __name__ == "__main__":
