@@ -31,7 +31,9 @@ class TinyPipeline(unittest.TestCase):
                   "--conv-stem", "32", "--itc-hard", "--kind-weights", "relation=4,swap_colour=4", "--ground", "1", "--mlm", "--mlm-relation", "0.6", "--captions", "both",
                   "--fusion-layers", "2", "--null-token", "--negatives", "3"]
         train_tiny.main(common + ["--out", stage1, "--steps", "6", "--stop-after", "3"])
-        train_tiny.main(common + ["--out", ckpt, "--init", stage1, "--coord-pos", "--steps", "3"])
+        # the last stage adds the replaced-word head (a new ITM input, exported) and negatives' grounding
+        train_tiny.main(common + ["--out", ckpt, "--init", stage1, "--coord-pos", "--steps", "3",
+                                  "--rtd", "1", "--ground-neg"])
         self.assertTrue(os.path.exists(ckpt))
 
         # the binding diagnostics run on the same checkpoint and training split

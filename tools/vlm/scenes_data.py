@@ -112,9 +112,10 @@ class SceneSet:
         self.patch_labels = lab
 
     def grounding(self, i, text, grid):
-        """Token -> object grounding of a true caption of image i, for supervising the fusion's
-        cross-attention: [max_len, grid*grid] float32 target distributions over the patches (a
-        Gaussian around the object's centre) for every token of a phrase that names exactly one
+        """Token -> object grounding of a caption of image i (true, or one of its edits), for
+        supervising the fusion's cross-attention: [max_len, grid*grid] float32 target
+        distributions over the patches (a Gaussian around the object's centre) for every token of
+        a phrase whose shape noun (and, where two objects share the shape, attributes) names one
         object of the scene ("a small red circle", "the red circle", "the circle"), zero rows for
         the other tokens. Not memoised: a few hundred microseconds a caption, against 10 KB kept per
         (image, caption) pair, which would reach gigabytes over a long run."""
@@ -131,8 +132,12 @@ class SceneSet:
                 pending.append((w, toks))
                 continue
             if w in SHAPES:
-                cand = [o for o in objs if o["shape"] == w and
-                        all(o["color"] == a or o["size"] == a for a, _ in pending)]
+                # the shape noun picks the object; the colour and size words only break ties, so
+                # that in a wrong caption ("the blue circle" when the circle is red) the words are
+                # still pulled onto the object they claim to describe, where the error is visible
+                cand = [o for o in objs if o["shape"] == w]
+                if len(cand) > 1:
+                    cand = [o for o in cand if all(o["color"] == a or o["size"] == a for a, _ in pending)]
                 if len(cand) == 1:
                     o = cand[0]
                     sigma = max(0.6 * o["r"], 0.06)

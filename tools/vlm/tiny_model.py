@@ -31,6 +31,7 @@ class Config:
     null_token: bool = False  # fusion cross-attention gets a learned "nothing here" token
     conv_stem: int = 0        # >0: a small CNN (this many channels) sees full-resolution edges before patchify
     coord_pos: bool = False   # fusion image tokens also carry a linear map of their patch's (x, y)
+    token_head: bool = False  # the ITM also pools per-word mismatch logits (replaced-word detection)
     max_len: int = 40
     bert_vocab: int = 30522
 
@@ -181,6 +182,27 @@ class Fusion(nn.Module):
         self.blocks = nn.ModuleList(Block(cfg.width, cfg.heads, cfg.mlp_ratio, cross=True) for _ in range(cfg.fusion_layers))
         self.ln = nn.LayerNorm(cfg.width)
         self.head = nn.Linear(cfg.width, 2)
+        # per-word mismatch: each fused word state says whether the image contradicts that word
+        # (trained on the generator's edits: the replaced colour, the flipped relation word). A
+        # relation word can only compare the two objects' positions in the last layer, after the
+        # nouns have found their objects, which is too late for the [CLS] state to read it; the
+        # words' mismatch logits are pooled (log-sum-exp, a soft "any word is wrong") into the ITM
+        self.tok_head = None
+        if cfg.token_head:
+            self.tok_head = nn.Linear(cfg.width, 1)
+            self.tok_mix = nn.Parameter(torch.zeros(2))
+
+    def logits(self, x, mask):
+        """ITM logits [B,2] from fused states [B,L,C], and the per-word mismatch logits [B,L]
+        (None without the token head)."""
+        out = self.head(x[:, 0])
+        if self.tok_head is None:
+            return out, None
+        m = self.tok_head(x).squeeze(-1)
+        # [CLS] is the sentence, not a word
+        valid = mask.to(torch.float32) * (torch.arange(mask.shape[1]) > 0).to(torch.float32)
+        pooled = torch.logsumexp(m + (1.0 - valid) * -10000.0, 1)
+        return out + pooled[:, None] * self.tok_mix, m
 
     def states(self, image_tokens, text_states, mask, all_probs=False):
         """Fused text states [B,L,C] (final LayerNorm applied) and the last layer's cross-attention
@@ -203,7 +225,7 @@ class Fusion(nn.Module):
     def forward(self, image_tokens, text_states, mask):
         x, probs = self.states(image_tokens, text_states, mask)
         # cross-attention of the last layer, mean over heads [B,L,N]
-        return self.head(x[:, 0]), probs.mean(1)
+        return self.logits(x, mask)[0], probs.mean(1)
 
 
 class TinyScenes(nn.Module):

@@ -78,12 +78,32 @@ def pick_negatives(pool, n, rng, weights):
     return out
 
 
-def gather(sets, tw, rd, rng, n_neg, weights=None, grid=0):
+def replaced_words(s, i, text):
+    """Per token of an edited caption of image i: 1 where it differs from the true caption it was
+    made from (the same length in tokens, fewest differing tokens), 0 elsewhere, -1 (ignored)
+    everywhere when no true caption has its length. [max_len] int64."""
+    ids, mask = s.encode([text])
+    best = None
+    for c in s.captions[i]:
+        cid, cmask = s.encode([c])
+        if (cmask == mask).all():
+            d = (cid[0] != ids[0]) & (mask[0] > 0)
+            if best is None or d.sum() < best.sum():
+                best = d
+    if best is None or not best.any():
+        return np.full(ids.shape[1], -1, np.int64)
+    return best.astype(np.int64)
+
+
+def gather(sets, tw, rd, rng, n_neg, weights=None, grid=0, ground_neg=False, rtd=False):
     """Pixels, one true caption, n_neg explicit negatives, scene keys and patch labels per image;
-    with grid > 0 also the caption's token -> object grounding targets [B, max_len, grid*grid]."""
+    with grid > 0 also the caption's token -> object grounding targets [B, max_len, grid*grid]
+    (with ground_neg, then those of the negatives too, [(1 + n_neg) * B, ...]); with rtd, the
+    negatives' replaced-word labels [n_neg * B, max_len] (replaced_words)."""
     pix = np.concatenate([sets[0].pixels(tw), sets[1].pixels(rd)])
     lab = np.concatenate([sets[0].patch_labels[tw], sets[1].patch_labels[rd]])
     caps, negs, kinds, keys, ground = [], [[] for _ in range(n_neg)], [[] for _ in range(n_neg)], [], []
+    neg_ground, neg_rtd = [[] for _ in range(n_neg)], [[] for _ in range(n_neg)]
     for s, idx, off in ((sets[0], tw, 0), (sets[1], rd, 1_000_000)):
         for i in idx:
             caps.append(rng.choice(s.captions[i]))
@@ -97,9 +117,16 @@ def gather(sets, tw, rd, rng, n_neg, weights=None, grid=0):
             for j, (t, k) in enumerate(picks):
                 negs[j].append(t)
                 kinds[j].append(k)
+                if grid and ground_neg:
+                    neg_ground[j].append(s.grounding(i, t, grid))
+                if rtd:
+                    neg_rtd[j].append(replaced_words(s, i, t) if k != "none" else
+                                      np.full(s.tok.max_len, -1, np.int64))
             keys.append(int(s.key[i]) + off)
+    if grid and ground_neg:
+        ground += [g for n in neg_ground for g in n]
     return (pix, lab, caps, [t for n in negs for t in n], keys, [k for n in kinds for k in n],
-            np.stack(ground) if grid else None)
+            np.stack(ground) if grid else None, np.stack([r for n in neg_rtd for r in n]) if rtd else None)
 
 
 def sample_other(weights, same, gen):
@@ -116,7 +143,7 @@ CONTENT_WORDS = ("red orange yellow green cyan blue purple pink circle square tr
                  "small large left right above below top bottom").split()
 
 
-def step_loss(model, batch, enc, gen, mlm_ids=None, itc_hard=False, ground=0.0, rel_ids=None, p_rel=0.0):
+def step_loss(model, batch, enc, gen, mlm_ids=None, itc_hard=False, ground=0.0, rel_ids=None, p_rel=0.0, rtd=0.0):
     """ITC + ITM (binary, balanced) + ITM ranking of each true caption over its hard negatives
     + the per-patch auxiliary loss. Returns the total, the parts for logging and, per explicit
     negative, its kind and whether the ITM scored it below the image's true caption.
@@ -128,8 +155,14 @@ def step_loss(model, batch, enc, gen, mlm_ids=None, itc_hard=False, ground=0.0, 
     a phrase that names one object of the scene, towards that object's patches (cross-entropy
     against the grounding target): left to the ITM loss alone, the fusion learns to find the
     object a word names only after a long plateau, and attribute binding and relations cannot be
-    read before it has."""
-    pix, lab, caps, negs, keys, kinds, gt = batch
+    read before it has. When the batch carries the negatives' grounding too, their words are
+    pulled onto the objects their shape nouns name, where the edit is visible.
+
+    With rtd > 0 (and a model with the token head), every word of the true captions and of the
+    explicit negatives is classified as replaced or not (the edit's words: the swapped colour, the
+    flipped relation word): binding and relations are then taught at the word that carries them,
+    not only through the [CLS] state."""
+    pix, lab, caps, negs, keys, kinds, gt, rtd_lab = batch
     B = len(caps)
     n_neg = len(negs) // B
     ids, mask = enc(caps + negs)
@@ -160,15 +193,23 @@ def step_loss(model, batch, enc, gen, mlm_ids=None, itc_hard=False, ground=0.0, 
     tm = torch.cat([t_mask, t_mask[neg_txt], t_mask, n_mask])
     labels = torch.cat([torch.ones(B), torch.zeros((2 + n_neg) * B)]).long()
     fused, layer_probs = model.fusion.states(it, ts, tm, all_probs=True)
-    logits = model.fusion.head(fused[:, 0])
+    logits, word_logits = model.fusion.logits(fused, tm)
     gl = torch.zeros(())
     if ground:
-        g = torch.from_numpy(gt[:, :ts.shape[1]])  # [B,L,P] targets of the positive pairs
+        g = torch.from_numpy(gt[:, :ts.shape[1]])  # [B,L,P] targets of the positive pairs (+ negatives)
+        rows = torch.arange(B) if len(g) == B else torch.cat([torch.arange(B), torch.arange(3 * B, (3 + n_neg) * B)])
         on = g.sum(-1) > 0
         if on.any():
             n_p = g.shape[-1]
-            gl = sum(-(g[on] * torch.log(p[:B, 0, :, -n_p:][on] + 1e-6)).sum(-1).mean()
+            gl = sum(-(g[on] * torch.log(p[rows, 0, :, -n_p:][on] + 1e-6)).sum(-1).mean()
                      for p in layer_probs) / len(layer_probs)
+    rl = torch.zeros(())
+    if rtd and word_logits is not None:
+        lab_t = torch.cat([torch.zeros(B, L, dtype=torch.long), torch.from_numpy(rtd_lab[:, :L])])
+        wl = torch.cat([word_logits[:B], word_logits[3 * B:]])
+        valid = (lab_t >= 0) & (torch.cat([t_mask, n_mask]) > 0)
+        valid[:, 0] = False
+        rl = F.binary_cross_entropy_with_logits(wl[valid], lab_t[valid].float(), pos_weight=torch.tensor(4.0))
     itm = F.cross_entropy(logits, labels, weight=torch.tensor([1.0, float(2 + n_neg)]))
     # ranking: the true caption must beat each of its own hard negatives on the same image
     margin = logits[:, 1] - logits[:, 0]
@@ -185,8 +226,8 @@ def step_loss(model, batch, enc, gen, mlm_ids=None, itc_hard=False, ground=0.0, 
     mlm = torch.zeros(())
     if mlm_ids is not None:
         mlm = masked_lm(model, img_tok, ids[:B], t_mask, mlm_ids, gen, relation=rel_ids, p_rel=p_rel)
-    return (itc + itm + rank + 0.5 * aux + mlm + ground * gl,
-            (itc.item(), itm.item(), rank.item(), aux.item(), acc_neg, mlm.item(), gl.item()),
+    return (itc + itm + rank + 0.5 * aux + mlm + ground * gl + rtd * rl,
+            (itc.item(), itm.item(), rank.item(), aux.item(), acc_neg, mlm.item(), gl.item(), rl.item()),
             list(zip(kinds, beaten)))
 
 
@@ -239,6 +280,8 @@ def main(argv=None):
     ap.add_argument("--kind-weights", default="", help="sampling weights of negative kinds, e.g. relation=4,swap_colour=4")
     ap.add_argument("--mlm-relation", type=float, default=0.0, help="with --mlm, mask relation words with this probability")
     ap.add_argument("--ground", type=float, default=0.0, help="weight of the cross-attention grounding loss (0: off)")
+    ap.add_argument("--ground-neg", action="store_true", help="with --ground, ground the explicit negatives' words too")
+    ap.add_argument("--rtd", type=float, default=0.0, help="weight of the replaced-word loss (adds the ITM token head; 0: off)")
     ap.add_argument("--stop-after", type=int, help="stop (and save) after this many steps of the --steps schedule")
     ap.add_argument("--save-every", type=int, default=500, help="write the checkpoint every N steps")
     ap.add_argument("--smoke", action="store_true", help="a reduced-width model, for tests of the tooling")
@@ -255,6 +298,7 @@ def main(argv=None):
     if args.conv_stem:
         cfg.conv_stem = args.conv_stem if not args.smoke else 8
     cfg.coord_pos = args.coord_pos
+    cfg.token_head = args.rtd > 0
     weights = {k: float(v) for k, v in (kv.split("=") for kv in args.kind_weights.split(",") if kv)}
     tok = WordPiece(VOCAB, cfg.max_len)
     t0 = time.time()
@@ -298,9 +342,9 @@ def main(argv=None):
     for step in range(args.steps):
         tw, rd = batcher.next()
         batch = gather((tset, rset), tw, rd, rng, args.negatives, weights,
-                       cfg.image_size // cfg.patch if args.ground else 0)
+                       cfg.image_size // cfg.patch if args.ground else 0, args.ground_neg, args.rtd > 0)
         loss, parts, beaten = step_loss(model, batch, enc, gen, mlm_ids, args.itc_hard, args.ground,
-                                        rel_ids, args.mlm_relation)
+                                        rel_ids, args.mlm_relation, args.rtd)
         kind_hist.append(beaten)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -314,7 +358,7 @@ def main(argv=None):
         if (step + 1) % args.log_every == 0 or step == 0:
             h = np.mean(hist[-args.log_every:], 0)
             el = time.time() - t0
-            print(f"step {step + 1}/{args.steps} itc {h[0]:.3f} itm {h[1]:.3f} rank {h[2]:.3f} aux {h[3]:.3f} mlm {h[5]:.3f} ground {h[6]:.3f} "
+            print(f"step {step + 1}/{args.steps} itc {h[0]:.3f} itm {h[1]:.3f} rank {h[2]:.3f} aux {h[3]:.3f} mlm {h[5]:.3f} ground {h[6]:.3f} rtd {h[7]:.3f} "
                   f"caption-beats-negatives {h[4]:.3f} "
                   f"lr {sched.get_last_lr()[0]:.2e} {el / (step + 1):.2f}s/step eta {el / (step + 1) * (args.steps - step - 1) / 60:.1f}min",
                   flush=True)
