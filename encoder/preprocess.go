@@ -162,35 +162,48 @@ func (p *Preprocessor) PixelsInto(dst []float32, img image.Image) error {
 	if len(dst) != p.Len() {
 		return fmt.Errorf("%w: pixel buffer of %d floats, want %d", ErrInput, len(dst), p.Len())
 	}
-	r, err := p.resized(img)
+	s := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(s)
+	pix, err := p.resized(img, s)
 	if err != nil {
 		return err
 	}
-	plane := p.size * p.size
-	for i := range plane {
-		for c := range 3 {
-			v := float32(r.pix[3*i+c]) / 255
-			dst[c*plane+i] = (v - p.mean[c]) / p.std[c]
+	// A channel's 256 possible values, each computed as (v/255 - mean) / std in float32.
+	var norm [3][256]float32
+	for c := range norm {
+		for v := range norm[c] {
+			norm[c][v] = (float32(v)/255 - p.mean[c]) / p.std[c]
 		}
+	}
+	plane := p.size * p.size
+	r, g, b := dst[:plane], dst[plane:2*plane], dst[2*plane:3*plane]
+	g, b = g[:len(r)], b[:len(r)]
+	for i := range r {
+		q := pix[:3:3]
+		r[i], g[i], b[i] = norm[0][q[0]], norm[1][q[1]], norm[2][q[2]]
+		pix = pix[3:]
 	}
 	return nil
 }
 
 // Resized returns img as 8-bit RGB at the model's S x S, before normalisation.
 func (p *Preprocessor) Resized(img image.Image) (*image.RGBA, error) {
-	r, err := p.resized(img)
+	s := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(s)
+	pix, err := p.resized(img, s)
 	if err != nil {
 		return nil, err
 	}
-	out := image.NewRGBA(image.Rect(0, 0, r.w, r.h))
-	for i := range r.w * r.h {
-		copy(out.Pix[4*i:4*i+3], r.pix[3*i:3*i+3])
+	out := image.NewRGBA(image.Rect(0, 0, p.size, p.size))
+	for i := range p.size * p.size {
+		copy(out.Pix[4*i:4*i+3], pix[3*i:3*i+3])
 		out.Pix[4*i+3] = 255
 	}
 	return out, nil
 }
 
-func (p *Preprocessor) resized(img image.Image) (*rgb, error) {
+// resized returns img as packed 8-bit RGB at S x S, in s.pix.
+func (p *Preprocessor) resized(img image.Image, s *scratch) ([]uint8, error) {
 	if img == nil {
 		return nil, fmt.Errorf("%w: nil image", ErrInput)
 	}
@@ -201,13 +214,15 @@ func (p *Preprocessor) resized(img image.Image) (*rgb, error) {
 	if int64(b.Dx())*int64(b.Dy()) > p.opts.MaxPixels {
 		return nil, fmt.Errorf("%w: %dx%d pixels, over %d", ErrTooLarge, b.Dx(), b.Dy(), p.opts.MaxPixels)
 	}
-	src := toRGB(img, p.bg)
-	s := p.size
-	if !p.crop {
-		return resizeBicubic(src, s, s), nil
+	src := rowsOf(img, p.bg)
+	sz := p.size
+	pix := grow(&s.pix, 3*sz*sz)
+	w, h, left, top := sz, sz, 0, 0
+	if p.crop {
+		w, h, left, top = centerCrop(b.Dx(), b.Dy(), sz)
 	}
-	w, h, left, top := centerCrop(src.w, src.h, s)
-	return resizeWindow(src, w, h, left, top, s, s), nil
+	resample(pix, src, b.Dx(), b.Dy(), w, h, left, top, sz, sz, s)
+	return pix, nil
 }
 
 // centerCrop returns the size of torchvision's Resize(s) of a w x h image (shorter side to s,
@@ -231,52 +246,190 @@ func toRGB(img image.Image, bg [3]uint8) *rgb {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	out := newRGB(w, h)
-	switch m := img.(type) {
-	case *image.YCbCr:
+	if rows := directRows(img, bg); rows != nil {
+		r, g, bb := make([]int64, w), make([]int64, w), make([]int64, w)
 		for y := range h {
+			rows.lanes(y, y, 0, r, g, bb)
 			for x := range w {
-				yi, ci := m.YOffset(x+b.Min.X, y+b.Min.Y), m.COffset(x+b.Min.X, y+b.Min.Y)
-				r, g, bb := ycbcrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
 				o := 3 * (y*w + x)
-				out.pix[o], out.pix[o+1], out.pix[o+2] = r, g, bb
+				out.pix[o], out.pix[o+1], out.pix[o+2] = uint8(r[x]), uint8(g[x]), uint8(bb[x])
 			}
 		}
-	case *image.Gray:
-		for y := range h {
-			row := m.Pix[(y)*m.Stride : y*m.Stride+w]
-			for x, v := range row {
-				o := 3 * (y*w + x)
-				out.pix[o], out.pix[o+1], out.pix[o+2] = v, v, v
-			}
-		}
-	case *image.RGBA:
-		for y := range h {
-			row := m.Pix[y*m.Stride : y*m.Stride+4*w]
-			for x := range w {
-				r, g, bb, a := row[4*x], row[4*x+1], row[4*x+2], row[4*x+3]
-				if a != 255 && a != 0 { // premultiplied: recover straight alpha as color.NRGBAModel does
-					c := color.NRGBAModel.Convert(color.RGBA{r, g, bb, a}).(color.NRGBA)
-					r, g, bb = c.R, c.G, c.B
-				}
-				setComposite(out.pix[3*(y*w+x):], r, g, bb, a, bg)
-			}
-		}
-	case *image.NRGBA:
-		for y := range h {
-			row := m.Pix[y*m.Stride : y*m.Stride+4*w]
-			for x := range w {
-				setComposite(out.pix[3*(y*w+x):], row[4*x], row[4*x+1], row[4*x+2], row[4*x+3], bg)
-			}
-		}
-	default:
-		for y := range h {
-			for x := range w {
-				c := color.NRGBAModel.Convert(img.At(x+b.Min.X, y+b.Min.Y)).(color.NRGBA)
-				setComposite(out.pix[3*(y*w+x):], c.R, c.G, c.B, c.A, bg)
-			}
+		return out
+	}
+	for y := range h {
+		for x := range w {
+			c := color.NRGBAModel.Convert(img.At(x+b.Min.X, y+b.Min.Y)).(color.NRGBA)
+			setComposite(out.pix[3*(y*w+x):], c.R, c.G, c.B, c.A, bg)
 		}
 	}
 	return out
+}
+
+// rowsOf returns img's rows as toRGB converts them: read from img itself for the common image
+// types, only the rows and columns a resize needs, else from toRGB's copy.
+func rowsOf(img image.Image, bg [3]uint8) rowReader {
+	if rows := directRows(img, bg); rows != nil {
+		return rows
+	}
+	return toRGB(img, bg)
+}
+
+// directRows returns the reader of img's rows for the image types converted without
+// image.At, or nil.
+func directRows(img image.Image, bg [3]uint8) rowReader {
+	switch m := img.(type) {
+	case *image.RGBA:
+		return rgbaRows{m, bg}
+	case *image.NRGBA:
+		return nrgbaRows{m, bg}
+	case *image.YCbCr:
+		return ycbcrRows{m}
+	case *image.Gray:
+		return grayRows{m}
+	case *image.Paletted:
+		return newPalettedRows(m, bg)
+	}
+	return nil
+}
+
+// The row readers index Pix from the image's top left, where Pix starts.
+
+type rgbaRows struct {
+	m  *image.RGBA
+	bg [3]uint8
+}
+
+func (s rgbaRows) lanes(y0, y1, x0 int, r, g, b []int64) {
+	p0, p1 := s.m.Pix[y0*s.m.Stride+4*x0:], s.m.Pix[y1*s.m.Stride+4*x0:]
+	g, b = g[:len(r)], b[:len(r)]
+	for i := range r {
+		q0, q1 := p0[4*i:4*i+4:4*i+4], p1[4*i:4*i+4:4*i+4]
+		if q0[3]&q1[3] == 255 { // both opaque
+			r[i], g[i], b[i] = pair(q0[0], q1[0]), pair(q0[1], q1[1]), pair(q0[2], q1[2])
+			continue
+		}
+		r0, g0, b0 := rgbaColor(q0, s.bg)
+		r1, g1, b1 := rgbaColor(q1, s.bg)
+		r[i], g[i], b[i] = pair(r0, r1), pair(g0, g1), pair(b0, b1)
+	}
+}
+
+// rgbaColor is the colour of the premultiplied RGBA pixel q composited on bg.
+func rgbaColor(q []uint8, bg [3]uint8) (uint8, uint8, uint8) {
+	r, g, b, a := q[0], q[1], q[2], q[3]
+	if a != 255 && a != 0 { // premultiplied: recover straight alpha as color.NRGBAModel does
+		c := color.NRGBAModel.Convert(color.RGBA{r, g, b, a}).(color.NRGBA)
+		r, g, b = c.R, c.G, c.B
+	}
+	return composite(r, g, b, a, bg)
+}
+
+type nrgbaRows struct {
+	m  *image.NRGBA
+	bg [3]uint8
+}
+
+func (s nrgbaRows) lanes(y0, y1, x0 int, r, g, b []int64) {
+	p0, p1 := s.m.Pix[y0*s.m.Stride+4*x0:], s.m.Pix[y1*s.m.Stride+4*x0:]
+	g, b = g[:len(r)], b[:len(r)]
+	for i := range r {
+		q0, q1 := p0[4*i:4*i+4:4*i+4], p1[4*i:4*i+4:4*i+4]
+		if q0[3]&q1[3] == 255 { // both opaque
+			r[i], g[i], b[i] = pair(q0[0], q1[0]), pair(q0[1], q1[1]), pair(q0[2], q1[2])
+			continue
+		}
+		r0, g0, b0 := composite(q0[0], q0[1], q0[2], q0[3], s.bg)
+		r1, g1, b1 := composite(q1[0], q1[1], q1[2], q1[3], s.bg)
+		r[i], g[i], b[i] = pair(r0, r1), pair(g0, g1), pair(b0, b1)
+	}
+}
+
+// composite is setComposite returning the colour.
+func composite(r, g, b, a uint8, bg [3]uint8) (uint8, uint8, uint8) {
+	var c [3]uint8
+	setComposite(c[:], r, g, b, a, bg)
+	return c[0], c[1], c[2]
+}
+
+type grayRows struct{ m *image.Gray }
+
+func (s grayRows) lanes(y0, y1, x0 int, r, g, b []int64) {
+	p0, p1 := s.m.Pix[y0*s.m.Stride+x0:], s.m.Pix[y1*s.m.Stride+x0:]
+	p0, p1 = p0[:len(r)], p1[:len(r)]
+	g, b = g[:len(r)], b[:len(r)]
+	for i, v := range p0 {
+		l := pair(v, p1[i])
+		r[i], g[i], b[i] = l, l, l
+	}
+}
+
+// palettedRows reads a paletted image through its palette, converted once.
+type palettedRows struct {
+	m   *image.Paletted
+	pal [][3]uint8
+}
+
+func newPalettedRows(m *image.Paletted, bg [3]uint8) palettedRows {
+	s := palettedRows{m: m, pal: make([][3]uint8, len(m.Palette))}
+	for i, c := range m.Palette {
+		n := color.NRGBAModel.Convert(c).(color.NRGBA)
+		setComposite(s.pal[i][:], n.R, n.G, n.B, n.A, bg)
+	}
+	return s
+}
+
+func (s palettedRows) lanes(y0, y1, x0 int, r, g, b []int64) {
+	p0, p1 := s.m.Pix[y0*s.m.Stride+x0:], s.m.Pix[y1*s.m.Stride+x0:]
+	p0, p1 = p0[:len(r)], p1[:len(r)]
+	g, b = g[:len(r)], b[:len(r)]
+	for i, v := range p0 {
+		c0, c1 := s.pal[v], s.pal[p1[i]]
+		r[i], g[i], b[i] = pair(c0[0], c1[0]), pair(c0[1], c1[1]), pair(c0[2], c1[2])
+	}
+}
+
+type ycbcrRows struct{ m *image.YCbCr }
+
+func (s ycbcrRows) lanes(y0, y1, x0 int, r, g, b []int64) {
+	m := s.m
+	g, b = g[:len(r)], b[:len(r)]
+	if m.Rect.Min.X < 0 { // COffset divides x rounding towards zero: keep its arithmetic
+		for i := range r {
+			r0, g0, b0 := s.at(x0+i, y0)
+			r1, g1, b1 := s.at(x0+i, y1)
+			r[i], g[i], b[i] = pair(r0, r1), pair(g0, g1), pair(b0, b1)
+		}
+		return
+	}
+	// COffset(x, y) is COffset(Min.X, y) + x/d - Min.X/d, for the ratio's horizontal
+	// subsampling d, and the divisions are shifts for x >= 0.
+	shift := 0
+	switch m.SubsampleRatio {
+	case image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420:
+		shift = 1
+	case image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410:
+		shift = 2
+	}
+	x, y0, y1 := m.Rect.Min.X+x0, m.Rect.Min.Y+y0, m.Rect.Min.Y+y1
+	l0, l1 := m.Y[m.YOffset(x, y0):], m.Y[m.YOffset(x, y1):]
+	l0, l1 = l0[:len(r)], l1[:len(r)]
+	c0 := m.COffset(m.Rect.Min.X, y0) - m.Rect.Min.X>>shift
+	c1 := m.COffset(m.Rect.Min.X, y1) - m.Rect.Min.X>>shift
+	for i, v := range l0 {
+		ci := (x + i) >> shift
+		r0, g0, b0 := ycbcrToRGB(v, m.Cb[c0+ci], m.Cr[c0+ci])
+		r1, g1, b1 := ycbcrToRGB(l1[i], m.Cb[c1+ci], m.Cr[c1+ci])
+		r[i], g[i], b[i] = pair(r0, r1), pair(g0, g1), pair(b0, b1)
+	}
+}
+
+// at is the colour of pixel (x, y), counted from the top left.
+func (s ycbcrRows) at(x, y int) (uint8, uint8, uint8) {
+	m := s.m
+	x, y = x+m.Rect.Min.X, y+m.Rect.Min.Y
+	yi, ci := m.YOffset(x, y), m.COffset(x, y)
+	return ycbcrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
 }
 
 // setComposite writes (r,g,b) with straight alpha a over the opaque bg into dst[0:3], with
@@ -304,28 +457,39 @@ func setComposite(dst []uint8, r, g, b, a uint8, bg [3]uint8) {
 // table entries), which the reference decoder (Pillow) uses; Go's color.YCbCrToRGB rounds
 // differently and makes red about one level darker on average.
 func ycbcrToRGB(y, cb, cr uint8) (uint8, uint8, uint8) {
+	t := &ycc
+	yy := int32(y) + yccClampOffset
+	return t.clamp[yy+t.rCr[cr]], t.clamp[yy+(t.gCb[cb]+t.gCr[cr])>>yccScale], t.clamp[yy+t.bCb[cb]]
+}
+
+const (
+	yccScale       = 16
+	yccClampOffset = 256 // the colour differences add -227..225 to Y
+)
+
+// ycc holds jdcolor.c's tables: each colour difference's contribution to R, G and B (G's
+// before the shift), and the clamp to 0..255 of Y plus a contribution, offset by
+// yccClampOffset.
+var ycc = func() (t struct {
+	rCr, bCb, gCb, gCr [256]int32
+	clamp              [768]uint8
+}) {
 	const (
-		scale = 16
-		half  = 1 << (scale - 1)
+		half  = 1 << (yccScale - 1)
 		fixR  = 91881  // FIX(1.40200)
 		fixB  = 116130 // FIX(1.77200)
 		fixGR = 46802  // FIX(0.71414)
 		fixGB = 22554  // FIX(0.34414)
 	)
-	x, z := int32(cr)-128, int32(cb)-128
-	yy := int32(y)
-	r := yy + (fixR*x+half)>>scale
-	g := yy + (-fixGB*z-fixGR*x+half)>>scale
-	b := yy + (fixB*z+half)>>scale
-	return clampByte(r), clampByte(g), clampByte(b)
-}
-
-func clampByte(v int32) uint8 {
-	if v < 0 {
-		return 0
+	for i := range int32(256) {
+		x := i - 128
+		t.rCr[i] = (fixR*x + half) >> yccScale
+		t.bCb[i] = (fixB*x + half) >> yccScale
+		t.gCb[i] = -fixGB * x
+		t.gCr[i] = -fixGR*x + half
 	}
-	if v > 255 {
-		return 255
+	for i := range t.clamp {
+		t.clamp[i] = uint8(min(max(i-yccClampOffset, 0), 255))
 	}
-	return uint8(v)
-}
+	return t
+}()
