@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/disintegration/imaging"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/models"
@@ -153,39 +154,42 @@ func TestBenchReport(t *testing.T) {
 	row := func(what string, v float64, unit string) { fmt.Fprintf(tw, "%s\t%.4g\t%s\t\n", what, v, unit) }
 	tmp := t.TempDir()
 
-	// (1) throughput on 256 px scenes, and the encoder alone on the same preprocessed batches
+	// (1) throughput on 256 px scenes, and the encoder alone on the same preprocessed batches,
+	// each in two configurations: one encoder run at a time on ONNX Runtime's default threads
+	// (one per core), and one run per core at once, each on one thread (`indexer add
+	// --threads 1 --encoders N`). The ratio takes the faster of each.
 	nScenes := benchScenes / scale
 	src := generate(t, filepath.Join(tmp, "scenes"), nScenes, 256, 0)
-	full, err := encoder.Open(models.Default(), encoder.Options{}) // default threads, as `indexer add`
+	full, err := encoder.Open(models.Default(), encoder.Options{}) // default threads
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer full.Close()
-	lib, err := OpenLibrary(t.TempDir(), LibraryOptions{}) // fsync on every batch, as `indexer add`
+	single, err := encoder.Open(models.Default(), encoder.Options{IntraOpThreads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer lib.Close()
-	ix, err := New(lib, full, info, Options{})
-	if err != nil {
-		t.Fatal(err)
+	defer single.Close()
+	cores := runtime.NumCPU()
+	indexRun := func(m *encoder.Model, o Options) float64 {
+		lib, err := OpenLibrary(t.TempDir(), LibraryOptions{}) // fsync on every batch, as `indexer add`
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lib.Close()
+		ix, err := New(lib, m, info, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := ix.Add(context.Background(), []string{src})
+		if err != nil || s.Indexed != nScenes {
+			t.Fatalf("index %+v: %+v %v", o, s, err)
+		}
+		return float64(s.Indexed) / s.Elapsed.Seconds()
 	}
-	s, err := ix.Add(context.Background(), []string{src})
-	if err != nil || s.Indexed != nScenes {
-		t.Fatalf("index: %+v %v", s, err)
-	}
-	indexRate := float64(s.Indexed) / s.Elapsed.Seconds()
-	noThumbs, err := OpenLibrary(t.TempDir(), LibraryOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer noThumbs.Close()
-	ix2, _ := New(noThumbs, full, info, Options{ThumbSize: -1})
-	s2, err := ix2.Add(context.Background(), []string{src})
-	if err != nil || s2.Indexed != nScenes {
-		t.Fatalf("index without thumbnails: %+v %v", s2, err)
-	}
-	noThumbRate := float64(s2.Indexed) / s2.Elapsed.Seconds()
+	indexShared := indexRun(full, Options{})
+	indexPerCore := indexRun(single, Options{Encoders: cores})
+	noThumbRate := indexRun(single, Options{Encoders: cores, ThumbSize: -1})
 	pre := full.Preprocessor()
 	pix := make([]float32, 0, nScenes*pre.Len())
 	files, _ := filepath.Glob(filepath.Join(src, "*.png"))
@@ -198,26 +202,56 @@ func TestBenchReport(t *testing.T) {
 		p, _ := pre.Pixels(img)
 		pix = append(pix, p...)
 	}
-	per := DefaultBatch * pre.Len()
-	start := time.Now()
-	for i := 0; i < len(pix); i += per {
-		if _, err := full.Vision.EncodePixels(context.Background(), pix[i:min(i+per, len(pix))], encoder.VisionOptions{}); err != nil {
+	encodeAll := func(m *encoder.Model, parallel int) float64 {
+		per := DefaultBatch * pre.Len()
+		next := make(chan int)
+		var g errgroup.Group
+		start := time.Now()
+		for range parallel {
+			g.Go(func() error {
+				for i := range next {
+					if _, err := m.Vision.EncodePixels(context.Background(), pix[i:min(i+per, len(pix))], encoder.VisionOptions{}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+		for i := 0; i < len(pix); i += per {
+			next <- i
+		}
+		close(next)
+		if err := g.Wait(); err != nil {
 			t.Fatal(err)
 		}
+		return float64(len(files)) / time.Since(start).Seconds()
 	}
-	encRate := float64(len(files)) / time.Since(start).Seconds()
+	encShared := encodeAll(full, 1)
+	encPerCore := encodeAll(single, cores)
+	indexRate, encRate := max(indexShared, indexPerCore), max(encShared, encPerCore)
 	fig["index_images_per_s"] = roundTo(indexRate, 3)
+	fig["index_shared_threads_images_per_s"] = roundTo(indexShared, 3)
+	fig["index_encoder_per_core_images_per_s"] = roundTo(indexPerCore, 3)
 	fig["encoder_images_per_s"] = roundTo(encRate, 3)
+	fig["encoder_shared_threads_images_per_s"] = roundTo(encShared, 3)
+	fig["encoder_per_core_images_per_s"] = roundTo(encPerCore, 3)
 	fig["index_to_encoder_ratio"] = roundTo(indexRate/encRate, 3)
 	fig["index_no_thumbs_images_per_s"] = roundTo(noThumbRate, 3)
-	row(fmt.Sprintf("indexer add, %d scenes 256 px PNG, batch %d", nScenes, DefaultBatch), indexRate, "images/s")
+	row(fmt.Sprintf("indexer add, %d scenes 256 px PNG, batch %d, one run at a time, default threads", nScenes, DefaultBatch), indexShared, "images/s")
+	row(fmt.Sprintf("indexer add, same, %d runs at once of 1 thread (the default)", cores), indexPerCore, "images/s")
 	row("indexer add, same, without thumbnails", noThumbRate, "images/s")
-	row("vision encoder alone, same preprocessed batches", encRate, "images/s")
-	row("ratio indexer / encoder", indexRate/encRate, "")
+	row("vision encoder alone, same preprocessed batches, one run at a time", encShared, "images/s")
+	row(fmt.Sprintf("vision encoder alone, %d runs at once of 1 thread", cores), encPerCore, "images/s")
+	row("ratio indexer / encoder (the faster of each)", indexRate/encRate, "")
 
 	// (2) 12-megapixel JPEGs: decode + preprocess per image
 	big := bigJPEGs(t)
 	nBig := benchBig / scale
+	lib, err := OpenLibrary(t.TempDir(), LibraryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lib.Close()
 	scaled, _ := New(lib, m, info, Options{})
 	dst := make([]float32, pre.Len())
 	timeIt := func(fn func(b []byte) image.Image) float64 {

@@ -122,7 +122,7 @@ func (ix *Indexer) saveRun(started time.Time, roots []string, s Summary) {
 func (ix *Indexer) run(ctx context.Context, roots []string, t *tally) error {
 	jobs := make(chan job, 2*ix.o.Workers)
 	items := make(chan *item, ix.o.Batch+ix.o.Workers)
-	batches := make(chan []*item, 1)
+	batches := make(chan []*item, ix.o.Encoders)
 	writerDone := make(chan struct{})
 	g, gctx := errgroup.WithContext(ctx)
 
@@ -179,42 +179,61 @@ func (ix *Indexer) run(ctx context.Context, roots []string, t *tally) error {
 	return err
 }
 
-// encodeLoop gathers items into batches, encodes the pixels of each batch and hands it to the
-// committer. It stops starting batches when ctx is done, but finishes the one under way.
+// encodeLoop gathers items into batches, encodes the pixels of each batch (Encoders batches
+// at once) and hands them to the committer. It stops starting batches when ctx is done, but
+// finishes those under way.
 func (ix *Indexer) encodeLoop(ctx, gctx context.Context, items <-chan *item, batches chan<- []*item, writerDone <-chan struct{}) error {
-	var batch []*item
-	flush := func() error {
-		if len(batch) == 0 || ctx.Err() != nil {
-			batch = nil
-			return nil
-		}
-		b := batch
-		batch = nil
-		if err := ix.encode(context.WithoutCancel(ctx), b); err != nil {
-			return err
-		}
-		select {
-		case batches <- b:
-		case <-writerDone:
-		}
-		return nil
-	}
-	for {
-		select {
-		case it, ok := <-items:
-			if !ok {
-				return flush()
-			}
-			batch = append(batch, it)
-			if len(batch) >= ix.o.Batch {
-				if err := flush(); err != nil {
+	todo := make(chan []*item)
+	encoders, ectx := errgroup.WithContext(gctx) // a failed encoder stops the batcher
+	for range ix.o.Encoders {
+		encoders.Go(func() error {
+			for b := range todo {
+				if err := ix.encode(context.WithoutCancel(ctx), b); err != nil {
 					return err
 				}
+				select {
+				case batches <- b:
+				case <-writerDone:
+				}
 			}
-		case <-gctx.Done():
 			return nil
+		})
+	}
+	var batch []*item
+	// flush hands the batch to a free encoder; false when the run is over (cancelled, or
+	// an encoder failed and stopped taking batches).
+	flush := func() bool {
+		b := batch
+		batch = nil
+		if len(b) == 0 || ctx.Err() != nil {
+			return ctx.Err() == nil
+		}
+		select {
+		case todo <- b:
+			return true
+		case <-ectx.Done():
+			return false
 		}
 	}
+	func() {
+		defer close(todo)
+		for {
+			select {
+			case it, ok := <-items:
+				if !ok {
+					flush()
+					return
+				}
+				batch = append(batch, it)
+				if len(batch) >= ix.o.Batch && !flush() {
+					return
+				}
+			case <-ectx.Done():
+				return
+			}
+		}
+	}()
+	return encoders.Wait()
 }
 
 // encode runs the vision encoder on the batch's preprocessed images in one call.

@@ -26,6 +26,11 @@ type Options struct {
 	// Workers decode and preprocess files in parallel (default runtime.NumCPU()). Each holds
 	// one encoded file and its decoded pixels in memory.
 	Workers int
+	// Encoders is the number of batches encoded at once (default 1). With a model opened with
+	// one intra-op thread, Encoders = the number of cores keeps every core busy without the
+	// stalls of one multi-threaded run whose threads share the cores with the decode workers
+	// (`make bench-index` measures both).
+	Encoders int
 	// Batch is the number of images per encoder run and per database transaction (default
 	// DefaultBatch = 32). Larger batches mean fewer fsyncs but more work lost on a kill -9.
 	Batch int
@@ -67,6 +72,9 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	if o.Workers <= 0 {
 		o.Workers = runtime.NumCPU()
+	}
+	if o.Encoders <= 0 {
+		o.Encoders = 1
 	}
 	if o.Batch <= 0 {
 		o.Batch = DefaultBatch
