@@ -22,8 +22,14 @@ batches and on held-out scenes, plus the auxiliary read-outs asked for:
   "with ... on its", whether it is a region phrasing) learns the same true/flipped distinction,
   which shows whether the labels follow a simple rule.
 - probe: no training. The share of masked relation words the checkpoint predicts (its MLM head,
-  first captions of 200 multi-object scenes), and how it scores short queries ("a large pink
-  ring") on 150 lone-object scenes, true and with a wrong colour.
+  first captions of 200 multi-object scenes), how it scores short queries ("a large pink
+  ring") on 150 lone-object scenes, true and with a wrong colour, what the patch tokens know
+  (colour, shape, size on the patches of objects) and how much of the grounding head's attention
+  a word puts on the object it names, in scenes of 1, 2 and 3 objects.
+
+The relation --offset read-out is trained on true captions only, so the relation word alone
+predicts its sign ("left" means a negative x offset): a falling offset MSE does not show that
+the fused state has read the image.
 """
 import argparse
 import json
@@ -116,8 +122,8 @@ class Task:
         m.eval()
         with torch.no_grad():
             b = list(range(self.n_train, len(self.idx)))
-            x, _, _ = self.fuse(b, [self.ds.captions[self.idx[j]][0] for j in b] + [self.flips(j)[0] for j in b])
-            lg = m.fusion.head(x[:, 0])
+            x, _, mask = self.fuse(b, [self.ds.captions[self.idx[j]][0] for j in b] + [self.flips(j)[0] for j in b])
+            lg = m.fusion.logits(x, mask)[0]
             mg = lg[:, 1] - lg[:, 0]
         m.train()
         return (mg[:len(b)] > mg[len(b):]).float().mean().item()
@@ -137,7 +143,7 @@ def train(task, args, extra_params, extra_loss, names):
     for step in range(args.steps):
         b, pos, neg = task.batch()
         x, ids, mask = task.fuse(b, pos + neg)
-        lg = model.fusion.head(x[:, 0])
+        lg = model.fusion.logits(x, mask)[0]
         mg = lg[:, 1] - lg[:, 0]
         loss = F.cross_entropy(lg, torch.cat([torch.ones(B), torch.zeros(B)]).long())
         loss = loss + F.softplus(-(mg[:B] - mg[B:])).mean()
@@ -298,6 +304,35 @@ def run_probe(args):
         p = model.itm(it, st, mask)[0].softmax(-1)[:, 1].numpy()
         print(f"short queries, {name}: {100 * np.mean(p > 0.5):.1f}% of {len(idx)} lone objects above 0.5, "
               f"median p_match {np.median(p):.4f}")
+    # 3. what the image tokens know: the training-only patch head's colour, shape and size
+    # accuracy on the patches an object covers (the per-patch labels of training)
+    grid = cfg.image_size // cfg.patch
+    ds.make_patch_labels(grid)
+    idx = list(range(min(200, len(ds))))
+    _, it = model.encode_image(torch.from_numpy(ds.pixels(idx)))
+    ph = model.patch_head(it[:, 1:])
+    lab = torch.from_numpy(ds.patch_labels[idx])
+    obj = lab[:, 0] > 0
+    acc = [(ph[..., sl].argmax(-1)[obj] == lab[:, k][obj]).float().mean().item()
+           for k, sl in enumerate((slice(0, 9), slice(9, 16), slice(16, 19)))]
+    print(f"patch tokens, on {int(obj.sum())} object patches of {len(idx)} scenes: colour {100 * acc[0]:.1f}%, "
+          f"shape {100 * acc[1]:.1f}%, size {100 * acc[2]:.1f}%")
+    # 4. grounding: how much of head 0's cross-attention (the head --ground trains) a word of a
+    # phrase naming one object puts on that object's patches, by the scene's number of objects
+    caps = [ds.captions[i][0] for i in idx]
+    g = torch.from_numpy(np.stack([ds.grounding(i, c, grid) for i, c in zip(idx, caps)]))
+    ids, mask = enc(caps)
+    _, st = model.encode_text(ids, mask)
+    _, probs = model.fusion.states(it, st, mask, all_probs=True)
+    g = g[:, :ids.shape[1]]
+    on = g.sum(-1) > 0
+    target = g > g.amax(-1, keepdim=True) * 0.3  # the object's patches
+    n_obj = torch.tensor([len(ds.meta[i]["scene"]["objects"]) for i in idx])[:, None].expand_as(on)
+    for layer, p in enumerate(probs):
+        mass = (p[:, 0, :, -grid * grid:] * target).sum(-1)
+        by = " ".join(f"{k} objects {mass[on & (n_obj == k)].mean().item():.2f}" for k in (1, 2, 3)
+                      if (on & (n_obj == k)).any())
+        print(f"grounding, layer {layer} head 0: attention on the named object: {by}")
 
 
 def main(argv=None):
