@@ -148,6 +148,69 @@ class SceneSet:
             pending = []
         return out
 
+    def relation_targets(self, i, text, grid):
+        """For each relation word (left, right, above, below) of a true caption of image i, the
+        objects it relates: the one it locates ("the circle" in "a circle left of a square",
+        "a square with a circle on its left") and the one it locates it from. Returns two
+        [max_len, grid*grid] float32 arrays of Gaussian targets (reference, located) on the
+        relation words' rows, zero elsewhere: supervising two cross-attention heads of the word
+        with them puts both objects' coordinates into the word's own state, where "left" can be
+        checked against them. A word whose roles the scene's relations do not confirm is left out.
+        """
+        objs = self.meta[i]["scene"]["objects"]
+        rels = self.meta[i]["scene"].get("relations", [])
+        ref_t = np.zeros((self.tok.max_len, grid * grid), np.float32)
+        loc_t = np.zeros_like(ref_t)
+        if len(objs) < 2:
+            return ref_t, loc_t
+        c = (np.arange(grid) + 0.5) / grid
+        px, py = np.meshgrid(c, c)
+
+        def gauss(o):
+            sigma = max(0.6 * o["r"], 0.06)
+            g = np.exp(-((px - o["x"]) ** 2 + (py - o["y"]) ** 2) / (2 * sigma ** 2)).reshape(-1)
+            return g / g.sum()
+
+        words, pos, pending, mentions = [], 1, [], []  # mentions: (word index, object index)
+        for w in self.tok.basic(text):
+            n = len(self.tok.pieces(w))
+            words.append((w, list(range(pos, pos + n))))
+            pos += n
+            if w in COLOURS or w in SIZES:
+                pending.append(w)
+                continue
+            if w in SHAPES:
+                cand = [k for k, o in enumerate(objs) if o["shape"] == w]
+                if len(cand) > 1:
+                    cand = [k for k in cand if all(objs[k]["color"] == a or objs[k]["size"] == a for a in pending)]
+                if len(cand) == 1:
+                    mentions.append((len(words) - 1, cand[0]))
+            pending = []
+        inverse = {"left": "right", "right": "left", "above": "below", "below": "above"}
+        for wi, (w, toks) in enumerate(words):
+            if w not in inverse:
+                continue
+            before = [k for j, k in mentions if j < wi]
+            after = [k for j, k in mentions if j > wi]
+            if not before:
+                continue
+            loc = before[-1]
+            nxt = [x for x, _ in words[wi + 1:wi + 3]]
+            if (wi > 0 and words[wi - 1][0] == "its") or "it" in nxt:
+                ref = before[0]  # "A with B on its left", "A with B below it"
+            elif after:
+                ref = after[0]
+            else:
+                continue
+            if ref == loc or not any(
+                    (r["subject"], r["object"], r["relation"].split()[0]) in ((loc, ref, w), (ref, loc, inverse[w]))
+                    for r in rels):
+                continue
+            for t in toks:
+                if t < self.tok.max_len - 1:
+                    ref_t[t], loc_t[t] = gauss(objs[ref]), gauss(objs[loc])
+        return ref_t, loc_t
+
     def __len__(self):
         return len(self.meta)
 

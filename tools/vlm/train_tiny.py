@@ -78,28 +78,49 @@ def pick_negatives(pool, n, rng, weights):
     return out
 
 
-def replaced_words(s, i, text):
-    """Per token of an edited caption of image i: 1 where it differs from the true caption it was
-    made from (the same length in tokens, fewest differing tokens), 0 elsewhere, -1 (ignored)
-    everywhere when no true caption has its length. [max_len] int64."""
+def source_caption(s, i, text):
+    """The true caption of image i an edited caption was made from: the same length in tokens,
+    fewest differing tokens. Returns it and the differing positions ([max_len] bool), or None."""
     ids, mask = s.encode([text])
     best = None
     for c in s.captions[i]:
         cid, cmask = s.encode([c])
         if (cmask == mask).all():
             d = (cid[0] != ids[0]) & (mask[0] > 0)
-            if best is None or d.sum() < best.sum():
-                best = d
-    if best is None or not best.any():
-        return np.full(ids.shape[1], -1, np.int64)
-    return best.astype(np.int64)
+            if best is None or d.sum() < best[1].sum():
+                best = (c, d)
+    return best
 
 
-def gather(sets, tw, rd, rng, n_neg, weights=None, grid=0, ground_neg=False, rtd=False):
+def replaced_words(s, i, text):
+    """Per token of an edited caption of image i: 1 where it differs from the true caption it was
+    made from (source_caption), 0 elsewhere, -1 (ignored) everywhere when there is none.
+    [max_len] int64."""
+    src = source_caption(s, i, text)
+    if src is None or not src[1].any():
+        return np.full(s.tok.max_len, -1, np.int64)
+    return src[1].astype(np.int64)
+
+
+def relation_grounding(s, i, text, grid, edited):
+    """scenes_data.SceneSet.relation_targets of a caption, an edited one taking the roles of the
+    true caption it was made from (its relation words stand where the source's do)."""
+    if edited:
+        src = source_caption(s, i, text)
+        if src is None:
+            z = np.zeros((s.tok.max_len, grid * grid), np.float32)
+            return z, z
+        text = src[0]
+    return s.relation_targets(i, text, grid)
+
+
+def gather(sets, tw, rd, rng, n_neg, weights=None, grid=0, ground_neg=False, rtd=False, ground_rel=False):
     """Pixels, one true caption, n_neg explicit negatives, scene keys and patch labels per image;
     with grid > 0 also the caption's token -> object grounding targets [B, max_len, grid*grid]
     (with ground_neg, then those of the negatives too, [(1 + n_neg) * B, ...]); with rtd, the
-    negatives' replaced-word labels [n_neg * B, max_len] (replaced_words)."""
+    negatives' replaced-word labels [n_neg * B, max_len] (replaced_words). With ground_rel, the
+    grounding is a pair: head 0's targets with the relation words' reference objects added, and
+    head 1's, the objects they locate (relation_grounding)."""
     pix = np.concatenate([sets[0].pixels(tw), sets[1].pixels(rd)])
     lab = np.concatenate([sets[0].patch_labels[tw], sets[1].patch_labels[rd]])
     caps, negs, kinds, keys, ground = [], [[] for _ in range(n_neg)], [[] for _ in range(n_neg)], [], []
@@ -109,6 +130,9 @@ def gather(sets, tw, rd, rng, n_neg, weights=None, grid=0, ground_neg=False, rtd
             caps.append(rng.choice(s.captions[i]))
             if grid:
                 ground.append(s.grounding(i, caps[-1], grid))
+                if ground_rel:
+                    ref, loc = relation_grounding(s, i, caps[-1], grid, False)
+                    ground[-1] = (ground[-1] + ref, loc)
             if weights:
                 picks = pick_negatives(s.negatives[i], n_neg, rng, weights)
             else:
@@ -119,14 +143,21 @@ def gather(sets, tw, rd, rng, n_neg, weights=None, grid=0, ground_neg=False, rtd
                 kinds[j].append(k)
                 if grid and ground_neg:
                     neg_ground[j].append(s.grounding(i, t, grid))
+                    if ground_rel:
+                        ref, loc = relation_grounding(s, i, t, grid, k != "none")
+                        neg_ground[j][-1] = (neg_ground[j][-1] + ref, loc)
                 if rtd:
                     neg_rtd[j].append(replaced_words(s, i, t) if k != "none" else
                                       np.full(s.tok.max_len, -1, np.int64))
             keys.append(int(s.key[i]) + off)
     if grid and ground_neg:
         ground += [g for n in neg_ground for g in n]
+    if grid and ground_rel:
+        ground = (np.stack([g for g, _ in ground]), np.stack([l for _, l in ground]))
+    elif grid:
+        ground = np.stack(ground)
     return (pix, lab, caps, [t for n in negs for t in n], keys, [k for n in kinds for k in n],
-            np.stack(ground) if grid else None, np.stack([r for n in neg_rtd for r in n]) if rtd else None)
+            ground if grid else None, np.stack([r for n in neg_rtd for r in n]) if rtd else None)
 
 
 def sample_other(weights, same, gen):
@@ -201,13 +232,15 @@ def step_loss(model, batch, enc, gen, mlm_ids=None, itc_hard=False, ground=0.0, 
     logits, word_logits = model.fusion.logits(fused, tm)
     gl = torch.zeros(())
     if ground:
-        g = torch.from_numpy(gt[:, :ts.shape[1]])  # [B,L,P] targets of the positive pairs (+ negatives)
-        rows = torch.arange(B) if len(g) == B else torch.cat([torch.arange(B), torch.arange(3 * B, (3 + n_neg) * B)])
-        on = g.sum(-1) > 0
-        if on.any():
-            n_p = g.shape[-1]
-            gl = sum(-(g[on] * torch.log(p[rows, 0, :, -n_p:][on] + 1e-6)).sum(-1).mean()
-                     for p in layer_probs) / len(layer_probs)
+        heads = gt if isinstance(gt, tuple) else (gt,)  # head 0's targets, then head 1's (relations)
+        for h, g in enumerate(heads):
+            g = torch.from_numpy(g[:, :ts.shape[1]])  # [B,L,P] targets of the positive pairs (+ negatives)
+            rows = torch.arange(B) if len(g) == B else torch.cat([torch.arange(B), torch.arange(3 * B, (3 + n_neg) * B)])
+            on = g.sum(-1) > 0
+            if on.any():
+                n_p = g.shape[-1]
+                gl = gl + sum(-(g[on] * torch.log(p[rows, h, :, -n_p:][on] + 1e-6)).sum(-1).mean()
+                              for p in layer_probs) / len(layer_probs)
     rl = torch.zeros(())
     if rtd and word_logits is not None:
         lab_t = torch.cat([torch.zeros(B, L, dtype=torch.long), torch.from_numpy(rtd_lab[:, :L])])
@@ -286,6 +319,8 @@ def main(argv=None):
     ap.add_argument("--mlm-relation", type=float, default=0.0, help="with --mlm, mask relation words with this probability")
     ap.add_argument("--ground", type=float, default=0.0, help="weight of the cross-attention grounding loss (0: off)")
     ap.add_argument("--ground-neg", action="store_true", help="with --ground, ground the explicit negatives' words too")
+    ap.add_argument("--ground-relations", action="store_true", help="with --ground, ground each relation word "
+                    "on the two objects it relates (head 0: the reference, head 1: the located object)")
     ap.add_argument("--rtd", type=float, default=0.0, help="weight of the replaced-word loss (adds the ITM token head; 0: off)")
     ap.add_argument("--aux", type=float, default=0.5, help="weight of the per-patch colour/shape/size loss")
     ap.add_argument("--aux-shape", type=float, default=1.0, help="weight of its shape term, relative to colour and size")
@@ -349,7 +384,8 @@ def main(argv=None):
     for step in range(args.steps):
         tw, rd = batcher.next()
         batch = gather((tset, rset), tw, rd, rng, args.negatives, weights,
-                       cfg.image_size // cfg.patch if args.ground else 0, args.ground_neg, args.rtd > 0)
+                       cfg.image_size // cfg.patch if args.ground else 0, args.ground_neg, args.rtd > 0,
+                       args.ground_relations)
         loss, parts, beaten = step_loss(model, batch, enc, gen, mlm_ids, args.itc_hard, args.ground,
                                         rel_ids, args.mlm_relation, args.rtd, args.aux, args.aux_shape)
         kind_hist.append(beaten)
