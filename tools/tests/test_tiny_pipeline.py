@@ -33,7 +33,7 @@ class TinyPipeline(unittest.TestCase):
         train_tiny.main(common + ["--out", stage1, "--steps", "6", "--stop-after", "3"])
         # the last stage adds the replaced-word head (a new ITM input, exported) and negatives' grounding
         train_tiny.main(common + ["--out", ckpt, "--init", stage1, "--coord-pos", "--steps", "3",
-                                  "--rtd", "1", "--ground-neg", "--ground-relations"])
+                                  "--rtd", "1", "--ground-neg", "--ground-relations", "--vision-steps", "2"])
         self.assertTrue(os.path.exists(ckpt))
 
         # the binding diagnostics run on the same checkpoint and training split

@@ -253,12 +253,7 @@ def step_loss(model, batch, enc, gen, mlm_ids=None, itc_hard=False, ground=0.0, 
     margin = logits[:, 1] - logits[:, 0]
     cand = torch.stack([margin[:B]] + [margin[(3 + j) * B:(4 + j) * B] for j in range(n_neg)], 1)
     rank = F.cross_entropy(cand, torch.zeros(B, dtype=torch.long))
-    # grounding: every patch token predicts the colour, shape and size of what covers it
-    ph = model.patch_head(img_tok[:, 1:])
-    lab = torch.from_numpy(lab)
-    aux = (F.cross_entropy(ph[..., :9].reshape(-1, 9), lab[:, 0].reshape(-1)) +
-           aux_shape * F.cross_entropy(ph[..., 9:16].reshape(-1, 7), lab[:, 1].reshape(-1)) +
-           F.cross_entropy(ph[..., 16:].reshape(-1, 3), lab[:, 2].reshape(-1))) / 3
+    aux = patch_loss(model, img_tok, lab, aux_shape)
     acc_neg = (cand.argmax(1) == 0).float().mean().item()
     beaten = (cand[:, 1:] < cand[:, :1]).t().reshape(-1).tolist()  # same order as kinds
     mlm = torch.zeros(())
@@ -267,6 +262,37 @@ def step_loss(model, batch, enc, gen, mlm_ids=None, itc_hard=False, ground=0.0, 
     return (itc + itm + rank + aux_w * aux + mlm + ground * gl + rtd * rl,
             (itc.item(), itm.item(), rank.item(), aux.item(), acc_neg, mlm.item(), gl.item(), rl.item()),
             list(zip(kinds, beaten)))
+
+
+def patch_loss(model, img_tok, lab, aux_shape=1.0):
+    """Every patch token predicts the colour, shape and size of what covers it (lab [B,3,P]);
+    aux_shape weights the shape term."""
+    ph = model.patch_head(img_tok[:, 1:])
+    lab = torch.from_numpy(lab)
+    return (F.cross_entropy(ph[..., :9].reshape(-1, 9), lab[:, 0].reshape(-1)) +
+            aux_shape * F.cross_entropy(ph[..., 9:16].reshape(-1, 7), lab[:, 1].reshape(-1)) +
+            F.cross_entropy(ph[..., 16:].reshape(-1, 3), lab[:, 2].reshape(-1))) / 3
+
+
+def vision_phase(model, rset, steps, batch, lr, aux_shape, rng, log_every):
+    """Trains the vision tower and the patch head alone on the per-patch loss. In the joint
+    training the patch loss's gradient is a small part of a norm-clipped whole, and the patch
+    tokens of a stage-3 model told an object's shape on 36% of its patches; on their own, 150
+    steps took them to 55%."""
+    params = list(model.vision.parameters()) + list(model.patch_head.parameters())
+    opt = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.98), weight_decay=0.02)
+    t0, hist = time.time(), []
+    for step in range(steps):
+        idx = rng.sample(range(len(rset)), batch)
+        _, img_tok = model.encode_image(torch.from_numpy(rset.pixels(idx)))
+        loss = patch_loss(model, img_tok, rset.patch_labels[idx], aux_shape)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        hist.append(loss.item())
+        if (step + 1) % log_every == 0 or step + 1 == steps:
+            print(f"vision step {step + 1}/{steps} patch loss {np.mean(hist[-log_every:]):.3f} "
+                  f"{(time.time() - t0) / (step + 1):.2f}s/step", flush=True)
 
 
 def masked_lm(model, img_tok, ids, mask, content, gen, p=0.3, relation=None, p_rel=0.0):
@@ -324,6 +350,8 @@ def main(argv=None):
     ap.add_argument("--rtd", type=float, default=0.0, help="weight of the replaced-word loss (adds the ITM token head; 0: off)")
     ap.add_argument("--aux", type=float, default=0.5, help="weight of the per-patch colour/shape/size loss")
     ap.add_argument("--aux-shape", type=float, default=1.0, help="weight of its shape term, relative to colour and size")
+    ap.add_argument("--vision-steps", type=int, default=0, help="first train the vision tower alone on the "
+                    "per-patch loss for this many steps (weighted by --aux-shape)")
     ap.add_argument("--stop-after", type=int, help="stop (and save) after this many steps of the --steps schedule")
     ap.add_argument("--save-every", type=int, default=500, help="write the checkpoint every N steps")
     ap.add_argument("--smoke", action="store_true", help="a reduced-width model, for tests of the tooling")
@@ -375,6 +403,9 @@ def main(argv=None):
                                               0.5 * (1 + math.cos(math.pi * min(1.0, s / args.steps))))
     for s in (rset, tset):
         s.make_patch_labels(cfg.image_size // cfg.patch)
+    if args.vision_steps:
+        model.train()
+        vision_phase(model, rset, args.vision_steps, args.batch, args.lr, args.aux_shape, rng, args.log_every)
     batcher = Batcher(rset, tset, args.batch, args.twin_pairs, rng)
     mlm_ids = torch.tensor(sorted({i for w in CONTENT_WORDS for i in tok.ids(w)[1:-1]})) if args.mlm else None
     rel_ids = torch.tensor(sorted({i for w in RELATION_WORDS for i in tok.ids(w)[1:-1]}))
