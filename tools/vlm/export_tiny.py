@@ -124,7 +124,9 @@ def main(argv=None):
         "family": "tiny-scenes",
         "description": "Glimpse's default model: a small mPLUG-shaped model (ViT, BERT-style text encoder, "
                        "fusion layers with cross-attention, ITC projections, ITM head) trained on generated "
-                       "compositional scenes. It knows shapes, colours, sizes and spatial relations, nothing else.",
+                       "compositional scenes. It knows which shapes, colours and sizes a scene holds and how "
+                       "many objects, nothing else; it does not yet bind attributes to objects or read "
+                       "spatial relations.",
         "embedding_dim": cfg.embed_dim,
         "image": {"size": S, "resize": "squash", "interpolation": "bicubic",
                   "mean": list(scenes_data.MEAN), "std": list(scenes_data.STD), "alpha_background": [255, 255, 255]},
