@@ -90,6 +90,14 @@ bench-ann:
 bench-index: setup
 	@set -o pipefail; GLIMPSE_BENCH=1 $(GO) test -run '^TestBenchReport$$' -count=1 -v -timeout 30m ./indexer/ | grep -v -e '^=== RUN' -e '^--- ' -e '^PASS$$' -e '^ok '
 
+## bench-index-model: the throughput part of bench-index with another bundle, e.g.
+## MODEL=build/models/clip-vit-b-32 (make bench-models exports it) SCENES=300
+MODEL ?= build/models/clip-vit-b-32
+SCENES ?= 300
+bench-index-model: setup
+	@set -o pipefail; GLIMPSE_BENCH=1 GLIMPSE_BENCH_MODEL=$(abspath $(MODEL)) GLIMPSE_BENCH_SCENES=$(SCENES) $(GO) test \
+		-run '^TestBenchModelThroughput$$' -count=1 -v -timeout 60m ./indexer/ | grep -v -e '^=== RUN' -e '^--- ' -e '^PASS$$' -e '^ok '
+
 ## bench-query: query latency per stage on 100,000 indexed images (K = 16/64/128), rerank pairs/s,
 ## token cache vs recompute (last line: one JSON object)
 bench-query: setup

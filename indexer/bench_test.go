@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/models"
+	"github.com/glimpse-search/glimpse/store"
 	"github.com/glimpse-search/glimpse/tools/scene"
 )
 
@@ -137,35 +139,20 @@ func measureRSS(t *testing.T, src string) (files, kib int, sec float64, heapKiB,
 	return files, kib, sec, heapKiB, dbKiB, fileKiB
 }
 
-// TestBenchReport measures the indexer (`make bench-index`): throughput on generated scenes
-// against the encoder alone, 12-megapixel JPEG decode + preprocess (libjpeg-turbo scaled vs
-// image/jpeg full decode), the embedding cosine between the two decodes on the sample
-// photos, and the peak RSS of indexing 2,000 and 20,000 small scenes. It prints a table and,
-// last, one JSON object. It runs only with GLIMPSE_BENCH=1.
-func TestBenchReport(t *testing.T) {
-	if os.Getenv("GLIMPSE_BENCH") != "1" {
-		t.Skip("set GLIMPSE_BENCH=1 to run the indexer benchmark report")
-	}
-	scale := benchScale()
-	m, info := testModel(t)
-	fig := map[string]any{"model": info.Name, "embedding_dim": info.Dim, "cpus": runtime.NumCPU()}
-	var tab strings.Builder
-	tw := tabwriter.NewWriter(&tab, 2, 4, 2, ' ', 0)
-	row := func(what string, v float64, unit string) { fmt.Fprintf(tw, "%s\t%.4g\t%s\t\n", what, v, unit) }
-	tmp := t.TempDir()
-
-	// (1) throughput on 256 px scenes, and the encoder alone on the same preprocessed batches,
-	// each in two configurations: one encoder run at a time on ONNX Runtime's default threads
-	// (one per core), and one run per core at once, each on one thread (`indexer add
-	// --threads 1 --encoders N`). The ratio takes the faster of each.
-	nScenes := benchScenes / scale
+// throughput measures `indexer add` on nScenes generated 256 px scenes against the vision
+// encoder alone on the same preprocessed batches, each in two configurations: one encoder run at
+// a time on ONNX Runtime's default threads (one per core), and one run per core at once, each on
+// one thread (`indexer add --threads 1 --encoders N`). The ratio takes the faster of each. It
+// adds the figures to fig and the rows to the table.
+func throughput(t *testing.T, bundle fs.FS, info store.ModelInfo, nScenes int, tmp string, fig map[string]any,
+	row func(string, float64, string)) {
 	src := generate(t, filepath.Join(tmp, "scenes"), nScenes, 256, 0)
-	full, err := encoder.Open(models.Default(), encoder.Options{}) // default threads
+	full, err := encoder.Open(bundle, encoder.Options{}) // default threads
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer full.Close()
-	single, err := encoder.Open(models.Default(), encoder.Options{IntraOpThreads: 1})
+	single, err := encoder.Open(bundle, encoder.Options{IntraOpThreads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,6 +230,29 @@ func TestBenchReport(t *testing.T) {
 	row("vision encoder alone, same preprocessed batches, one run at a time", encShared, "images/s")
 	row(fmt.Sprintf("vision encoder alone, %d runs at once of 1 thread", cores), encPerCore, "images/s")
 	row("ratio indexer / encoder (the faster of each)", indexRate/encRate, "")
+
+}
+
+// TestBenchReport measures the indexer (`make bench-index`): throughput on generated scenes
+// against the encoder alone, 12-megapixel JPEG decode + preprocess (libjpeg-turbo scaled vs
+// image/jpeg full decode), the embedding cosine between the two decodes on the sample
+// photos, and the peak RSS of indexing 2,000 and 20,000 small scenes. It prints a table and,
+// last, one JSON object. It runs only with GLIMPSE_BENCH=1.
+func TestBenchReport(t *testing.T) {
+	if os.Getenv("GLIMPSE_BENCH") != "1" {
+		t.Skip("set GLIMPSE_BENCH=1 to run the indexer benchmark report")
+	}
+	scale := benchScale()
+	m, info := testModel(t)
+	fig := map[string]any{"model": info.Name, "embedding_dim": info.Dim, "cpus": runtime.NumCPU()}
+	var tab strings.Builder
+	tw := tabwriter.NewWriter(&tab, 2, 4, 2, ' ', 0)
+	row := func(what string, v float64, unit string) { fmt.Fprintf(tw, "%s\t%.4g\t%s\t\n", what, v, unit) }
+	tmp := t.TempDir()
+
+	// (1) throughput on 256 px scenes against the encoder alone
+	throughput(t, models.Default(), info, benchScenes/scale, tmp, fig, row)
+	pre := m.Preprocessor()
 
 	// (2) 12-megapixel JPEGs: decode + preprocess per image
 	big := bigJPEGs(t)
@@ -416,4 +426,35 @@ func BenchmarkIndexThreads(b *testing.B) {
 		})
 		m.Close()
 	}
+}
+
+// TestBenchModelThroughput is part (1) of TestBenchReport with the bundle in
+// GLIMPSE_BENCH_MODEL (a folder) on GLIMPSE_BENCH_SCENES scenes (default 300): how much of the
+// decoding, thumbnails and storage hide behind a larger model (`make bench-index-model`).
+func TestBenchModelThroughput(t *testing.T) {
+	dir := os.Getenv("GLIMPSE_BENCH_MODEL")
+	if os.Getenv("GLIMPSE_BENCH") != "1" || dir == "" {
+		t.Skip("set GLIMPSE_BENCH=1 and GLIMPSE_BENCH_MODEL=DIR to run the indexer throughput with another bundle")
+	}
+	n := 300
+	if v, err := strconv.Atoi(os.Getenv("GLIMPSE_BENCH_SCENES")); err == nil && v > 0 {
+		n = v
+	}
+	bundle := os.DirFS(dir)
+	info, err := ModelInfo(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fig := map[string]any{"model": info.Name, "embedding_dim": info.Dim, "cpus": runtime.NumCPU(), "scenes": n}
+	var tab strings.Builder
+	tw := tabwriter.NewWriter(&tab, 2, 4, 2, ' ', 0)
+	row := func(what string, v float64, unit string) { fmt.Fprintf(tw, "%s\t%.4g\t%s\t\n", what, v, unit) }
+	throughput(t, bundle, info, n, t.TempDir(), fig, row)
+	tw.Flush()
+	out, err := json.Marshal(fig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Print(tab.String())
+	fmt.Println(string(out))
 }
