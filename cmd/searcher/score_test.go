@@ -126,7 +126,7 @@ const smokeEmbeddingDim = 16
 //
 // Known gap: the current tiny-scenes model does not bind attributes to objects. A caption whose
 // two objects' colours are swapped (scene.NegSwapColour) still scores as a match (its ITM head
-// rejects 7.8% of such negatives, see the README), so that case is not asserted here.
+// rejects 7.7% of such negatives, see the README), so that case is not asserted here.
 func TestScoreSceneThreshold(t *testing.T) {
 	b, err := encoder.LoadBundle(models.Default())
 	if err != nil {
