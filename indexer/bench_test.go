@@ -245,9 +245,8 @@ func TestBenchReport(t *testing.T) {
 	scale := benchScale()
 	m, info := testModel(t)
 	fig := map[string]any{"model": info.Name, "embedding_dim": info.Dim, "cpus": runtime.NumCPU()}
-	var tab strings.Builder
-	tw := tabwriter.NewWriter(&tab, 2, 4, 2, ' ', 0)
-	row := func(what string, v float64, unit string) { fmt.Fprintf(tw, "%s\t%.4g\t%s\t\n", what, v, unit) }
+	rep := newBenchReport()
+	row := rep.row
 	tmp := t.TempDir()
 
 	// (1) throughput on 256 px scenes against the encoder alone
@@ -347,12 +346,34 @@ func TestBenchReport(t *testing.T) {
 	row(fmt.Sprintf("file-backed resident memory at the end, %d / %d scenes", nf, nm), float64(fileMany-fileFew)/1024, "MiB more")
 	fig["rss_file_mib_few"] = roundTo(float64(fileFew)/1024, 3)
 	fig["rss_file_mib_many"] = roundTo(float64(fileMany)/1024, 3)
-	tw.Flush()
+	rep.print(t, fig)
+}
+
+// benchReport is a benchmark's table of figures, printed before its JSON object.
+type benchReport struct {
+	tab strings.Builder
+	tw  *tabwriter.Writer
+}
+
+func newBenchReport() *benchReport {
+	r := &benchReport{}
+	r.tw = tabwriter.NewWriter(&r.tab, 2, 4, 2, ' ', 0)
+	return r
+}
+
+// row adds a line to the table.
+func (r *benchReport) row(what string, v float64, unit string) {
+	fmt.Fprintf(r.tw, "%s\t%.4g\t%s\t\n", what, v, unit)
+}
+
+// print writes the table, then fig as one JSON object on the last line.
+func (r *benchReport) print(t *testing.T, fig map[string]any) {
+	r.tw.Flush()
 	out, err := json.Marshal(fig)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Print(tab.String())
+	fmt.Print(r.tab.String())
 	fmt.Println(string(out))
 }
 
@@ -446,15 +467,8 @@ func TestBenchModelThroughput(t *testing.T) {
 		t.Fatal(err)
 	}
 	fig := map[string]any{"model": info.Name, "embedding_dim": info.Dim, "cpus": runtime.NumCPU(), "scenes": n}
-	var tab strings.Builder
-	tw := tabwriter.NewWriter(&tab, 2, 4, 2, ' ', 0)
-	row := func(what string, v float64, unit string) { fmt.Fprintf(tw, "%s\t%.4g\t%s\t\n", what, v, unit) }
+	rep := newBenchReport()
+	row := rep.row
 	throughput(t, bundle, info, n, t.TempDir(), fig, row)
-	tw.Flush()
-	out, err := json.Marshal(fig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Print(tab.String())
-	fmt.Println(string(out))
+	rep.print(t, fig)
 }

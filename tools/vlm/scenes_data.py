@@ -111,6 +111,37 @@ class SceneSet:
                 lab[i, 2, hit] = SIZES.index(o["size"]) + 1
         self.patch_labels = lab
 
+    def _words(self, text, objs):
+        """A caption's words as (word, token positions, attribute tokens before it, object): the
+        object (an index into objs) is set on a shape noun that names one object of the scene. The
+        shape noun picks the object; the colour and size words only break ties, so that in a wrong
+        caption ("the blue circle" when the circle is red) the words still point at the object
+        they claim to describe, where the error is visible."""
+        out, pos, pending = [], 1, []  # token position (after [CLS]); attribute words seen so far
+        for w in self.tok.basic(text):
+            n = len(self.tok.pieces(w))
+            toks = list(range(pos, pos + n))
+            pos += n
+            obj = None
+            if w in SHAPES:
+                cand = [k for k, o in enumerate(objs) if o["shape"] == w]
+                if len(cand) > 1:
+                    cand = [k for k in cand if all(objs[k]["color"] == a or objs[k]["size"] == a for a, _ in pending)]
+                if len(cand) == 1:
+                    obj = cand[0]
+            out.append((w, toks, [t for _, ts in pending for t in ts], obj))
+            pending = pending + [(w, toks)] if w in COLOURS or w in SIZES else []
+        return out
+
+    @staticmethod
+    def _gauss(o, grid):
+        """A Gaussian target over the grid x grid patches around object o's centre, summing to 1."""
+        c = (np.arange(grid) + 0.5) / grid
+        px, py = np.meshgrid(c, c)
+        sigma = max(0.6 * o["r"], 0.06)
+        g = np.exp(-((px - o["x"]) ** 2 + (py - o["y"]) ** 2) / (2 * sigma ** 2)).reshape(-1)
+        return g / g.sum()
+
     def grounding(self, i, text, grid):
         """Token -> object grounding of a caption of image i (true, or one of its edits), for
         supervising the fusion's cross-attention: [max_len, grid*grid] float32 target
@@ -121,31 +152,12 @@ class SceneSet:
         (image, caption) pair, which would reach gigabytes over a long run."""
         objs = self.meta[i]["scene"]["objects"]
         out = np.zeros((self.tok.max_len, grid * grid), np.float32)
-        c = (np.arange(grid) + 0.5) / grid
-        px, py = np.meshgrid(c, c)
-        pos, pending = 1, []  # token position (after [CLS]); tokens of the attribute words seen so far
-        for w in self.tok.basic(text):
-            n = len(self.tok.pieces(w))
-            toks = list(range(pos, pos + n))
-            pos += n
-            if w in COLOURS or w in SIZES:
-                pending.append((w, toks))
-                continue
-            if w in SHAPES:
-                # the shape noun picks the object; the colour and size words only break ties, so
-                # that in a wrong caption ("the blue circle" when the circle is red) the words are
-                # still pulled onto the object they claim to describe, where the error is visible
-                cand = [o for o in objs if o["shape"] == w]
-                if len(cand) > 1:
-                    cand = [o for o in cand if all(o["color"] == a or o["size"] == a for a, _ in pending)]
-                if len(cand) == 1:
-                    o = cand[0]
-                    sigma = max(0.6 * o["r"], 0.06)
-                    g = np.exp(-((px - o["x"]) ** 2 + (py - o["y"]) ** 2) / (2 * sigma ** 2)).reshape(-1)
-                    for t in toks + [t for _, ts in pending for t in ts]:
-                        if t < self.tok.max_len - 1:
-                            out[t] = g / g.sum()
-            pending = []
+        for _, toks, attrs, obj in self._words(text, objs):
+            if obj is not None:
+                g = self._gauss(objs[obj], grid)
+                for t in toks + attrs:
+                    if t < self.tok.max_len - 1:
+                        out[t] = g
         return out
 
     def relation_targets(self, i, text, grid):
@@ -163,31 +175,10 @@ class SceneSet:
         loc_t = np.zeros_like(ref_t)
         if len(objs) < 2:
             return ref_t, loc_t
-        c = (np.arange(grid) + 0.5) / grid
-        px, py = np.meshgrid(c, c)
-
-        def gauss(o):
-            sigma = max(0.6 * o["r"], 0.06)
-            g = np.exp(-((px - o["x"]) ** 2 + (py - o["y"]) ** 2) / (2 * sigma ** 2)).reshape(-1)
-            return g / g.sum()
-
-        words, pos, pending, mentions = [], 1, [], []  # mentions: (word index, object index)
-        for w in self.tok.basic(text):
-            n = len(self.tok.pieces(w))
-            words.append((w, list(range(pos, pos + n))))
-            pos += n
-            if w in COLOURS or w in SIZES:
-                pending.append(w)
-                continue
-            if w in SHAPES:
-                cand = [k for k, o in enumerate(objs) if o["shape"] == w]
-                if len(cand) > 1:
-                    cand = [k for k in cand if all(objs[k]["color"] == a or objs[k]["size"] == a for a in pending)]
-                if len(cand) == 1:
-                    mentions.append((len(words) - 1, cand[0]))
-            pending = []
+        words = self._words(text, objs)
+        mentions = [(j, obj) for j, (_, _, _, obj) in enumerate(words) if obj is not None]
         inverse = {"left": "right", "right": "left", "above": "below", "below": "above"}
-        for wi, (w, toks) in enumerate(words):
+        for wi, (w, toks, _, _) in enumerate(words):
             if w not in inverse:
                 continue
             before = [k for j, k in mentions if j < wi]
@@ -195,7 +186,7 @@ class SceneSet:
             if not before:
                 continue
             loc = before[-1]
-            nxt = [x for x, _ in words[wi + 1:wi + 3]]
+            nxt = [x for x, *_ in words[wi + 1:wi + 3]]
             if (wi > 0 and words[wi - 1][0] == "its") or "it" in nxt:
                 ref = before[0]  # "A with B on its left", "A with B below it"
             elif after:
@@ -208,7 +199,7 @@ class SceneSet:
                 continue
             for t in toks:
                 if t < self.tok.max_len - 1:
-                    ref_t[t], loc_t[t] = gauss(objs[ref]), gauss(objs[loc])
+                    ref_t[t], loc_t[t] = self._gauss(objs[ref], grid), self._gauss(objs[loc], grid)
         return ref_t, loc_t
 
     def __len__(self):

@@ -92,35 +92,36 @@ def source_caption(s, i, text):
     return best
 
 
-def replaced_words(s, i, text):
-    """Per token of an edited caption of image i: 1 where it differs from the true caption it was
-    made from (source_caption), 0 elsewhere, -1 (ignored) everywhere when there is none.
-    [max_len] int64."""
-    src = source_caption(s, i, text)
-    if src is None or not src[1].any():
-        return np.full(s.tok.max_len, -1, np.int64)
-    return src[1].astype(np.int64)
-
-
-def relation_grounding(s, i, text, grid, edited):
-    """scenes_data.SceneSet.relation_targets of a caption, an edited one taking the roles of the
-    true caption it was made from (its relation words stand where the source's do)."""
-    if edited:
-        src = source_caption(s, i, text)
-        if src is None:
+def edit_targets(s, i, text, kind, grid, rtd, relations):
+    """What the edited caption text of image i (a hard negative of this kind; "none" for a true
+    caption standing in) needs from the true caption it was made from (source_caption), found
+    once: with rtd, the replaced-word labels [max_len] int64 (1 where the tokens differ, 0
+    elsewhere, -1 everywhere when there is no source); with relations, the source's relation
+    targets (its relation words stand where the edit's do). Returns (labels, (ref, loc)), None
+    for what was not asked."""
+    src = source_caption(s, i, text) if kind != "none" else None
+    labels = rel = None
+    if rtd:
+        labels = (src[1].astype(np.int64) if src is not None and src[1].any() else
+                  np.full(s.tok.max_len, -1, np.int64))
+    if relations:
+        if kind == "none":
+            rel = s.relation_targets(i, text, grid)
+        elif src is None:
             z = np.zeros((s.tok.max_len, grid * grid), np.float32)
-            return z, z
-        text = src[0]
-    return s.relation_targets(i, text, grid)
+            rel = (z, z)
+        else:
+            rel = s.relation_targets(i, src[0], grid)
+    return labels, rel
 
 
 def gather(sets, tw, rd, rng, n_neg, weights=None, grid=0, ground_neg=False, rtd=False, ground_rel=False):
     """Pixels, one true caption, n_neg explicit negatives, scene keys and patch labels per image;
     with grid > 0 also the caption's token -> object grounding targets [B, max_len, grid*grid]
     (with ground_neg, then those of the negatives too, [(1 + n_neg) * B, ...]); with rtd, the
-    negatives' replaced-word labels [n_neg * B, max_len] (replaced_words). With ground_rel, the
+    negatives' replaced-word labels [n_neg * B, max_len] (edit_targets). With ground_rel, the
     grounding is a pair: head 0's targets with the relation words' reference objects added, and
-    head 1's, the objects they locate (relation_grounding)."""
+    head 1's, the objects they locate (edit_targets for the negatives)."""
     pix = np.concatenate([sets[0].pixels(tw), sets[1].pixels(rd)])
     lab = np.concatenate([sets[0].patch_labels[tw], sets[1].patch_labels[rd]])
     caps, negs, kinds, keys, ground = [], [[] for _ in range(n_neg)], [[] for _ in range(n_neg)], [], []
@@ -131,7 +132,7 @@ def gather(sets, tw, rd, rng, n_neg, weights=None, grid=0, ground_neg=False, rtd
             if grid:
                 ground.append(s.grounding(i, caps[-1], grid))
                 if ground_rel:
-                    ref, loc = relation_grounding(s, i, caps[-1], grid, False)
+                    ref, loc = s.relation_targets(i, caps[-1], grid)
                     ground[-1] = (ground[-1] + ref, loc)
             if weights:
                 picks = pick_negatives(s.negatives[i], n_neg, rng, weights)
@@ -141,14 +142,13 @@ def gather(sets, tw, rd, rng, n_neg, weights=None, grid=0, ground_neg=False, rtd
             for j, (t, k) in enumerate(picks):
                 negs[j].append(t)
                 kinds[j].append(k)
+                neg_rel = bool(grid and ground_neg and ground_rel)
+                labels, rel = edit_targets(s, i, t, k, grid, rtd, neg_rel)
                 if grid and ground_neg:
-                    neg_ground[j].append(s.grounding(i, t, grid))
-                    if ground_rel:
-                        ref, loc = relation_grounding(s, i, t, grid, k != "none")
-                        neg_ground[j][-1] = (neg_ground[j][-1] + ref, loc)
+                    g = s.grounding(i, t, grid)
+                    neg_ground[j].append((g + rel[0], rel[1]) if neg_rel else g)
                 if rtd:
-                    neg_rtd[j].append(replaced_words(s, i, t) if k != "none" else
-                                      np.full(s.tok.max_len, -1, np.int64))
+                    neg_rtd[j].append(labels)
             keys.append(int(s.key[i]) + off)
     if grid and ground_neg:
         ground += [g for n in neg_ground for g in n]
