@@ -3,8 +3,6 @@ package searcher
 import (
 	"context"
 	"fmt"
-
-	"github.com/glimpse-search/glimpse/store"
 )
 
 // CaptionQuery is an image -> text query over the indexed texts.
@@ -50,9 +48,13 @@ func (s *Searcher) Captions(ctx context.Context, q CaptionQuery) (*TextResult, e
 		return nil, fmt.Errorf("searcher: %w", err)
 	}
 	t.ANN = clk.lap()
-	recs := make([]store.TextRecord, len(hits))
+	ids := make([]uint64, len(hits))
 	for i, h := range hits {
-		if recs[i], err = s.db.Text(h.TextID); err != nil {
+		ids[i] = h.TextID
+	}
+	recs, errs := s.db.TextsByID(ids) // one transaction for all
+	for _, err := range errs {
+		if err != nil {
 			return nil, fmt.Errorf("searcher: %w", err) // the store's error names the text
 		}
 	}

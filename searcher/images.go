@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -128,22 +127,12 @@ func (s *Searcher) rankImages(ctx context.Context, p params, vec []float32, f Fi
 	if p.rerank {
 		nr = min(p.k, len(hits))
 	}
-	recs := make([]*store.ImageRecord, 0, len(hits))
-	var warns []string
-	for i := 0; i < nr; {
-		r, err := s.record(hits[i].ImageID)
-		switch {
-		case errors.Is(err, store.ErrNotFound): // deleted since the search: drop it
-			hits = slices.Delete(hits, i, i+1)
-			nr = min(p.k, len(hits))
-			continue
-		case err != nil:
-			return Page{}, nil, err
-		}
-		recs = append(recs, r)
-		i++
+	hits, recs, err := s.records(hits, nr)
+	if err != nil {
+		return Page{}, nil, err
 	}
-	recs = recs[:len(hits)] // the rest, nil, are read for the page only
+	nr = min(nr, len(hits)) // fewer when deletions left fewer hits
+	var warns []string
 	cs := make([]cand, len(hits))
 	for i, h := range hits {
 		cs[i] = cand{i: i, itc: h.Score}
@@ -154,7 +143,8 @@ func (s *Searcher) rankImages(ctx context.Context, p params, vec []float32, f Fi
 			refs[i] = s.ref(recs[i])
 		}
 		var st rerank.Stats
-		toks, errs := s.src.Tokens(ctx, refs, &st)
+		toks, errs, release := s.tokens(ctx, refs, &st)
+		defer release() // on return: after the rerank, the tokens' only reader
 		if err := ctx.Err(); err != nil {
 			return Page{}, nil, err
 		}
@@ -184,17 +174,14 @@ func (s *Searcher) rankImages(ctx context.Context, p params, vec []float32, f Fi
 	pg := p.page(len(hits), nr, len(list))
 	pg.Warnings = warns
 	lo, hi := p.window(len(list))
+	if err := s.pageRecords(hits, recs, list[lo:hi]); err != nil {
+		return Page{}, nil, err
+	}
 	out := make([]ImageHit, 0, hi-lo)
 	for _, c := range list[lo:hi] {
 		r := recs[c.i]
-		if r == nil {
-			r, err = s.record(hits[c.i].ImageID)
-			if errors.Is(err, store.ErrNotFound) { // deleted since the search
-				continue
-			}
-			if err != nil {
-				return Page{}, nil, err
-			}
+		if r == nil { // deleted since the search
+			continue
 		}
 		h := ImageHit{ImageID: r.ID, Path: r.Path, Width: r.Width, Height: r.Height, Score: p.score(c), ITC: float64(c.itc)}
 		if !r.Captured.IsZero() {

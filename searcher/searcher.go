@@ -27,6 +27,8 @@ type Searcher struct {
 	src  rerank.Source
 	log  *slog.Logger
 
+	slabs slabs // candidate token buffers, reused across queries
+
 	mu sync.Mutex
 	ns *store.Namespace // nil until the indexer has created it
 }

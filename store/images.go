@@ -259,6 +259,16 @@ func (db *DB) Image(id uint64) (r ImageRecord, err error) {
 	return r, err
 }
 
+// ImagesByID returns the records of ids in one read transaction, in ids'
+// order: one transaction instead of one per record, which matters when a
+// query reads a hundred candidates. errs is nil when every record was
+// read; otherwise errs[i] (wrapping ErrNotFound for a missing id, or
+// ErrCorrupt) explains a zero recs[i]. A failed transaction sets every
+// entry's error.
+func (db *DB) ImagesByID(ids []uint64) (recs []ImageRecord, errs []error) {
+	return readByID(db, bucketImages, "image", ids, decodeImage)
+}
+
 // ImageByPath returns the record stored for path, or ErrNotFound. The
 // indexer compares Size and ModTime to skip unchanged files.
 func (db *DB) ImageByPath(path string) (r ImageRecord, err error) {

@@ -1,9 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // ImageRecord describes one indexed photo. The store assigns ID, ContentID
@@ -175,6 +178,48 @@ func decodeText(id uint64, b []byte) (TextRecord, error) {
 		return TextRecord{}, fmt.Errorf("text %d: %w", id, err)
 	}
 	return r, nil
+}
+
+// readByID reads and decodes the records of ids from a bucket in one read transaction (see
+// DB.ImagesByID). what names a record in errors.
+func readByID[R any](db *DB, bucket []byte, what string, ids []uint64,
+	decode func(id uint64, b []byte) (R, error)) (recs []R, errs []error) {
+	recs = make([]R, len(ids))
+	if len(ids) == 0 {
+		return recs, nil
+	}
+	fail := func(i int, err error) {
+		if errs == nil {
+			errs = make([]error, len(ids))
+		}
+		errs[i] = err
+	}
+	err := db.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucket).Cursor() // one cursor for all: each Bucket.Get makes its own
+		key := make([]byte, 8)
+		for i, id := range ids {
+			binary.BigEndian.PutUint64(key, id)
+			k, v := c.Seek(key)
+			if v == nil || !bytes.Equal(k, key) {
+				fail(i, fmt.Errorf("%s %d: %w", what, id, ErrNotFound))
+				continue
+			}
+			r, err := decode(id, v)
+			if err != nil {
+				fail(i, err)
+				continue
+			}
+			recs[i] = r
+		}
+		return nil
+	})
+	if err != nil { // no transaction, or a damaged page: nothing was read
+		clear(recs)
+		for i := range ids {
+			fail(i, err)
+		}
+	}
+	return recs, errs
 }
 
 func u64key(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }

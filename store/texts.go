@@ -102,6 +102,14 @@ func (db *DB) Text(id uint64) (r TextRecord, err error) {
 	return r, err
 }
 
+// TextsByID returns texts ids in one read transaction, in ids' order.
+// errs is nil when every text was read; otherwise errs[i] (wrapping
+// ErrNotFound for a missing id, or ErrCorrupt) explains a zero recs[i]. A
+// failed transaction sets every entry's error.
+func (db *DB) TextsByID(ids []uint64) (recs []TextRecord, errs []error) {
+	return readByID(db, bucketTexts, "text", ids, decodeText)
+}
+
 // Texts returns up to limit texts with ids greater than after, and the
 // cursor for the next page (0 when done).
 func (db *DB) Texts(after uint64, limit int) (out []TextRecord, next uint64, err error) {
