@@ -35,6 +35,9 @@ class TinyPipeline(unittest.TestCase):
         train_tiny.main(common + ["--out", ckpt, "--init", stage1, "--coord-pos", "--steps", "3",
                                   "--rtd", "1", "--ground-neg", "--ground-relations", "--vision-steps", "2"])
         self.assertTrue(os.path.exists(ckpt))
+        # and the last adds the grounded word verifier, trained alone (exported inside the ITM graph)
+        train_tiny.main(common + ["--out", ckpt, "--init", ckpt, "--coord-pos", "--rtd", "1", "--verify-steps", "2", "--calibrate-images", "5"])
+        self.assertTrue(eval_tiny.load_model(ckpt)[1].verifier)
 
         # the binding diagnostics run on the same checkpoint and training split
         split = os.path.join(work, "train-random-both")

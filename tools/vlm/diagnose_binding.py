@@ -25,7 +25,8 @@ batches and on held-out scenes, plus the auxiliary read-outs asked for:
   first captions of 200 multi-object scenes), how it scores short queries ("a large pink
   ring") on 150 lone-object scenes, true and with a wrong colour, what the patch tokens know
   (colour, shape, size on the patches of objects) and how much of the grounding head's attention
-  a word puts on the object it names, in scenes of 1, 2 and 3 objects.
+  a word puts on the object it names, in scenes of 1, 2 and 3 objects; with a verifier
+  (train_tiny --verify-steps), where its two hops point (probe_verifier).
 
 The relation --offset read-out is trained on true captions only, so the relation word alone
 predicts its sign ("left" means a negative x offset): a falling offset MSE does not show that
@@ -333,6 +334,45 @@ def run_probe(args):
         by = " ".join(f"{k} objects {mass[on & (n_obj == k)].mean().item():.2f}" for k in (1, 2, 3)
                       if (on & (n_obj == k)).any())
         print(f"grounding, layer {layer} head 0: attention on the named object: {by}")
+    if model.fusion.verifier is not None:
+        probe_verifier(model, ds, idx, grid, enc)
+
+
+@torch.no_grad()
+def probe_verifier(model, ds, idx, grid, enc):
+    """The verifier's two hops on the first captions of scenes idx: how much of a phrase word's
+    first-hop attention falls on the object the phrase names (its patches, within half a patch of
+    the object's disc), and how much of a relation word's second-hop attention falls on the words
+    of the phrase it locates (head 1) and of its reference (head 0), by the scene's object count."""
+    c = (np.arange(grid) + 0.5) / grid
+    px, py = (a.reshape(-1) for a in np.meshgrid(c, c))
+    caps = [ds.captions[i][0] for i in idx]
+    ids, mask = enc(caps)
+    _, it = model.encode_image(torch.from_numpy(ds.pixels(idx)))
+    _, st = model.encode_text(ids, mask)
+    _, p1, hop = model.fusion.verifier(it, st, mask)
+    stats = {}
+    for j, (i, text) in enumerate(zip(idx, caps)):
+        objs = ds.meta[i]["scene"]["objects"]
+        n = len(objs)
+        for _, toks, attrs, obj in ds._words(text, objs):
+            if obj is None:
+                continue
+            o = objs[obj]
+            on = torch.from_numpy(np.hypot(px - o["x"], py - o["y"]) < o["r"] + 0.5 / grid)
+            for t in toks + attrs:
+                if t < ids.shape[1]:
+                    stats.setdefault(("object", n), []).append(p1[j, t, on].sum().item())
+        _, _, ref_w, loc_w = ds.relation_targets(i, text, grid, words=True)
+        for t in np.nonzero(ref_w.sum(-1))[0]:
+            if t < ids.shape[1]:
+                stats.setdefault(("reference", n), []).append(hop[j, 0, t, :ids.shape[1]][torch.from_numpy(ref_w[t, :ids.shape[1]] > 0)].sum().item())
+                stats.setdefault(("located", n), []).append(hop[j, 1, t, :ids.shape[1]][torch.from_numpy(loc_w[t, :ids.shape[1]] > 0)].sum().item())
+    for what, label in (("object", "hop 1, a phrase word's attention on its object"),
+                        ("reference", "hop 2, a relation word's head 0 on its reference phrase"),
+                        ("located", "hop 2, a relation word's head 1 on the phrase it locates")):
+        by = " ".join(f"{k} objects {np.mean(stats[(what, k)]):.2f}" for k in (1, 2, 3) if (what, k) in stats)
+        print(f"verifier, {label}: {by}")
 
 
 def main(argv=None):

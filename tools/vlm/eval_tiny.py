@@ -3,7 +3,9 @@
     PYTHONPATH=tools /usr/bin/python3 -m vlm.eval_tiny --model build/tiny-scenes/model.pt --json build/tiny-scenes/eval.json
 
 Splits (seeds never used in training): `random` (1,000 images x 5 captions) and `twins` (500
-scenes and their binding twins = 1,000 images x 5 captions). For each: image->text (TR) and
+scenes and their binding twins = 1,000 images x 5 captions), with the generator's default
+captions, and `random-full`: the random split's scenes with captions that also name a lone
+object's region and background (`scenes generate --captions full`). For each: image->text (TR) and
 text->image (IR) R@1/5/10 for ITC alone and for ITC top-k followed by an ITM rerank (k = 16 and
 128; ranked by the ITM match probability alone, and by ITM + ITC), and the ITM head's accuracy on
 each kind of explicit hard negative (p_match < 0.5) and on true captions (p_match >= 0.5).
@@ -149,10 +151,16 @@ def itm_accuracy(model, ds, img_tok, cap_st, cap_mask):
 
 
 def load_split(name, work, image_size, tok, n=1000, binary=None):
-    seed = EVAL_SEEDS[name]
-    twins = name == "twins"
-    root = scenes_data.generate(os.path.join(work, f"eval-{name}"), n // 2 if twins else n, seed,
-                                size=256, twins=twins, split="test", binary=binary)
+    """A held-out split by name: random or twins, with the generator's default captions, or
+    random-full / twins-full, the same scenes with captions that also name a lone object's region
+    and background (`scenes generate --captions full`), which tell apart lone objects that the
+    default captions leave alike."""
+    base, _, style = name.partition("-")
+    if base not in EVAL_SEEDS or style not in ("", "full"):
+        raise SystemExit(f"unknown split {name!r}: want random, twins, random-full or twins-full")
+    twins = base == "twins"
+    root = scenes_data.generate(os.path.join(work, f"eval-{name}"), n // 2 if twins else n, EVAL_SEEDS[base],
+                                size=256, twins=twins, split="test", binary=binary, captions=style or "short")
     return scenes_data.SceneSet(root, image_size, tok)
 
 
@@ -161,7 +169,8 @@ def main(argv=None):
     ap.add_argument("--model", default="build/tiny-scenes/model.pt")
     ap.add_argument("--work", default="build/tiny-scenes")
     ap.add_argument("--n", type=int, default=1000, help="images per split")
-    ap.add_argument("--splits", default="random,twins")
+    ap.add_argument("--splits", default="random,twins,random-full",
+                    help="comma-separated: random, twins, random-full, twins-full")
     ap.add_argument("--ks", default="16,128", help="rerank depths (ITC top-k followed by ITM)")
     ap.add_argument("--json", help="write the results here too")
     ap.add_argument("--threads", type=int, default=2)

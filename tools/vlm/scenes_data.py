@@ -160,7 +160,7 @@ class SceneSet:
                         out[t] = g
         return out
 
-    def relation_targets(self, i, text, grid):
+    def relation_targets(self, i, text, grid, words=False):
         """For each relation word (left, right, above, below) of a true caption of image i, the
         objects it relates: the one it locates ("the circle" in "a circle left of a square",
         "a square with a circle on its left") and the one it locates it from. Returns two
@@ -168,39 +168,50 @@ class SceneSet:
         relation words' rows, zero elsewhere: supervising two cross-attention heads of the word
         with them puts both objects' coordinates into the word's own state, where "left" can be
         checked against them. A word whose roles the scene's relations do not confirm is left out.
+
+        With words, also the same roles over the caption's tokens: two [max_len, max_len] arrays
+        (reference, located) spreading each relation word's row evenly over the tokens of the
+        phrase that names the object ("a small red circle").
         """
         objs = self.meta[i]["scene"]["objects"]
         rels = self.meta[i]["scene"].get("relations", [])
-        ref_t = np.zeros((self.tok.max_len, grid * grid), np.float32)
+        n = self.tok.max_len
+        ref_t = np.zeros((n, grid * grid), np.float32)
         loc_t = np.zeros_like(ref_t)
+        ref_w = np.zeros((n, n), np.float32)
+        loc_w = np.zeros_like(ref_w)
+        out = (ref_t, loc_t, ref_w, loc_w) if words else (ref_t, loc_t)
         if len(objs) < 2:
-            return ref_t, loc_t
-        words = self._words(text, objs)
-        mentions = [(j, obj) for j, (_, _, _, obj) in enumerate(words) if obj is not None]
+            return out
+        ws = self._words(text, objs)
+        phrase = {j: [t for t in toks + attrs if t < n - 1] for j, (_, toks, attrs, obj) in enumerate(ws) if obj is not None}
+        mentions = [(j, obj) for j, (_, _, _, obj) in enumerate(ws) if obj is not None]
         inverse = {"left": "right", "right": "left", "above": "below", "below": "above"}
-        for wi, (w, toks, _, _) in enumerate(words):
+        for wi, (w, toks, _, _) in enumerate(ws):
             if w not in inverse:
                 continue
-            before = [k for j, k in mentions if j < wi]
-            after = [k for j, k in mentions if j > wi]
+            before = [(j, k) for j, k in mentions if j < wi]
+            after = [(j, k) for j, k in mentions if j > wi]
             if not before:
                 continue
             loc = before[-1]
-            nxt = [x for x, *_ in words[wi + 1:wi + 3]]
-            if (wi > 0 and words[wi - 1][0] == "its") or "it" in nxt:
+            nxt = [x for x, *_ in ws[wi + 1:wi + 3]]
+            if (wi > 0 and ws[wi - 1][0] == "its") or "it" in nxt:
                 ref = before[0]  # "A with B on its left", "A with B below it"
             elif after:
                 ref = after[0]
             else:
                 continue
-            if ref == loc or not any(
-                    (r["subject"], r["object"], r["relation"].split()[0]) in ((loc, ref, w), (ref, loc, inverse[w]))
+            if ref[1] == loc[1] or not any(
+                    (r["subject"], r["object"], r["relation"].split()[0]) in ((loc[1], ref[1], w), (ref[1], loc[1], inverse[w]))
                     for r in rels):
                 continue
             for t in toks:
-                if t < self.tok.max_len - 1:
-                    ref_t[t], loc_t[t] = self._gauss(objs[ref], grid), self._gauss(objs[loc], grid)
-        return ref_t, loc_t
+                if t < n - 1:
+                    ref_t[t], loc_t[t] = self._gauss(objs[ref[1]], grid), self._gauss(objs[loc[1]], grid)
+                    ref_w[t, phrase[ref[0]]] = 1.0 / len(phrase[ref[0]]) if phrase[ref[0]] else 0
+                    loc_w[t, phrase[loc[0]]] = 1.0 / len(phrase[loc[0]]) if phrase[loc[0]] else 0
+        return out
 
     def __len__(self):
         return len(self.meta)

@@ -32,6 +32,7 @@ class Config:
     conv_stem: int = 0        # >0: a small CNN (this many channels) sees full-resolution edges before patchify
     coord_pos: bool = False   # fusion image tokens also carry a linear map of their patch's (x, y)
     token_head: bool = False  # the ITM also pools per-word mismatch logits (replaced-word detection)
+    verifier: bool = False    # the ITM also pools a grounded per-word check (Verifier)
     max_len: int = 40
     bert_vocab: int = 30522
 
@@ -102,6 +103,13 @@ class Block(nn.Module):
 def mask_bias(mask):
     """[B,L] 0/1 -> additive attention bias [B,1,1,L]."""
     return (1.0 - mask[:, None, None, :].to(torch.float32)) * -10000.0
+
+
+def any_word(logits, mask):
+    """Soft "any word is wrong": log-sum-exp of per-word logits [B,L] over the caption's words
+    (mask [B,L]; [CLS] is the sentence, not a word). Returns [B]."""
+    valid = mask.to(torch.float32) * (torch.arange(mask.shape[1]) > 0).to(torch.float32)
+    return torch.logsumexp(logits + (1.0 - valid) * -10000.0, 1)
 
 
 class Vision(nn.Module):
@@ -191,6 +199,7 @@ class Fusion(nn.Module):
         if cfg.token_head:
             self.tok_head = nn.Linear(cfg.width, 1)
             self.tok_mix = nn.Parameter(torch.zeros(2))
+        self.verifier = Verifier(cfg) if cfg.verifier else None
 
     def logits(self, x, mask):
         """ITM logits [B,2] from fused states [B,L,C], and the per-word mismatch logits [B,L]
@@ -199,10 +208,7 @@ class Fusion(nn.Module):
         if self.tok_head is None:
             return out, None
         m = self.tok_head(x).squeeze(-1)
-        # [CLS] is the sentence, not a word
-        valid = mask.to(torch.float32) * (torch.arange(mask.shape[1]) > 0).to(torch.float32)
-        pooled = torch.logsumexp(m + (1.0 - valid) * -10000.0, 1)
-        return out + pooled[:, None] * self.tok_mix, m
+        return out + any_word(m, mask)[:, None] * self.tok_mix, m
 
     def states(self, image_tokens, text_states, mask, all_probs=False):
         """Fused text states [B,L,C] (final LayerNorm applied) and the last layer's cross-attention
@@ -224,8 +230,101 @@ class Fusion(nn.Module):
 
     def forward(self, image_tokens, text_states, mask):
         x, probs = self.states(image_tokens, text_states, mask)
+        logits = self.logits(x, mask)[0]
+        if self.verifier is not None:
+            logits = logits + self.verifier.itm(image_tokens, text_states, mask)
         # cross-attention of the last layer, mean over heads [B,L,N]
-        return self.logits(x, mask)[0], probs.mean(1)
+        return logits, probs.mean(1)
+
+
+class Verifier(nn.Module):
+    """A grounded check of every word, added to the ITM logits.
+
+    The fusion layers mix the whole image into every word through four free cross-attention
+    heads, and trained end to end they settled on "is there something red in the picture": a
+    caption with two objects' colours swapped, or "left" turned into "right", passes. Here a word
+    sees the image only through what it can point at, in two hops:
+
+    1. Each word attends over the patches (keys: the image tokens and what each patch shows, its
+       colour, shape and size class probabilities from attr, a copy of the per-patch head the
+       training put on the image tokens, frozen). It reads only those probabilities and the
+       patches' exact (x, y), so what reaches the check is what the object is and where it is.
+       Trained to point at the object its phrase names.
+    2. Each word attends over the caption's words (two heads) and reads their first-hop reads:
+       "left" in "a red circle left of a blue square" finds "circle" (head 1, the located object)
+       and "square" (head 0, the reference), so it gets both objects' positions. Finding words
+       by their place in a sentence is easier than finding objects by their description, and the
+       second hop does not have to learn to describe objects again, nor can it find an object by
+       where it is. Trained to point at the words of the two phrases.
+
+    From the word's own state, its own read and the two second-hop reads, an MLP says whether the
+    image contradicts the word: "blue" reading a red circle, or "left" reading a located object to
+    the right of its reference. Each read is also compared, product by product, with what the word
+    claims (a linear map of its state), which makes the check a near-linear function. The
+    per-word logits are pooled (a smooth maximum: the worst word) into the ITM logits past a
+    learned threshold, through a learned 2-vector.
+
+    The words' states come from one self-attention block over the text encoder's states.
+    """
+
+    ATTRS = (9, 7, 3)  # colour, shape and size classes of the per-patch head (0: none)
+
+    def __init__(self, cfg, d=64):
+        super().__init__()
+        w, g, a = cfg.width, cfg.image_size // cfg.patch, sum(self.ATTRS)
+        self.d = d
+        self.block = Block(w, cfg.heads, cfg.mlp_ratio)
+        self.ln_t = nn.LayerNorm(w)
+        self.attr = nn.Linear(w, a)
+        self.ln_i = nn.LayerNorm(w)
+        self.q = nn.Linear(w, d)          # hop 1: word -> patches (by what they show)
+        self.k = nn.Linear(w + a, d)
+        self.hq = nn.Linear(w, 2 * d)     # hop 2: word -> words (0: reference, 1: located)
+        self.hk = nn.Linear(w, 2 * d)
+        r = a + 2
+        self.claim = nn.Linear(w, 3 * r)  # what the word says its three reads should show
+        self.head = nn.Sequential(nn.Linear(w + 3 * r + 3 * r + 2, 2 * w), nn.GELU(), nn.Linear(2 * w, 1))
+        self.mix = nn.Parameter(torch.tensor([0.5, -0.5]))
+        self.tau = nn.Parameter(torch.zeros(()))
+        c = (torch.arange(g, dtype=torch.float32) + 0.5) / g * 2 - 1
+        yy, xx = torch.meshgrid(c, c, indexing="ij")
+        self.register_buffer("xy", torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)[None])
+
+    def forward(self, image_tokens, text_states, mask):
+        """Per-word mismatch logits [B,L], the first hop's attention over the patches [B,L,P]
+        (the image's [CLS] token is left out) and the second hop's over the words [B,2,L,L]
+        (head 0: reference, 1: located)."""
+        b, lt, _ = text_states.shape
+        bias = mask_bias(mask)
+        t, _ = self.block(text_states, bias)
+        t = self.ln_t(t)
+        logits = self.attr(image_tokens[:, 1:])
+        parts, o = [], 0
+        for n in self.ATTRS:
+            parts.append(logits[..., o:o + n].softmax(-1))
+            o += n
+        a = torch.cat(parts, -1)  # [B,P,19]
+        scale = 1.0 / math.sqrt(self.d)
+        k = self.k(torch.cat([self.ln_i(image_tokens[:, 1:]), a], -1))
+        p1 = ((self.q(t) @ k.transpose(-1, -2)) * scale).softmax(-1)  # [B,L,P]
+        r1 = p1 @ torch.cat([a, self.xy.expand(b, -1, -1)], -1)  # [B,L,21]
+        hq = self.hq(t).view(b, lt, 2, self.d).transpose(1, 2)
+        hk = self.hk(t).view(b, lt, 2, self.d).transpose(1, 2)
+        h = ((hq @ hk.transpose(-1, -2)) * scale + bias).softmax(-1)  # [B,2,L,L]
+        r2 = h @ r1[:, None]  # [B,2,L,21]
+        reads = torch.cat([r1, r2[:, 0], r2[:, 1]], -1)  # [B,L,63]
+        feats = torch.cat([t, reads, reads * self.claim(t), r2[:, 1, :, -2:] - r2[:, 0, :, -2:]], -1)
+        return self.head(feats).squeeze(-1), p1, h
+
+    def itm(self, image_tokens, text_states, mask, words=None):
+        """The verifier's share of the ITM logits [B,2] (words: its per-word logits, if known):
+        the worst word's logit (a smooth maximum), past a learned threshold tau, through mix.
+        Below tau the ITM head alone decides, so a long true caption, whose many words each
+        carry a little doubt, is not pushed towards "no match" by their number."""
+        if words is None:
+            words = self.forward(image_tokens, text_states, mask)[0]
+        worst = 0.25 * any_word(words * 4.0, mask)
+        return F.softplus(worst - self.tau)[:, None] * self.mix
 
 
 class TinyScenes(nn.Module):

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from . import scenes_data
-from .tiny_model import Config, TinyScenes
+from .tiny_model import Config, TinyScenes, any_word
 from .wordpiece import WordPiece
 
 VOCAB = os.path.join(os.path.dirname(__file__), "..", "..", "models", "tiny-scenes", "vocab.txt")
@@ -92,36 +92,57 @@ def source_caption(s, i, text):
     return best
 
 
-def edit_targets(s, i, text, kind, grid, rtd, relations):
+def spread_to_phrases(s, i, text, labels):
+    """Replaced-word labels [max_len] widened to whole object phrases: where any word of "a small
+    blue circle" was edited, every word of it is wrong. With a colour swap, "blue" alone is the
+    edit, but "circle" is as wrong (the circle is red), and labelling it correct teaches a check to
+    ignore the rest of its phrase, which is where binding lives."""
+    out = labels.copy()
+    for w, toks, attrs, _ in s._words(text, s.meta[i]["scene"]["objects"]):
+        if w in scenes_data.SHAPES:
+            phrase = [t for t in toks + attrs if t < len(out)]
+            if (labels[phrase] > 0).any():
+                out[phrase] = 1
+    return out
+
+
+def edit_targets(s, i, text, kind, grid, rtd, relations, phrases=False):
     """What the edited caption text of image i (a hard negative of this kind; "none" for a true
     caption standing in) needs from the true caption it was made from (source_caption), found
     once: with rtd, the replaced-word labels [max_len] int64 (1 where the tokens differ, 0
     elsewhere, -1 everywhere when there is no source); with relations, the source's relation
-    targets (its relation words stand where the edit's do). Returns (labels, (ref, loc)), None
-    for what was not asked."""
+    targets (its relation words stand where the edit's do). With phrases, the labels are widened
+    to whole object phrases (spread_to_phrases) and the relation targets include their word-level
+    roles. Returns (labels, (ref, loc[, ref_words, loc_words])), None for what was not asked."""
     src = source_caption(s, i, text) if kind != "none" else None
     labels = rel = None
     if rtd:
         labels = (src[1].astype(np.int64) if src is not None and src[1].any() else
                   np.full(s.tok.max_len, -1, np.int64))
+        if phrases and labels[0] >= 0:
+            labels = spread_to_phrases(s, i, text, labels)
     if relations:
         if kind == "none":
-            rel = s.relation_targets(i, text, grid)
+            rel = s.relation_targets(i, text, grid, phrases)
         elif src is None:
             z = np.zeros((s.tok.max_len, grid * grid), np.float32)
-            rel = (z, z)
+            zw = np.zeros((s.tok.max_len, s.tok.max_len), np.float32)
+            rel = (z, z, zw, zw) if phrases else (z, z)
         else:
-            rel = s.relation_targets(i, src[0], grid)
+            rel = s.relation_targets(i, src[0], grid, phrases)
     return labels, rel
 
 
-def gather(sets, tw, rd, rng, n_neg, weights=None, grid=0, ground_neg=False, rtd=False, ground_rel=False):
+def gather(sets, tw, rd, rng, n_neg, weights=None, grid=0, ground_neg=False, rtd=False, ground_rel=False,
+           phrases=False):
     """Pixels, one true caption, n_neg explicit negatives, scene keys and patch labels per image;
     with grid > 0 also the caption's token -> object grounding targets [B, max_len, grid*grid]
     (with ground_neg, then those of the negatives too, [(1 + n_neg) * B, ...]); with rtd, the
     negatives' replaced-word labels [n_neg * B, max_len] (edit_targets). With ground_rel, the
     grounding is a pair: head 0's targets with the relation words' reference objects added, and
-    head 1's, the objects they locate (edit_targets for the negatives)."""
+    head 1's, the objects they locate (edit_targets for the negatives). phrases widens the labels
+    to whole object phrases and adds the relation words' word-level roles (reference, located)
+    to the grounding tuple."""
     pix = np.concatenate([sets[0].pixels(tw), sets[1].pixels(rd)])
     lab = np.concatenate([sets[0].patch_labels[tw], sets[1].patch_labels[rd]])
     caps, negs, kinds, keys, ground = [], [[] for _ in range(n_neg)], [[] for _ in range(n_neg)], [], []
@@ -132,8 +153,8 @@ def gather(sets, tw, rd, rng, n_neg, weights=None, grid=0, ground_neg=False, rtd
             if grid:
                 ground.append(s.grounding(i, caps[-1], grid))
                 if ground_rel:
-                    ref, loc = s.relation_targets(i, caps[-1], grid)
-                    ground[-1] = (ground[-1] + ref, loc)
+                    ref, loc, *w = s.relation_targets(i, caps[-1], grid, phrases)
+                    ground[-1] = (ground[-1] + ref, loc, *w)
             if weights:
                 picks = pick_negatives(s.negatives[i], n_neg, rng, weights)
             else:
@@ -143,17 +164,17 @@ def gather(sets, tw, rd, rng, n_neg, weights=None, grid=0, ground_neg=False, rtd
                 negs[j].append(t)
                 kinds[j].append(k)
                 neg_rel = bool(grid and ground_neg and ground_rel)
-                labels, rel = edit_targets(s, i, t, k, grid, rtd, neg_rel)
+                labels, rel = edit_targets(s, i, t, k, grid, rtd, neg_rel, phrases)
                 if grid and ground_neg:
                     g = s.grounding(i, t, grid)
-                    neg_ground[j].append((g + rel[0], rel[1]) if neg_rel else g)
+                    neg_ground[j].append((g + rel[0], *rel[1:]) if neg_rel else g)
                 if rtd:
                     neg_rtd[j].append(labels)
             keys.append(int(s.key[i]) + off)
     if grid and ground_neg:
         ground += [g for n in neg_ground for g in n]
     if grid and ground_rel:
-        ground = (np.stack([g for g, _ in ground]), np.stack([l for _, l in ground]))
+        ground = tuple(np.stack(x) for x in zip(*ground))
     elif grid:
         ground = np.stack(ground)
     return (pix, lab, caps, [t for n in negs for t in n], keys, [k for n in kinds for k in n],
@@ -295,6 +316,148 @@ def vision_phase(model, rset, steps, batch, lr, aux_shape, rng, log_every):
                   f"{(time.time() - t0) / (step + 1):.2f}s/step", flush=True)
 
 
+def verify_loss(model, batch, enc, gen):
+    """The verifier's losses on one batch, everything else frozen (no gradients reach it).
+
+    Pairs: each image with its true caption, each true caption with an image mined from the ITC
+    similarities (ALBEF), and each image with its explicit hard negatives. Losses: the ITM
+    cross-entropy of the fused logits plus the verifier's share, a ranking of each true caption
+    over its own hard negatives, the replaced-word labels on the verifier's per-word logits (true
+    captions: none replaced), and the grounding of its hops: the first of a phrase's words on the
+    object the phrase names, the second of a relation word on the words of the phrases that name
+    its reference object (head 0) and the object it locates (head 1)."""
+    pix, lab, caps, negs, keys, kinds, gt, rtd_lab = batch
+    B = len(caps)
+    n_neg = len(negs) // B
+    ids, mask = enc(caps + negs)
+    L = int(mask.sum(1).max())
+    ids, mask = torch.from_numpy(ids[:, :L]), torch.from_numpy(mask[:, :L])
+    with torch.no_grad():
+        img_emb, img_tok = model.encode_image(torch.from_numpy(pix))
+        txt_emb, txt_st = model.encode_text(ids, mask)
+        key = torch.tensor(keys)
+        same = key[:, None] == key[None, :]
+        neg_img = sample_other(F.softmax((img_emb @ txt_emb[:B].t()).t() * model.logit_scale.exp(), 1), same, gen)
+        it = torch.cat([img_tok, img_tok[neg_img], img_tok.repeat(n_neg, 1, 1)])
+        ts = torch.cat([txt_st[:B], txt_st[:B], txt_st[B:]])
+        tm = torch.cat([mask[:B], mask[:B], mask[B:]])
+        base = model.fusion.logits(model.fusion.states(it, ts, tm)[0], tm)[0]
+    ver = model.fusion.verifier
+    words, p1, hop = ver(it, ts, tm)
+    logits = base + ver.itm(it, ts, tm, words)
+    labels = torch.cat([torch.ones(B), torch.zeros((1 + n_neg) * B)]).long()
+    itm = F.cross_entropy(logits, labels, weight=torch.tensor([1.0, float(1 + n_neg)]))
+    margin = logits[:, 1] - logits[:, 0]
+    cand = torch.stack([margin[:B]] + [margin[(2 + j) * B:(3 + j) * B] for j in range(n_neg)], 1)
+    rank = F.cross_entropy(cand, torch.zeros(B, dtype=torch.long))
+    rows = torch.cat([torch.arange(B), torch.arange(2 * B, (2 + n_neg) * B)])
+    lab_t = torch.cat([torch.zeros(B, L, dtype=torch.long), torch.from_numpy(rtd_lab[:, :L])])
+    valid = (lab_t >= 0) & (tm[rows] > 0)
+    valid[:, 0] = False
+    wl = F.binary_cross_entropy_with_logits(words[rows][valid], lab_t[valid].float(), pos_weight=torch.tensor(4.0))
+    # gt: (phrase words' objects + relation words' reference objects, relation words' located
+    # objects, the same two roles over the caption's tokens)
+    ref = torch.from_numpy(gt[0][:, :L])
+    is_rel = torch.from_numpy(gt[1][:, :L]).sum(-1) > 0
+    obj = torch.where(is_rel[..., None], torch.zeros_like(ref), ref)  # phrase words only
+    gl = torch.zeros(())
+    for g, p in ((obj, p1[rows]), (torch.from_numpy(gt[2][:, :L, :L]), hop[rows, 0]),
+                 (torch.from_numpy(gt[3][:, :L, :L]), hop[rows, 1])):
+        on = g.sum(-1) > 0
+        if on.any():
+            gl = gl + (-(g[on] * torch.log(p[on] + 1e-6)).sum(-1)).mean()
+    acc = (cand.argmax(1) == 0).float().mean().item()
+    beaten = (cand[:, 1:] < cand[:, :1]).t().reshape(-1).tolist()
+    return itm + rank + wl + gl, (itm.item(), rank.item(), wl.item(), gl.item(), acc), list(zip(kinds, beaten))
+
+
+def verify_phase(model, sets, batcher, args, weights, rng, gen):
+    """Trains the verifier alone (Verifier in tiny_model) for args.verify_steps steps, at args.lr
+    with a warm-up and a cosine decay; every other weight stays as it is."""
+    ver = model.fusion.verifier
+    ver.attr.load_state_dict(model.patch_head.state_dict())  # frozen: what the patches show
+    params = [p for n, p in ver.named_parameters() if not n.startswith("attr.")]
+    opt = torch.optim.AdamW(params, lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
+    n = args.verify_steps
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / args.warmup) *
+                                              0.5 * (1 + math.cos(math.pi * min(1.0, s / n))))
+    grid = model.cfg.image_size // model.cfg.patch
+    hist, kind_hist, t0 = [], [], time.time()
+    for step in range(n):
+        tw, rd = batcher.next()
+        batch = gather(sets, tw, rd, rng, args.negatives, weights, grid, True, True, True, phrases=True)
+        loss, parts, beaten = verify_loss(model, batch, sets[1].encode, gen)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        sched.step()
+        hist.append(parts)
+        kind_hist.append(beaten)
+        if (step + 1) % args.save_every == 0 or step + 1 == n:
+            save(args, model.cfg, model.text.rows, model, step + 1, time.time() - t0)
+        if (step + 1) % args.log_every == 0 or step == 0:
+            h = np.mean(hist[-args.log_every:], 0)
+            el = time.time() - t0
+            print(f"verify step {step + 1}/{n} itm {h[0]:.3f} rank {h[1]:.3f} words {h[2]:.3f} ground {h[3]:.3f} "
+                  f"caption-beats-negatives {h[4]:.3f} {el / (step + 1):.2f}s/step "
+                  f"eta {el / (step + 1) * (n - step - 1) / 60:.1f}min", flush=True)
+            per = {}
+            for k, b in (x for h in kind_hist[-args.log_every:] for x in h):
+                per.setdefault(k, []).append(b)
+            print("  true caption beats its negative, by kind: " +
+                  " ".join(f"{k} {np.mean(v):.2f}" for k, v in sorted(per.items())), flush=True)
+
+
+@torch.no_grad()
+def calibrate_verifier(model, sets, n, seed=0):
+    """Sets the verifier's threshold tau and the size of its mix (kept antisymmetric, [a, -a])
+    by a grid search on n training images of each set, every other weight as it is.
+
+    The verifier is trained with a balanced ITM loss, which ranks well (a true caption over its
+    own edits) but leaves a threshold that is not what a user thresholds on: the worst word of a
+    long true caption carries some doubt, and at the learned tau too many true captions of three
+    objects fell below p_match 0.5. Here every true caption and explicit negative of the images is
+    scored once (the ITM head's margin and the worst word's logit), and the pair (tau, a) that
+    maximises the balanced accuracy at p_match 0.5 wins: the mean of the true captions' accuracy
+    and the mean over the negative kinds of theirs (each kind weighs the same). Returns a report."""
+    ver = model.fusion.verifier
+    rng = random.Random(seed)
+    margins, worst, kinds = [], [], []
+    for s in sets:
+        for i in rng.sample(range(len(s)), min(n, len(s))):
+            texts = list(s.captions[i]) + [t for t, _ in s.negatives[i]]
+            ks = ["true"] * len(s.captions[i]) + [k for _, k in s.negatives[i]]
+            ids, mask = s.encode(texts)
+            L = int(mask.sum(1).max())
+            ids, mask = torch.from_numpy(ids[:, :L]), torch.from_numpy(mask[:, :L])
+            _, it = model.encode_image(torch.from_numpy(s.pixels([i])))
+            _, st = model.encode_text(ids, mask)
+            it = it.expand(len(texts), -1, -1)
+            base = model.fusion.logits(model.fusion.states(it, st, mask)[0], mask)[0]
+            words = ver(it, st, mask)[0]
+            margins.append(base[:, 1] - base[:, 0])
+            worst.append(0.25 * any_word(words * 4.0, mask))
+            kinds += ks
+    m, w = torch.cat(margins), torch.cat(worst)
+    groups = {k: torch.tensor([x == k for x in kinds]) for k in sorted(set(kinds))}
+    best = None
+    for tau in torch.arange(-2.0, 12.01, 0.1):
+        sp = F.softplus(w - tau)
+        for a in torch.logspace(-2, 2, 81):
+            ok = (m - 2 * a * sp) >= 0  # p_match >= 0.5
+            acc = {k: (ok[g] if k == "true" else ~ok[g]).float().mean().item() for k, g in groups.items()}
+            neg = [v for k, v in acc.items() if k != "true"]
+            score = 0.5 * acc["true"] + 0.5 * sum(neg) / len(neg)
+            if best is None or score > best[0]:
+                best = (score, float(tau), float(a), acc)
+    score, tau, a, acc = best
+    ver.tau.fill_(tau)
+    ver.mix.copy_(torch.tensor([a, -a]))
+    return {"tau": round(tau, 2), "a": round(a, 4), "balanced_accuracy": round(score, 4),
+            "accuracy": {k: round(v, 4) for k, v in acc.items()}, "pairs": len(kinds)}
+
+
 def masked_lm(model, img_tok, ids, mask, content, gen, p=0.3, relation=None, p_rel=0.0):
     """Masks content words (colours, shapes, sizes, relations) of the true captions and predicts
     their embedding rows from the fused states of (image, masked caption). Relation words (ids in
@@ -352,6 +515,10 @@ def main(argv=None):
     ap.add_argument("--aux-shape", type=float, default=1.0, help="weight of its shape term, relative to colour and size")
     ap.add_argument("--vision-steps", type=int, default=0, help="first train the vision tower alone on the "
                     "per-patch loss for this many steps (weighted by --aux-shape)")
+    ap.add_argument("--verify-steps", type=int, default=0, help="add the grounded word verifier to the ITM and "
+                    "train it alone, everything else frozen, for this many steps (at --lr); no joint steps follow")
+    ap.add_argument("--calibrate-images", type=int, default=500, help="after --verify-steps, set the verifier's "
+                    "threshold on this many training images of each set (calibrate_verifier)")
     ap.add_argument("--stop-after", type=int, help="stop (and save) after this many steps of the --steps schedule")
     ap.add_argument("--save-every", type=int, default=500, help="write the checkpoint every N steps")
     ap.add_argument("--smoke", action="store_true", help="a reduced-width model, for tests of the tooling")
@@ -369,6 +536,7 @@ def main(argv=None):
         cfg.conv_stem = args.conv_stem if not args.smoke else 8
     cfg.coord_pos = args.coord_pos
     cfg.token_head = args.rtd > 0
+    cfg.verifier = args.verify_steps > 0
     weights = {k: float(v) for k, v in (kv.split("=") for kv in args.kind_weights.split(",") if kv)}
     tok = WordPiece(VOCAB, cfg.max_len)
     t0 = time.time()
@@ -407,6 +575,15 @@ def main(argv=None):
         model.train()
         vision_phase(model, rset, args.vision_steps, args.batch, args.lr, args.aux_shape, rng, args.log_every)
     batcher = Batcher(rset, tset, args.batch, args.twin_pairs, rng)
+    if args.verify_steps:
+        model.train()
+        verify_phase(model, (tset, rset), batcher, args, weights, rng, gen)
+        model.eval()
+        report = calibrate_verifier(model, (rset, tset), args.calibrate_images)
+        print("calibrated: " + json.dumps(report), flush=True)
+        save(args, cfg, rows, model, args.verify_steps, 0.0)
+        print(json.dumps({"out": args.out, "verify_steps": args.verify_steps}))
+        return
     mlm_ids = torch.tensor(sorted({i for w in CONTENT_WORDS for i in tok.ids(w)[1:-1]})) if args.mlm else None
     rel_ids = torch.tensor(sorted({i for w in RELATION_WORDS for i in tok.ids(w)[1:-1]}))
     enc = rset.encode
