@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 )
 
 // ITM is the image-text-matching head (fusion layers + 2-way classifier). It is safe for
@@ -13,6 +14,16 @@ type ITM struct {
 	tokens, width    int
 	maxLen, maxBatch int
 	hasCross         bool
+	scratch          sync.Pool // of *itmScratch
+}
+
+// itmScratch holds one run's packed inputs (and the outputs that are not returned), reused
+// across calls: at a batch of 128 tiny-scenes pairs they are 8 MB, which a search would
+// otherwise allocate, zero and leave to the GC on every rerank, and the GC cycles they bring
+// land in the next search's candidate stages.
+type itmScratch struct {
+	img, states, cross []float32
+	mask               []int64
 }
 
 // Pair is one (image, text) input of the ITM head, as produced by the encoders.
@@ -49,29 +60,36 @@ func (m *ITM) Score(ctx context.Context, pairs []Pair, opts ITMOptions) (*ITMOut
 		}
 	}
 	out := &ITMOutput{}
+	sc, _ := m.scratch.Get().(*itmScratch)
+	if sc == nil {
+		sc = &itmScratch{}
+	}
+	defer m.scratch.Put(sc) // the tensors over it are destroyed when each run returns
 	for start := 0; start < len(pairs); start += m.maxBatch {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		batch := pairs[start:min(start+m.maxBatch, len(pairs))]
 		b := len(batch)
-		img := make([]float32, 0, b*nc)
-		states := make([]float32, 0, b*lc)
-		mask := make([]int64, 0, b*l)
+		sc.img, sc.states, sc.mask = grow(&sc.img, b*nc)[:0], grow(&sc.states, b*lc)[:0], grow(&sc.mask, b*l)[:0]
 		for _, p := range batch {
-			img = append(img, p.ImageTokens...)
-			states = append(states, p.TextStates...)
-			mask = append(mask, p.Mask...)
+			sc.img = append(sc.img, p.ImageTokens...)
+			sc.states = append(sc.states, p.TextStates...)
+			sc.mask = append(sc.mask, p.Mask...)
 		}
 		logits := make([]float32, b*2)
 		var cross []float32
 		var in, o tensors
-		addTensor(&in, img, int64(b), int64(m.tokens), int64(m.width))
-		addTensor(&in, states, int64(b), int64(l), int64(m.width))
-		addTensor(&in, mask, int64(b), int64(l))
+		addTensor(&in, sc.img, int64(b), int64(m.tokens), int64(m.width))
+		addTensor(&in, sc.states, int64(b), int64(l), int64(m.width))
+		addTensor(&in, sc.mask, int64(b), int64(l))
 		addTensor(&o, logits, int64(b), 2)
 		if m.hasCross {
-			cross = make([]float32, b*l*m.tokens)
+			if opts.CrossAttention { // returned to the caller: its own memory
+				cross = make([]float32, b*l*m.tokens)
+			} else {
+				cross = grow(&sc.cross, b*l*m.tokens)
+			}
 			addTensor(&o, cross, int64(b), int64(l), int64(m.tokens))
 		}
 		if err := runGraph(m.s, &in, &o); err != nil {
