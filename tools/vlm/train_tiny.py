@@ -195,6 +195,15 @@ CONTENT_WORDS = ("red orange yellow green cyan blue purple pink circle square tr
                  "small large left right above below top bottom").split()
 
 
+def batch_tokens(caps, negs, enc):
+    """A batch's B true captions and n_neg * B negatives tokenized together, cut to the longest:
+    (B, n_neg, ids, mask, L)."""
+    B = len(caps)
+    ids, mask = enc(caps + negs)
+    L = int(mask.sum(1).max())
+    return B, len(negs) // B, torch.from_numpy(ids[:, :L]), torch.from_numpy(mask[:, :L]), L
+
+
 def step_loss(model, batch, enc, gen, mlm_ids=None, itc_hard=False, ground=0.0, rel_ids=None, p_rel=0.0, rtd=0.0,
               aux_w=0.5, aux_shape=1.0):
     """ITC + ITM (binary, balanced) + ITM ranking of each true caption over its hard negatives
@@ -220,11 +229,7 @@ def step_loss(model, batch, enc, gen, mlm_ids=None, itc_hard=False, ground=0.0, 
     weights the patch tokens of a stage-3 model told an object's shape on 36% of its patches
     (colour 88%), too little for a word to find "the triangle" among three objects."""
     pix, lab, caps, negs, keys, kinds, gt, rtd_lab = batch
-    B = len(caps)
-    n_neg = len(negs) // B
-    ids, mask = enc(caps + negs)
-    L = int(mask.sum(1).max())
-    ids, mask = torch.from_numpy(ids[:, :L]), torch.from_numpy(mask[:, :L])
+    B, n_neg, ids, mask, L = batch_tokens(caps, negs, enc)
     img_emb, img_tok = model.encode_image(torch.from_numpy(pix))
     txt_emb, txt_st = model.encode_text(ids, mask)
     t_emb, t_st, t_mask = txt_emb[:B], txt_st[:B], mask[:B]
@@ -327,11 +332,7 @@ def verify_loss(model, batch, enc, gen):
     object the phrase names, the second of a relation word on the words of the phrases that name
     its reference object (head 0) and the object it locates (head 1)."""
     pix, lab, caps, negs, keys, kinds, gt, rtd_lab = batch
-    B = len(caps)
-    n_neg = len(negs) // B
-    ids, mask = enc(caps + negs)
-    L = int(mask.sum(1).max())
-    ids, mask = torch.from_numpy(ids[:, :L]), torch.from_numpy(mask[:, :L])
+    B, n_neg, ids, mask, L = batch_tokens(caps, negs, enc)
     with torch.no_grad():
         img_emb, img_tok = model.encode_image(torch.from_numpy(pix))
         txt_emb, txt_st = model.encode_text(ids, mask)
