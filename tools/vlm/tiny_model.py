@@ -105,6 +105,14 @@ def mask_bias(mask):
     return (1.0 - mask[:, None, None, :].to(torch.float32)) * -10000.0
 
 
+def patch_centres(cfg):
+    """The centres of the image's patches, row by row, as (x, y) in [-1, 1]: [P, 2]."""
+    g = cfg.image_size // cfg.patch
+    c = (torch.arange(g, dtype=torch.float32) + 0.5) / g * 2 - 1
+    yy, xx = torch.meshgrid(c, c, indexing="ij")
+    return torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)
+
+
 def any_word(logits, mask):
     """Soft "any word is wrong": log-sum-exp of per-word logits [B,L] over the caption's words
     (mask [B,L]; [CLS] is the sentence, not a word). Returns [B]."""
@@ -179,10 +187,7 @@ class Fusion(nn.Module):
         # coordinates into the word's state and comparing two objects is a difference
         self.coord = None
         if cfg.coord_pos:
-            g = cfg.image_size // cfg.patch
-            c = (torch.arange(g, dtype=torch.float32) + 0.5) / g * 2 - 1
-            yy, xx = torch.meshgrid(c, c, indexing="ij")
-            xy = torch.cat([torch.zeros(1, 2), torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)])  # CLS at the centre
+            xy = torch.cat([torch.zeros(1, 2), patch_centres(cfg)])  # CLS at the centre
             self.register_buffer("xy", xy[None])
             self.coord = nn.Linear(2, cfg.width)
             nn.init.zeros_(self.coord.weight)
@@ -271,7 +276,7 @@ class Verifier(nn.Module):
 
     def __init__(self, cfg, d=64):
         super().__init__()
-        w, g, a = cfg.width, cfg.image_size // cfg.patch, sum(self.ATTRS)
+        w, a = cfg.width, sum(self.ATTRS)
         self.d = d
         self.block = Block(w, cfg.heads, cfg.mlp_ratio)
         self.ln_t = nn.LayerNorm(w)
@@ -286,9 +291,7 @@ class Verifier(nn.Module):
         self.head = nn.Sequential(nn.Linear(w + 3 * r + 3 * r + 2, 2 * w), nn.GELU(), nn.Linear(2 * w, 1))
         self.mix = nn.Parameter(torch.tensor([0.5, -0.5]))
         self.tau = nn.Parameter(torch.zeros(()))
-        c = (torch.arange(g, dtype=torch.float32) + 0.5) / g * 2 - 1
-        yy, xx = torch.meshgrid(c, c, indexing="ij")
-        self.register_buffer("xy", torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)[None])
+        self.register_buffer("xy", patch_centres(cfg)[None])
 
     def forward(self, image_tokens, text_states, mask):
         """Per-word mismatch logits [B,L], the first hop's attention over the patches [B,L,P]

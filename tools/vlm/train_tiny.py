@@ -372,6 +372,16 @@ def verify_loss(model, batch, enc, gen):
     return itm + rank + wl + gl, (itm.item(), rank.item(), wl.item(), gl.item(), acc), list(zip(kinds, beaten))
 
 
+def print_kinds(kind_hist):
+    """Logs, per kind of explicit negative, how often the true caption beat it over the steps
+    kind_hist covers (each a list of (kind, beaten))."""
+    per = {}
+    for k, b in (x for h in kind_hist for x in h):
+        per.setdefault(k, []).append(b)
+    print("  true caption beats its negative, by kind: " +
+          " ".join(f"{k} {np.mean(v):.2f}" for k, v in sorted(per.items())), flush=True)
+
+
 def verify_phase(model, sets, batcher, args, weights, rng, gen):
     """Trains the verifier alone (Verifier in tiny_model) for args.verify_steps steps, at args.lr
     with a warm-up and a cosine decay; every other weight stays as it is."""
@@ -395,7 +405,7 @@ def verify_phase(model, sets, batcher, args, weights, rng, gen):
         sched.step()
         hist.append(parts)
         kind_hist.append(beaten)
-        if (step + 1) % args.save_every == 0 or step + 1 == n:
+        if (step + 1) % args.save_every == 0 and step + 1 < n:  # the last: after the calibration
             save(args, model.cfg, model.text.rows, model, step + 1, time.time() - t0)
         if (step + 1) % args.log_every == 0 or step == 0:
             h = np.mean(hist[-args.log_every:], 0)
@@ -403,11 +413,7 @@ def verify_phase(model, sets, batcher, args, weights, rng, gen):
             print(f"verify step {step + 1}/{n} itm {h[0]:.3f} rank {h[1]:.3f} words {h[2]:.3f} ground {h[3]:.3f} "
                   f"caption-beats-negatives {h[4]:.3f} {el / (step + 1):.2f}s/step "
                   f"eta {el / (step + 1) * (n - step - 1) / 60:.1f}min", flush=True)
-            per = {}
-            for k, b in (x for h in kind_hist[-args.log_every:] for x in h):
-                per.setdefault(k, []).append(b)
-            print("  true caption beats its negative, by kind: " +
-                  " ".join(f"{k} {np.mean(v):.2f}" for k, v in sorted(per.items())), flush=True)
+            print_kinds(kind_hist[-args.log_every:])
 
 
 @torch.no_grad()
@@ -614,11 +620,7 @@ def main(argv=None):
                   f"caption-beats-negatives {h[4]:.3f} "
                   f"lr {sched.get_last_lr()[0]:.2e} {el / (step + 1):.2f}s/step eta {el / (step + 1) * (args.steps - step - 1) / 60:.1f}min",
                   flush=True)
-            per = {}
-            for k, b in (x for h in kind_hist[-args.log_every:] for x in h):
-                per.setdefault(k, []).append(b)
-            print("  true caption beats its negative, by kind: " +
-                  " ".join(f"{k} {np.mean(v):.2f}" for k, v in sorted(per.items())), flush=True)
+            print_kinds(kind_hist[-args.log_every:])
         if last:
             break
     print(json.dumps({"out": args.out, "train_seconds": round(time.time() - t0, 1), "steps": args.steps}))
