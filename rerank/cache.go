@@ -203,17 +203,7 @@ func (c *TokenCache) decode(data []byte, dst []float32) bool {
 		binary.LittleEndian.Uint32(data[4:8]) != uint32(c.tokenLen) {
 		return false
 	}
-	lut := halfLUT()
-	body := data[cacheHeader:]
-	i := 0
-	for ; i+4 <= len(dst); i += 4 { // four values per 8-byte load
-		v := binary.LittleEndian.Uint64(body[2*i:])
-		d := dst[i : i+4 : i+4]
-		d[0], d[1], d[2], d[3] = lut[uint16(v)], lut[uint16(v>>16)], lut[uint16(v>>32)], lut[uint16(v>>48)]
-	}
-	for ; i < len(dst); i++ {
-		dst[i] = lut[binary.LittleEndian.Uint16(body[2*i:])]
-	}
+	decodeHalves(dst, data[cacheHeader:])
 	return true
 }
 

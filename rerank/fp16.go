@@ -1,6 +1,7 @@
 package rerank
 
 import (
+	"encoding/binary"
 	"math"
 	"sync"
 )
@@ -79,7 +80,8 @@ var (
 )
 
 // halfLUT returns the conversion table, built on first use: a lookup is several times faster
-// than floatFromHalf, which matters when a query reads K x N x C cached values.
+// than floatFromHalf, which matters when a query reads K x N x C cached values on a CPU without
+// F16C (decodeHalves).
 func halfLUT() *[1 << 16]float32 {
 	halfOnce.Do(func() {
 		halfTable = new([1 << 16]float32)
@@ -88,4 +90,20 @@ func halfLUT() *[1 << 16]float32 {
 		}
 	})
 	return halfTable
+}
+
+// decodeHalvesTable is decodeHalves through the table: the portable path, and the tail of
+// the hardware one.
+func decodeHalvesTable(dst []float32, src []byte) {
+	lut := halfLUT()
+	src = src[:2*len(dst)]
+	i := 0
+	for ; i+4 <= len(dst); i += 4 { // four values per 8-byte load
+		v := binary.LittleEndian.Uint64(src[2*i:])
+		d := dst[i : i+4 : i+4]
+		d[0], d[1], d[2], d[3] = lut[uint16(v)], lut[uint16(v>>16)], lut[uint16(v>>32)], lut[uint16(v>>48)]
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = lut[binary.LittleEndian.Uint16(src[2*i:])]
+	}
 }

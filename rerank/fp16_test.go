@@ -59,3 +59,40 @@ func TestHalfRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// decodeHalves (F16C where the CPU has it) agrees with floatFromHalf on every half value, for
+// every length's tail and at unaligned source offsets.
+func TestDecodeHalves(t *testing.T) {
+	src := make([]byte, 2<<16+1)
+	for h := range 1 << 16 {
+		src[1+2*h], src[2+2*h] = byte(h), byte(h>>8)
+	}
+	same := func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b) }
+	check := func(name string, dst []float32, src []byte, first int) {
+		t.Helper()
+		for i, got := range dst {
+			h := uint16(first + i)
+			if want := floatFromHalf(h); !same(got, want) {
+				t.Fatalf("%s: half %#04x -> %#08x, want %#08x", name, h, math.Float32bits(got), math.Float32bits(want))
+			}
+		}
+	}
+	for _, f := range []struct {
+		name string
+		fn   func([]float32, []byte)
+	}{{"decodeHalves", decodeHalves}, {"table", decodeHalvesTable}} {
+		all := make([]float32, 1<<16)
+		f.fn(all, src[1:]) // odd address: unaligned loads
+		check(f.name, all, src[1:], 0)
+		for n := range 70 { // every tail length past the 32- and 8-value steps
+			dst := make([]float32, n+1)
+			dst[n] = 42
+			f.fn(dst[:n], src[1+2*1000:])
+			check(f.name, dst[:n], nil, 1000)
+			if dst[n] != 42 {
+				t.Fatalf("%s: n=%d wrote past dst", f.name, n)
+			}
+		}
+	}
+	t.Logf("F16C: %v", hasF16C)
+}
