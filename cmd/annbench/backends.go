@@ -115,8 +115,8 @@ func (c backendsConfig) bench(ctx context.Context) error {
 	rep.Load[0] = loadAvg1()
 	t0 := time.Now()
 	mix := newMixture(c.seed)
-	queries := mix.sample(c.queries, c.seed+1)
-	base := mix.sample(c.n, c.seed+2)
+	queries := mix.Sample(c.queries, c.seed+1)
+	base := mix.Sample(c.n, c.seed+2)
 	gt := groundTruth(base, queries, dataDim, 10)
 	c.logf("%d x %d base, %d queries and exact ground truth in %.1fs", c.n, dataDim, c.queries, time.Since(t0).Seconds())
 	for _, name := range c.only {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/glimpse-search/glimpse/store/hnsw"
+	"github.com/glimpse-search/glimpse/tools/mixture"
 )
 
 // UsageError marks a command-line mistake (exit status 2).
@@ -111,11 +112,11 @@ func bench(ctx context.Context, c config) error {
 	rep.Load[0] = loadAverage()
 	t0 := time.Now()
 	mix := newMixture(c.seed)
-	queries := mix.sample(c.queries, c.seed+1)
+	queries := mix.Sample(c.queries, c.seed+1)
 	if c.millionOnly {
 		rep.N = 0
 	} else {
-		base := mix.sample(c.n, c.seed+2)
+		base := mix.Sample(c.n, c.seed+2)
 		c.logf("generated %d x %d base, %d queries in %.1fs", c.n, dataDim, c.queries, time.Since(t0).Seconds())
 		rs, err := c.allImpls(ctx, base, queries)
 		if err != nil {
@@ -211,10 +212,10 @@ func (c config) ours(ctx context.Context, name string, base, queries []float32, 
 }
 
 // millionRun builds, opens and searches 1M vectors with ours.
-func (c config) millionRun(ctx context.Context, mix *mixture, queries []float32) ([]Result, error) {
+func (c config) millionRun(ctx context.Context, mix *mixture.Mixture, queries []float32) ([]Result, error) {
 	const n = 1_000_000
 	t0 := time.Now()
-	base := mix.sample(n, c.seed+2)
+	base := mix.Sample(n, c.seed+2)
 	gt := groundTruth(base, queries, dataDim, 10)
 	c.logf("1M: data and ground truth in %.1fs", time.Since(t0).Seconds())
 	rs, err := c.ours(ctx, "glimpse-1m", base, queries, gt)
