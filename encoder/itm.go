@@ -14,8 +14,15 @@ type ITM struct {
 	tokens, width    int
 	maxLen, maxBatch int
 	hasCross         bool
-	scratch          sync.Pool // of *itmScratch
+
+	mu      sync.Mutex
+	scratch []*itmScratch // free list, at most maxFreeScratch
 }
+
+// maxFreeScratch is the most idle scratch sets an ITM keeps (as many as reranks run at once on
+// a small machine). A free list, not a sync.Pool: a pool is emptied by every other GC cycle, and
+// the next rerank then allocated and zeroed its 8 MB again, which brought the next cycle sooner.
+const maxFreeScratch = 4
 
 // itmScratch holds one run's packed inputs (and the outputs that are not returned), reused
 // across calls: at a batch of 128 tiny-scenes pairs they are 8 MB, which a search would
@@ -60,11 +67,8 @@ func (m *ITM) Score(ctx context.Context, pairs []Pair, opts ITMOptions) (*ITMOut
 		}
 	}
 	out := &ITMOutput{}
-	sc, _ := m.scratch.Get().(*itmScratch)
-	if sc == nil {
-		sc = &itmScratch{}
-	}
-	defer m.scratch.Put(sc) // the tensors over it are destroyed when each run returns
+	sc := m.getScratch()
+	defer m.putScratch(sc) // the tensors over it are destroyed when each run returns
 	for start := 0; start < len(pairs); start += m.maxBatch {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -103,6 +107,25 @@ func (m *ITM) Score(ctx context.Context, pairs []Pair, opts ITMOptions) (*ITMOut
 		}
 	}
 	return out, nil
+}
+
+func (m *ITM) getScratch() *itmScratch {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if n := len(m.scratch); n > 0 {
+		sc := m.scratch[n-1]
+		m.scratch = m.scratch[:n-1]
+		return sc
+	}
+	return &itmScratch{}
+}
+
+func (m *ITM) putScratch(sc *itmScratch) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.scratch) < maxFreeScratch {
+		m.scratch = append(m.scratch, sc)
+	}
 }
 
 // Softmax2 returns [p_no_match, p_match], the softmax of ITM logits.

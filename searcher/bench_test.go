@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -221,6 +223,7 @@ func TestBenchReport(t *testing.T) {
 	}
 	recompute := rerank.NewRecompute(m, rerank.RecomputeOptions{Open: lib.open})
 	query := map[string]any{}
+	gcs := map[string]uint32{} // GC cycles during each set of timed queries
 	for _, strat := range []struct {
 		name string
 		src  rerank.Source
@@ -249,9 +252,13 @@ func TestBenchReport(t *testing.T) {
 				}
 			}
 			runs := make([]Timings, strat.q)
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
 			for i := range runs {
 				runs[i] = run(i)
 			}
+			runtime.ReadMemStats(&m1)
+			gcs[fmt.Sprintf("text_to_image_%s_k%d", strat.name, k)] = m1.NumGC - m0.NumGC
 			qs := quantiles(runs)
 			perK[fmt.Sprintf("k%d", k)] = qs
 			row(fmt.Sprintf("text->image %s k=%d", strat.name, k), strat.q, qs)
@@ -259,6 +266,7 @@ func TestBenchReport(t *testing.T) {
 		query[strat.name] = perK
 	}
 	figures["text_to_image"] = query
+	figures["gc_cycles"] = gcs
 
 	// image -> text by indexed id (stored vector, cached tokens), text encoder on the candidates
 	s, err := New(lib.db, m, lib.info, Options{Source: cache, RerankBatch: 128})
@@ -324,6 +332,12 @@ func TestBenchReport(t *testing.T) {
 	}
 	fmt.Printf("index: %d images + %d texts (dim %d) built in %.1fs\n", n, benchTexts, lib.info.Dim, lib.build.Seconds())
 	fmt.Print(tab.String())
+	keys := slices.Sorted(maps.Keys(gcs))
+	fmt.Print("GC cycles during the timed text->image queries:")
+	for _, k := range keys {
+		fmt.Printf(" %s %d", strings.TrimPrefix(k, "text_to_image_"), gcs[k])
+	}
+	fmt.Println()
 	fmt.Print(tt.String())
 	fmt.Println(string(out))
 }

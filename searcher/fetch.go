@@ -82,21 +82,48 @@ var _ tokenSlab = (*rerank.TokenCache)(nil)
 
 // slabs are token buffers reused across queries: K x N x C floats (4.3 MB at K = 128 with
 // tiny-scenes) that a query would otherwise allocate and zero, and that would bring the GC
-// round, and its assists into the query, more often.
-type slabs struct{ pool sync.Pool } // of *[]float32
-
-// get returns a buffer of n floats.
-func (p *slabs) get(n int) *[]float32 {
-	b, _ := p.pool.Get().(*[]float32)
-	if b == nil || cap(*b) < n {
-		s := make([]float32, n)
-		return &s
-	}
-	*b = (*b)[:n]
-	return b
+// round, and its assists into the query, more often. They are kept in a free list, not a
+// sync.Pool: a pool is emptied by every other GC cycle, and the query after it then pays for a
+// new slab's page faults and zeroing, and brings the next cycle sooner. At most maxFreeSlabs are kept
+// (as many as queries run at once on a small machine); a larger one replaces a smaller.
+type slabs struct {
+	mu   sync.Mutex
+	free []*[]float32
 }
 
-func (p *slabs) put(b *[]float32) { p.pool.Put(b) }
+const maxFreeSlabs = 4
+
+// get returns a buffer of n floats (its contents are stale: the caller overwrites them).
+func (p *slabs) get(n int) *[]float32 {
+	p.mu.Lock()
+	for i := len(p.free) - 1; i >= 0; i-- {
+		if b := p.free[i]; cap(*b) >= n {
+			p.free = append(p.free[:i], p.free[i+1:]...)
+			p.mu.Unlock()
+			*b = (*b)[:n]
+			return b
+		}
+	}
+	p.mu.Unlock()
+	s := make([]float32, n)
+	return &s
+}
+
+// put hands a buffer back; past maxFreeSlabs the smallest buffer is let go.
+func (p *slabs) put(b *[]float32) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.free = append(p.free, b)
+	if len(p.free) > maxFreeSlabs {
+		small := 0
+		for i, f := range p.free {
+			if cap(*f) < cap(*p.free[small]) {
+				small = i
+			}
+		}
+		p.free = append(p.free[:small], p.free[small+1:]...)
+	}
+}
 
 // tokens fetches the candidates' image tokens from the token source. A token cache decodes them
 // into a reused buffer, which release hands back: the tokens must not be used after it.

@@ -180,3 +180,35 @@ func BenchmarkFetch(b *testing.B) {
 		}
 	})
 }
+
+// The slab free list hands back a kept buffer big enough for the request, keeps at most
+// maxFreeSlabs and lets the smallest go first.
+func TestSlabs(t *testing.T) {
+	var p slabs
+	a := p.get(100)
+	if len(*a) != 100 {
+		t.Fatalf("len %d", len(*a))
+	}
+	p.put(a)
+	if b := p.get(60); b != a || len(*b) != 60 {
+		t.Fatalf("a kept buffer of cap %d was not reused for 60 floats", cap(*a))
+	}
+	p.put(a)
+	if b := p.get(200); b == a || len(*b) != 200 {
+		t.Fatal("a too small buffer was handed out")
+	} else {
+		p.put(b)
+	}
+	for i := range maxFreeSlabs + 2 {
+		s := make([]float32, 300+i)
+		p.put(&s)
+	}
+	if len(p.free) != maxFreeSlabs {
+		t.Fatalf("%d free slabs kept, want %d", len(p.free), maxFreeSlabs)
+	}
+	for _, f := range p.free {
+		if cap(*f) < 300 {
+			t.Fatalf("kept a %d-float slab over larger ones", cap(*f))
+		}
+	}
+}
