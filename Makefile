@@ -48,15 +48,16 @@ demo: setup build
 	$(BIN)/indexer status --data $(DEMO_DIR)/data
 	$(BIN)/server --data $(DEMO_DIR)/data --addr $(DEMO_ADDR)
 
-## model: retrain the default model from scratch (seven stages, fixed seeds; 29 + 76 + 53 + 13 + 47 + 28 + 20
-## min on this loaded 2-core machine with OpenBLAS), evaluate it and export the bundle into models/tiny-scenes.
+## model: retrain the default model from scratch (eight stages, fixed seeds; 29 + 76 + 53 + 13 + 47 + 28 + 20
+## + 38 min on this loaded 2-core machine with OpenBLAS), evaluate it and export the bundle into models/tiny-scenes.
 ## Stages 1-2 learn on captions that name a lone object's region and background (--captions full),
 ## stage 3 on the short and the full captions together, with cross-attention grounding (--ground)
 ## and masked relation words (--mlm-relation); stage 4 adds replaced-word detection (--rtd), the
 ## negatives' grounding and a heavier per-patch shape loss; stage 5 first trains the vision tower
 ## alone on the per-patch loss (--vision-steps), then grounds relation words on both their objects;
 ## stage 6 continues stage 5 for 800 steps; stage 7 adds the grounded word verifier to the ITM and trains it
-## alone, everything else frozen (--verify-steps)
+## alone, everything else frozen (--verify-steps); stage 8 adds ITC-only layers over both towers and trains
+## them, the projections and the temperature alone on batches with groups of lone objects (--itc-steps)
 TRAIN := $(PYENV) $(PYTHON) -m vlm.train_tiny --work build/tiny-scenes --conv-stem 32 --fusion-layers 4 \
 	--null-token --itc-hard --negatives 3 --kind-weights relation=4,swap_colour=4,swap_size=4,shape=2
 BINDING := --captions both --coord-pos --mlm --mlm-relation 0.6 --ground 2 --ground-neg --rtd 1 --aux 1 \
@@ -72,8 +73,10 @@ model:
 		--vision-steps 400
 	$(TRAIN) $(BINDING) --out build/tiny-scenes/stage6.pt --init build/tiny-scenes/stage5.pt --ground-relations \
 		--steps 800
-	$(TRAIN) $(BINDING) --out build/tiny-scenes/model.pt --init build/tiny-scenes/stage6.pt --ground-relations \
+	$(TRAIN) $(BINDING) --out build/tiny-scenes/stage7.pt --init build/tiny-scenes/stage6.pt --ground-relations \
 		--verify-steps 1200 --lr 1e-3
+	$(TRAIN) --captions both --out build/tiny-scenes/model.pt --init build/tiny-scenes/stage7.pt --itc-steps 1500 \
+		--batch 256 --twin-pairs 48 --lone-groups 16 --negatives 2 --lr 1e-3 --warmup 50
 	$(MAKE) model-eval model-export
 
 model-eval:

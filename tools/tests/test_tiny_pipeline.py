@@ -10,7 +10,10 @@ import shutil
 import tempfile
 import unittest
 
-from vlm import bundle, diagnose_binding, eval_tiny, export_tiny, train_tiny
+import torch
+
+from vlm import bundle, diagnose_binding, eval_tiny, export_tiny, scenes_data, train_tiny
+from vlm.wordpiece import WordPiece
 
 
 class TinyPipeline(unittest.TestCase):
@@ -30,7 +33,17 @@ class TinyPipeline(unittest.TestCase):
                   "--batch", "16", "--twin-pairs", "4", "--warmup", "1", "--log-every", "1",
                   "--conv-stem", "32", "--itc-hard", "--kind-weights", "relation=4,swap_colour=4", "--ground", "1", "--mlm", "--mlm-relation", "0.6", "--captions", "both",
                   "--fusion-layers", "2", "--null-token", "--negatives", "3"]
-        train_tiny.main(common + ["--out", stage1, "--steps", "6", "--stop-after", "3"])
+        train_tiny.main(common + ["--out", stage1, "--steps", "6", "--stop-after", "3", "--lone-groups", "2",
+                                  "--lone-scope"])
+        # every caption of a lone object names (if anything) the region and background it stands in
+        tok = WordPiece(train_tiny.VOCAB, 40)
+        for name in ("train-random-both", "train-twins-both"):
+            s = scenes_data.SceneSet(os.path.join(work, name), 16, tok)
+            for i, sc in enumerate(s.scope):
+                for c in s.captions[i] if sc else []:
+                    reg, bg = scenes_data.caption_scope(c)
+                    self.assertIn(reg, (None, sc[0]), c)
+                    self.assertIn(bg, (None, sc[1]), c)
         # the last stage adds the replaced-word head (a new ITM input, exported) and negatives' grounding
         train_tiny.main(common + ["--out", ckpt, "--init", stage1, "--coord-pos", "--steps", "3",
                                   "--rtd", "1", "--ground-neg", "--ground-relations", "--vision-steps", "2"])
@@ -38,6 +51,15 @@ class TinyPipeline(unittest.TestCase):
         # and the last adds the grounded word verifier, trained alone (exported inside the ITM graph)
         train_tiny.main(common + ["--out", ckpt, "--init", ckpt, "--coord-pos", "--rtd", "1", "--verify-steps", "2", "--calibrate-images", "5"])
         self.assertTrue(eval_tiny.load_model(ckpt)[1].verifier)
+        # and the last adds ITC-only layers over both towers, trained alone: the ITM is unchanged
+        before = eval_tiny.load_model(ckpt)[0]
+        train_tiny.main(common + ["--out", ckpt, "--init", ckpt, "--itc-steps", "3", "--itc-layers", "1",
+                                  "--lone-groups", "1", "--lr", "1e-2"])
+        after, cfg = eval_tiny.load_model(ckpt)
+        self.assertEqual(cfg.itc_layers, 1)
+        for name, p in before.state_dict().items():
+            if not name.startswith(("vision_proj.", "text_proj.", "logit_scale")):
+                self.assertTrue(torch.equal(p, after.state_dict()[name]), name)
 
         # the binding diagnostics run on the same checkpoint and training split
         split = os.path.join(work, "train-random-both")
@@ -75,6 +97,29 @@ class TinyPipeline(unittest.TestCase):
         self.assertEqual(len(g["pairs"]), len(g["images"]) * len(g["texts"]))
 
 
+
+
+class TrueOf(unittest.TestCase):
+    def test_lone_captions_name_their_scope(self):
+        a, b = ("on the left", "plain grey"), ("at the top", "noisy beige")
+        caps = ["a single small red circle",                                      # true of both
+                "a small red circle on the left on a plain grey background",     # of a only
+                "a small red circle at the top",                                 # of b only
+                "a small blue square left of a large red ring"]                  # another scene
+        scope = [(a, scenes_data.caption_scope(caps[0])), (a, scenes_data.caption_scope(caps[1])),
+                 (b, scenes_data.caption_scope(caps[2])), (None, scenes_data.caption_scope(caps[3]))]
+        same = train_tiny.true_of([7, 7, 7, 9], scope).tolist()
+        self.assertEqual(same, [[True, True, False, False],
+                                [True, True, False, False],
+                                [True, False, True, False],
+                                [False, False, False, True]])
+
+    def test_region_phrases(self):
+        self.assertEqual(scenes_data.caption_scope("at the top left, a small red circle"), ("at the top left", None))
+        self.assertEqual(scenes_data.caption_scope("one red star, small, on a gradient light grey background"),
+                         (None, "gradient light grey"))
+        self.assertEqual(scenes_data.region(0.9, 0.1), "at the top right")
+        self.assertEqual(scenes_data.region(0.5, 0.5), "in the centre")
 
 
 class PickNegatives(unittest.TestCase):

@@ -6,6 +6,7 @@ against.
 """
 import json
 import os
+import re
 import subprocess
 
 import numpy as np
@@ -53,8 +54,40 @@ def preprocess(img, size):
     return x.transpose(2, 0, 1).copy()
 
 
+REGIONS = ("at the top left", "at the top right", "at the bottom left", "at the bottom right",  # longest first
+           "at the top", "at the bottom", "on the left", "on the right", "in the centre")
+_BG = re.compile(r"on a (plain|gradient|noisy) (.+?) background")
+
+
+def region(x, y):
+    """The 3 x 3 region phrase of a point, as the generator names it (tools/scene: region)."""
+    col = 0 if x < 1 / 3 else 2 if x > 2 / 3 else 1
+    row = 0 if y < 1 / 3 else 2 if y > 2 / 3 else 1
+    return ("at the top left", "at the top", "at the top right", "on the left", "in the centre", "on the right",
+            "at the bottom left", "at the bottom", "at the bottom right")[row * 3 + col]
+
+
+def lone_scope(scene):
+    """A lone object's (region, background) phrases, as its captions name them; None for a scene
+    of several objects, whose captions name neither."""
+    if len(scene["objects"]) != 1:
+        return None
+    o, bg = scene["objects"][0], scene["background"]
+    return region(o["x"], o["y"]), ("noisy" if bg["kind"] == "noise" else bg["kind"]) + " " + bg["names"][0]
+
+
+def caption_scope(text):
+    """The (region, background) phrases that a lone object's caption names, each None if absent:
+    "a single small red circle" is true of every lone small red circle, the full captions of one
+    region and background only."""
+    reg = next((r for r in REGIONS if r in text), None)
+    m = _BG.search(text)
+    return reg, (m.group(1) + " " + m.group(2)) if m else None
+
+
 def scene_key(scene):
-    """A canonical description of a scene: equal keys mean the same captions are true."""
+    """A canonical description of a scene: equal keys mean the same captions are true, except
+    that a lone object's captions may also name its region and background (lone_scope)."""
     objs = [(o["size"], o["color"], o["shape"]) for o in scene["objects"]]
     rels = sorted((objs[r["subject"]], r["relation"], objs[r["object"]]) for r in scene.get("relations", []))
     return repr((sorted(objs), rels))
@@ -85,6 +118,7 @@ class SceneSet:
         self.twin = np.array([names.get(m.get("twin", ""), -1) for m in self.meta])
         keys = {}
         self.key = np.array([keys.setdefault(scene_key(m["scene"]), len(keys)) for m in self.meta])
+        self.scope = [lone_scope(m["scene"]) for m in self.meta]
         self.tok = tokenizer
         self._cache = {}
         self.patch_labels = None

@@ -5,7 +5,8 @@ linear projection and LayerNorm that give the image tokens used by the fusion la
 Text: a BERT-style encoder over the real BERT uncased WordPiece ids; the 30,522-entry vocabulary is
 mapped onto a small embedding table (the words of the scene language, everything else onto the
 [UNK] row) through a constant id->row table, so the graph takes stock BERT ids.
-ITC: normalised linear projections of the image CLS token and the text CLS state.
+ITC: normalised linear projections of the image CLS token and the text CLS state, optionally after
+ITC-only transformer layers over each tower's final states (ItcHead).
 Fusion: layers of text self-attention, cross-attention to the image tokens and a feed-forward; the
 ITM head is a 2-way linear layer on the fusion output at the text CLS position (index 1 = match).
 """
@@ -33,6 +34,7 @@ class Config:
     coord_pos: bool = False   # fusion image tokens also carry a linear map of their patch's (x, y)
     token_head: bool = False  # the ITM also pools per-word mismatch logits (replaced-word detection)
     verifier: bool = False    # the ITM also pools a grounded per-word check (Verifier)
+    itc_layers: int = 0       # >0: ITC-only transformer layers over each tower's final states (ItcHead)
     max_len: int = 40
     bert_vocab: int = 30522
 
@@ -330,6 +332,30 @@ class Verifier(nn.Module):
         return F.softplus(worst - self.tau)[:, None] * self.mix
 
 
+class ItcHead(nn.Module):
+    """ITC-only pre-LN transformer layers over a tower's final states, whose first state then goes
+    to the ITC projection. The fusion reads the towers' states as they are; these layers shape
+    only the embedding that the index stores, so they can learn what a retrieval embedding needs
+    (where a lone object stands, on what background) without moving anything the ITM was trained
+    on. Learned positions are added first (the image tokens' own were added before the ViT, and
+    fade). Starts as the identity: zero positions and zero residual outputs."""
+
+    def __init__(self, cfg, n):
+        super().__init__()
+        self.pos = nn.Parameter(torch.zeros(1, n, cfg.width))
+        self.blocks = nn.ModuleList(Block(cfg.width, cfg.heads, cfg.mlp_ratio) for _ in range(cfg.itc_layers))
+        for blk in self.blocks:
+            for lin in (blk.attn.o, blk.mlp.fc2):
+                nn.init.zeros_(lin.weight)
+                nn.init.zeros_(lin.bias)
+
+    def forward(self, x, bias=None):
+        x = x + self.pos[:, : x.shape[1]]
+        for blk in self.blocks:
+            x, _ = blk(x, bias)
+        return x[:, 0]
+
+
 class TinyScenes(nn.Module):
     def __init__(self, cfg, rows):
         super().__init__()
@@ -339,6 +365,9 @@ class TinyScenes(nn.Module):
         self.fusion = Fusion(cfg)
         self.vision_proj = nn.Linear(cfg.width, cfg.embed_dim)
         self.text_proj = nn.Linear(cfg.width, cfg.embed_dim)
+        if cfg.itc_layers:
+            self.vision_itc = ItcHead(cfg, (cfg.image_size // cfg.patch) ** 2 + 1)
+            self.text_itc = ItcHead(cfg, cfg.max_len)
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
         # training only (not exported): per-patch colour (8+1), shape (6+1) and size (2+1) classes
         self.patch_head = nn.Linear(cfg.width, 9 + 7 + 3)
@@ -349,11 +378,21 @@ class TinyScenes(nn.Module):
 
     def encode_image(self, pixels):
         tokens = self.vision(pixels)
-        return F.normalize(self.vision_proj(tokens[:, 0]), dim=-1), tokens
+        return self.image_embeds(tokens), tokens
 
     def encode_text(self, ids, mask):
         states = self.text(ids, mask)
-        return F.normalize(self.text_proj(states[:, 0]), dim=-1), states
+        return self.text_embeds(states, mask), states
+
+    def image_embeds(self, tokens):
+        """The normalised ITC embedding of the vision tower's final tokens."""
+        first = self.vision_itc(tokens) if self.cfg.itc_layers else tokens[:, 0]
+        return F.normalize(self.vision_proj(first), dim=-1)
+
+    def text_embeds(self, states, mask):
+        """The normalised ITC embedding of the text tower's final states."""
+        first = self.text_itc(states, mask_bias(mask)) if self.cfg.itc_layers else states[:, 0]
+        return F.normalize(self.text_proj(first), dim=-1)
 
     def itm(self, image_tokens, text_states, mask):
         return self.fusion(image_tokens, text_states, mask)

@@ -52,16 +52,37 @@ def load_sets(args, tok, image_size):
 
 
 class Batcher:
-    """Yields batches of (set, index) mixing random scenes and whole twin pairs."""
+    """Yields batches of (set, index) mixing random scenes and whole twin pairs, and with
+    lone_groups, that many groups of lone_size random scenes of one lone object (the same colour,
+    shape and size), which only their region and background tell apart. Drawn at random, a batch
+    rarely holds two of them, and the ITC then has no reason to encode where a lone object stands
+    or on what: on the random split (full captions), 613 of the stage-7 model's 1,148 text->image
+    misses were a lone object's image beaten by another of the same object elsewhere."""
 
-    def __init__(self, rand_set, twin_set, batch, twin_pairs, rng):
+    def __init__(self, rand_set, twin_set, batch, twin_pairs, rng, lone_groups=0, lone_size=3):
         self.r, self.t, self.batch, self.pairs, self.rng = rand_set, twin_set, batch, twin_pairs, rng
         self.twin_first = [i for i in range(len(twin_set)) if twin_set.twin[i] > i]
+        self.groups, self.size = lone_groups, lone_size
+        by_key = {}
+        for i, sc in enumerate(rand_set.scope):
+            if sc is not None:
+                by_key.setdefault(int(rand_set.key[i]), []).append(i)
+        self.lone = [v for v in by_key.values() if len(v) >= 2]
 
     def next(self):
         firsts = self.rng.sample(self.twin_first, self.pairs)
         tw = [j for i in firsts for j in (i, int(self.t.twin[i]))]
-        rd = self.rng.sample(range(len(self.r)), self.batch - len(tw))
+        if not self.groups:
+            return tw, self.rng.sample(range(len(self.r)), self.batch - len(tw))
+        rd = []
+        for g in self.rng.sample(self.lone, min(self.groups, len(self.lone))):
+            rd += self.rng.sample(g, min(self.size, len(g)))
+        taken = set(rd)
+        while len(rd) < self.batch - len(tw):
+            i = self.rng.randrange(len(self.r))
+            if i not in taken:
+                taken.add(i)
+                rd.append(i)
         return tw, rd
 
 
@@ -145,11 +166,12 @@ def gather(sets, tw, rd, rng, n_neg, weights=None, grid=0, ground_neg=False, rtd
     to the grounding tuple."""
     pix = np.concatenate([sets[0].pixels(tw), sets[1].pixels(rd)])
     lab = np.concatenate([sets[0].patch_labels[tw], sets[1].patch_labels[rd]])
-    caps, negs, kinds, keys, ground = [], [[] for _ in range(n_neg)], [[] for _ in range(n_neg)], [], []
+    caps, negs, kinds, keys, ground, scope = [], [[] for _ in range(n_neg)], [[] for _ in range(n_neg)], [], [], []
     neg_ground, neg_rtd = [[] for _ in range(n_neg)], [[] for _ in range(n_neg)]
     for s, idx, off in ((sets[0], tw, 0), (sets[1], rd, 1_000_000)):
         for i in idx:
             caps.append(rng.choice(s.captions[i]))
+            scope.append((s.scope[i], scenes_data.caption_scope(caps[-1])))
             if grid:
                 ground.append(s.grounding(i, caps[-1], grid))
                 if ground_rel:
@@ -178,7 +200,24 @@ def gather(sets, tw, rd, rng, n_neg, weights=None, grid=0, ground_neg=False, rtd
     elif grid:
         ground = np.stack(ground)
     return (pix, lab, caps, [t for n in negs for t in n], keys, [k for n in kinds for k in n],
-            ground if grid else None, np.stack([r for n in neg_rtd for r in n]) if rtd else None)
+            ground if grid else None, np.stack([r for n in neg_rtd for r in n]) if rtd else None, scope)
+
+
+def true_of(keys, scope):
+    """[B, B] bool: caption j of the batch is true of image i. Equal scene keys, and where image i
+    is a lone object, the region and background that caption j names (if any) are its own. With
+    scope None, equal keys alone (stages 1-6 of the recipe were trained so: a lone object's full
+    caption then counted as true of every image of the same object, and the ITC learned to ignore
+    where it stands and on what)."""
+    key = torch.tensor(keys)
+    same = key[:, None] == key[None, :]
+    for i, (sc, _) in enumerate(scope or []):
+        if sc is None:
+            continue
+        for j in torch.nonzero(same[i]).flatten().tolist():
+            reg, bg = scope[j][1]
+            same[i, j] = (reg is None or reg == sc[0]) and (bg is None or bg == sc[1])
+    return same
 
 
 def sample_other(weights, same, gen):
@@ -205,7 +244,7 @@ def batch_tokens(caps, negs, enc):
 
 
 def step_loss(model, batch, enc, gen, mlm_ids=None, itc_hard=False, ground=0.0, rel_ids=None, p_rel=0.0, rtd=0.0,
-              aux_w=0.5, aux_shape=1.0):
+              aux_w=0.5, aux_shape=1.0, lone_scope=False):
     """ITC + ITM (binary, balanced) + ITM ranking of each true caption over its hard negatives
     + the per-patch auxiliary loss. Returns the total, the parts for logging and, per explicit
     negative, its kind and whether the ITM scored it below the image's true caption.
@@ -227,29 +266,23 @@ def step_loss(model, batch, enc, gen, mlm_ids=None, itc_hard=False, ground=0.0, 
 
     aux_w weights the per-patch loss and aux_shape its shape term within it: at the default
     weights the patch tokens of a stage-3 model told an object's shape on 36% of its patches
-    (colour 88%), too little for a word to find "the triangle" among three objects."""
-    pix, lab, caps, negs, keys, kinds, gt, rtd_lab = batch
+    (colour 88%), too little for a word to find "the triangle" among three objects.
+
+    With lone_scope, a lone object's caption that names its region or background is a positive of
+    only the images that match it (true_of); otherwise of every image with the same scene key."""
+    pix, lab, caps, negs, keys, kinds, gt, rtd_lab, scope = batch
     B, n_neg, ids, mask, L = batch_tokens(caps, negs, enc)
     img_emb, img_tok = model.encode_image(torch.from_numpy(pix))
     txt_emb, txt_st = model.encode_text(ids, mask)
     t_emb, t_st, t_mask = txt_emb[:B], txt_st[:B], mask[:B]
     n_st, n_mask = txt_st[B:], mask[B:]
 
-    key = torch.tensor(keys)
-    same = key[:, None] == key[None, :]
-    scale = model.logit_scale.exp().clamp(max=100)
-    sim_i2t = scale * img_emb @ t_emb.t()
-    sim_t2i = sim_i2t.t()
-    tgt = same.float() / same.float().sum(1, keepdim=True)
-    i2t, i2t_tgt = sim_i2t, tgt
-    if itc_hard:
-        i2t = torch.cat([sim_i2t, scale * img_emb @ txt_emb[B:].t()], 1)
-        i2t_tgt = torch.cat([tgt, torch.zeros(B, len(negs))], 1)
-    itc = (-(F.log_softmax(i2t, 1) * i2t_tgt).sum(1).mean() - (F.log_softmax(sim_t2i, 1) * tgt).sum(1).mean()) / 2
+    same = true_of(keys, scope if lone_scope else None)  # [image, caption]
+    itc, sim_i2t, sim_t2i = itc_loss(model, img_emb, t_emb, txt_emb[B:] if itc_hard else None, same)
 
     with torch.no_grad():
-        neg_txt = sample_other(F.softmax(sim_i2t.float(), 1), same, gen)   # per image, a text
-        neg_img = sample_other(F.softmax(sim_t2i.float(), 1), same, gen)   # per text, an image
+        neg_txt = sample_other(F.softmax(sim_i2t.float(), 1), same, gen)      # per image, a text
+        neg_img = sample_other(F.softmax(sim_t2i.float(), 1), same.t(), gen)  # per text, an image
     it = torch.cat([img_tok, img_tok, img_tok[neg_img], img_tok.repeat(n_neg, 1, 1)])
     ts = torch.cat([t_st, t_st[neg_txt], t_st, n_st])
     tm = torch.cat([t_mask, t_mask[neg_txt], t_mask, n_mask])
@@ -290,6 +323,91 @@ def step_loss(model, batch, enc, gen, mlm_ids=None, itc_hard=False, ground=0.0, 
             list(zip(kinds, beaten)))
 
 
+def itc_loss(model, img_emb, txt_emb, neg_emb, same):
+    """Symmetric InfoNCE over a batch's images and true captions, same [image, caption] marking
+    the captions true of each image (true_of), all of them targets; neg_emb (or None): explicit
+    negatives' embeddings joining the image->text softmax as extra wrong columns (NegCLIP).
+    Returns the loss and the scaled similarities (image->text, text->image)."""
+    scale = model.logit_scale.exp().clamp(max=100)
+    sim_i2t = scale * img_emb @ txt_emb.t()
+    sim_t2i = sim_i2t.t()
+    tgt = same.float() / same.float().sum(1, keepdim=True)
+    tgt_t2i = same.t().float() / same.t().float().sum(1, keepdim=True)
+    i2t, i2t_tgt = sim_i2t, tgt
+    if neg_emb is not None:
+        i2t = torch.cat([sim_i2t, scale * img_emb @ neg_emb.t()], 1)
+        i2t_tgt = torch.cat([tgt, torch.zeros(len(img_emb), len(neg_emb))], 1)
+    loss = (-(F.log_softmax(i2t, 1) * i2t_tgt).sum(1).mean() - (F.log_softmax(sim_t2i, 1) * tgt_t2i).sum(1).mean()) / 2
+    return loss, sim_i2t, sim_t2i
+
+
+@torch.no_grad()
+def image_tokens(model, s, bs=256):
+    """The frozen vision tower's final tokens of every image of a set, in fp16 (0.85 GB for the
+    50,000 training images)."""
+    out = []
+    for i in range(0, len(s), bs):
+        out.append(model.vision(torch.from_numpy(s.pixels(list(range(i, min(i + bs, len(s))))))).half())
+    return torch.cat(out)
+
+
+def itc_phase(model, sets, batcher, args, weights, rng):
+    """Trains the ITC heads alone (ItcHead over each tower, the projections and the temperature),
+    every other weight frozen, for args.itc_steps steps at args.lr with a warm-up and a cosine
+    decay. The towers are frozen, so the image tokens are computed once; each step encodes its
+    captions and explicit negatives with the frozen text tower. Loss: itc_loss with the lone
+    objects' scopes (true_of) and the explicit negatives in the image->text softmax; batches of
+    twin pairs, lone-object groups and random scenes (Batcher). The ITM sees nothing new: its
+    scores are the same before and after, only the candidates the ITC hands it change."""
+    heads = [model.vision_itc, model.text_itc, model.vision_proj, model.text_proj]
+    params = [p for h in heads for p in h.parameters()] + [model.logit_scale]
+    for p in model.parameters():
+        p.requires_grad_(False)
+    for p in params:
+        p.requires_grad_(True)
+    t0 = time.time()
+    toks = [image_tokens(model, s) for s in sets]
+    print(f"itc: image tokens of {sum(len(t) for t in toks)} images in {time.time() - t0:.0f}s", flush=True)
+    opt = torch.optim.AdamW(params, lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
+    n = args.itc_steps
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / args.warmup) *
+                                              0.5 * (1 + math.cos(math.pi * min(1.0, s / n))))
+    enc = sets[1].encode
+    hist, t0 = [], time.time()
+    for step in range(n):
+        tw, rd = batcher.next()
+        caps, negs, keys, scope = [], [], [], []
+        for s, idx, off in ((sets[0], tw, 0), (sets[1], rd, 1_000_000)):
+            for i in idx:
+                caps.append(rng.choice(s.captions[i]))
+                scope.append((s.scope[i], scenes_data.caption_scope(caps[-1])))
+                negs += [t for t, _ in pick_negatives(s.negatives[i], args.negatives, rng, weights)]
+                keys.append(int(s.key[i]) + off)
+        B, _, ids, mask, _ = batch_tokens(caps, negs, enc)
+        with torch.no_grad():
+            st = model.text(ids, mask)
+        it = torch.cat([toks[0][tw], toks[1][rd]]).float()
+        img_emb = model.image_embeds(it)
+        txt_emb = model.text_embeds(st, mask)
+        same = true_of(keys, scope)
+        loss, sim_i2t, _ = itc_loss(model, img_emb, txt_emb[:B], txt_emb[B:], same)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        sched.step()
+        with torch.no_grad():  # text->image R@1 within the batch: the image ranked first is one it is true of
+            hit = same.t()[torch.arange(B), sim_i2t.t().argmax(1)].float().mean().item()
+        hist.append((loss.item(), hit))
+        if (step + 1) % args.save_every == 0 and step + 1 < n:
+            save(args, model.cfg, model.text.rows, model, step + 1, time.time() - t0)
+        if (step + 1) % args.log_every == 0 or step == 0:
+            h = np.mean(hist[-args.log_every:], 0)
+            el = time.time() - t0
+            print(f"itc step {step + 1}/{n} itc {h[0]:.3f} batch-r1 {h[1]:.3f} temp {1 / model.logit_scale.exp().item():.4f} "
+                  f"{el / (step + 1):.2f}s/step eta {el / (step + 1) * (n - step - 1) / 60:.1f}min", flush=True)
+
+
 def patch_loss(model, img_tok, lab, aux_shape=1.0):
     """Every patch token predicts the colour, shape and size of what covers it (lab [B,3,P]);
     aux_shape weights the shape term."""
@@ -321,7 +439,7 @@ def vision_phase(model, rset, steps, batch, lr, aux_shape, rng, log_every):
                   f"{(time.time() - t0) / (step + 1):.2f}s/step", flush=True)
 
 
-def verify_loss(model, batch, enc, gen):
+def verify_loss(model, batch, enc, gen, lone_scope=False):
     """The verifier's losses on one batch, everything else frozen (no gradients reach it).
 
     Pairs: each image with its true caption, each true caption with an image mined from the ITC
@@ -331,14 +449,13 @@ def verify_loss(model, batch, enc, gen):
     captions: none replaced), and the grounding of its hops: the first of a phrase's words on the
     object the phrase names, the second of a relation word on the words of the phrases that name
     its reference object (head 0) and the object it locates (head 1)."""
-    pix, lab, caps, negs, keys, kinds, gt, rtd_lab = batch
+    pix, lab, caps, negs, keys, kinds, gt, rtd_lab, scope = batch
     B, n_neg, ids, mask, L = batch_tokens(caps, negs, enc)
     with torch.no_grad():
         img_emb, img_tok = model.encode_image(torch.from_numpy(pix))
         txt_emb, txt_st = model.encode_text(ids, mask)
-        key = torch.tensor(keys)
-        same = key[:, None] == key[None, :]
-        neg_img = sample_other(F.softmax((img_emb @ txt_emb[:B].t()).t() * model.logit_scale.exp(), 1), same, gen)
+        same = true_of(keys, scope if lone_scope else None)
+        neg_img = sample_other(F.softmax((img_emb @ txt_emb[:B].t()).t() * model.logit_scale.exp(), 1), same.t(), gen)
         it = torch.cat([img_tok, img_tok[neg_img], img_tok.repeat(n_neg, 1, 1)])
         ts = torch.cat([txt_st[:B], txt_st[:B], txt_st[B:]])
         tm = torch.cat([mask[:B], mask[:B], mask[B:]])
@@ -397,7 +514,7 @@ def verify_phase(model, sets, batcher, args, weights, rng, gen):
     for step in range(n):
         tw, rd = batcher.next()
         batch = gather(sets, tw, rd, rng, args.negatives, weights, grid, True, True, True, phrases=True)
-        loss, parts, beaten = verify_loss(model, batch, sets[1].encode, gen)
+        loss, parts, beaten = verify_loss(model, batch, sets[1].encode, gen, args.lone_scope)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -497,6 +614,10 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=3600)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--twin-pairs", type=int, default=12, help="twin pairs per batch")
+    ap.add_argument("--lone-groups", type=int, default=0, help="groups of 3 random scenes of one lone object "
+                    "(the same colour, shape and size) per batch (Batcher)")
+    ap.add_argument("--lone-scope", action="store_true", help="a lone object's caption that names a region or "
+                    "background is true only of the images that match it (true_of), not of every image of the object")
     ap.add_argument("--negatives", type=int, default=2, help="explicit hard negatives per image and step")
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--warmup", type=int, default=200)
@@ -524,6 +645,10 @@ def main(argv=None):
                     "per-patch loss for this many steps (weighted by --aux-shape)")
     ap.add_argument("--verify-steps", type=int, default=0, help="add the grounded word verifier to the ITM and "
                     "train it alone, everything else frozen, for this many steps (at --lr); no joint steps follow")
+    ap.add_argument("--itc-steps", type=int, default=0, help="add ITC-only layers over each tower (ItcHead) to "
+                    "the --init checkpoint and train them, the projections and the temperature alone, everything "
+                    "else frozen, for this many steps (at --lr); no joint steps follow")
+    ap.add_argument("--itc-layers", type=int, default=2, help="with --itc-steps, the layers of each ItcHead")
     ap.add_argument("--calibrate-images", type=int, default=500, help="after --verify-steps, set the verifier's "
                     "threshold on this many training images of each set (calibrate_verifier)")
     ap.add_argument("--stop-after", type=int, help="stop (and save) after this many steps of the --steps schedule")
@@ -544,6 +669,11 @@ def main(argv=None):
     cfg.coord_pos = args.coord_pos
     cfg.token_head = args.rtd > 0
     cfg.verifier = args.verify_steps > 0
+    if args.itc_steps:  # a later stage of a finished model: its architecture, plus the ITC heads
+        if not args.init:
+            raise SystemExit("--itc-steps needs --init (the model whose ITC heads to train)")
+        cfg = Config(**torch.load(args.init, map_location="cpu")["config"])
+        cfg.itc_layers = args.itc_layers
     weights = {k: float(v) for k, v in (kv.split("=") for kv in args.kind_weights.split(",") if kv)}
     tok = WordPiece(VOCAB, cfg.max_len)
     t0 = time.time()
@@ -561,7 +691,7 @@ def main(argv=None):
             raise SystemExit(f"--init {args.init}: its vocabulary rows differ from this data's")
         missing, unexpected = model.load_state_dict(ck["state"], strict=False)
         grown = {k.split(".")[2] for k in missing if k.startswith("fusion.blocks.")}
-        if unexpected or any(not k.startswith(("fusion.", "mlm_head.")) for k in missing):
+        if unexpected or any(not k.startswith(("fusion.", "mlm_head.", "vision_itc.", "text_itc.")) for k in missing):
             raise SystemExit(f"--init {args.init}: missing {missing}, unexpected {unexpected}")
         for i in sorted(grown):  # new fusion layers start as identities: zero output projections
             blk = model.fusion.blocks[int(i)]
@@ -581,7 +711,13 @@ def main(argv=None):
     if args.vision_steps:
         model.train()
         vision_phase(model, rset, args.vision_steps, args.batch, args.lr, args.aux_shape, rng, args.log_every)
-    batcher = Batcher(rset, tset, args.batch, args.twin_pairs, rng)
+    batcher = Batcher(rset, tset, args.batch, args.twin_pairs, rng, args.lone_groups)
+    if args.itc_steps:
+        model.train()
+        itc_phase(model, (tset, rset), batcher, args, weights, rng)
+        save(args, cfg, rows, model, args.itc_steps, 0.0)
+        print(json.dumps({"out": args.out, "itc_steps": args.itc_steps}))
+        return
     if args.verify_steps:
         model.train()
         verify_phase(model, (tset, rset), batcher, args, weights, rng, gen)
@@ -602,7 +738,8 @@ def main(argv=None):
                        cfg.image_size // cfg.patch if args.ground else 0, args.ground_neg, args.rtd > 0,
                        args.ground_relations)
         loss, parts, beaten = step_loss(model, batch, enc, gen, mlm_ids, args.itc_hard, args.ground,
-                                        rel_ids, args.mlm_relation, args.rtd, args.aux, args.aux_shape)
+                                        rel_ids, args.mlm_relation, args.rtd, args.aux, args.aux_shape,
+                                        args.lone_scope)
         kind_hist.append(beaten)
         opt.zero_grad(set_to_none=True)
         loss.backward()
