@@ -32,7 +32,8 @@ import (
 const (
 	benchImages  = 100_000
 	benchTexts   = 10_000
-	benchPool    = 64 // real scene images behind the synthetic records
+	benchPool    = 64   // real scene images behind the synthetic records
+	benchScenes  = 2000 // scenes whose embeddings the synthetic vectors surround; one query each
 	benchQueries = 200
 	benchSlowQ   = 24 // queries per K for the recompute strategy (a decode per candidate)
 )
@@ -53,15 +54,19 @@ func (p *poolSource) Tokens(_ context.Context, refs []rerank.ImageRef, _ *rerank
 
 // benchLibrary is a store of n images with synthetic vectors whose records point at a pool of
 // real scene PNGs, and benchTexts texts with real captions and synthetic vectors. The vectors
-// (for scale: the encoders cannot fill 100,000 in a benchmark's time) are drawn from the
-// embedding-like clustered mixture of the ANN benchmark (package mixture), not uniformly on the
-// sphere, where no point is nearer than any other and a graph search visits several times more
-// nodes than on embeddings.
+// (for scale: the encoders cannot fill 100,000 in a benchmark's time) are drawn from the ANN
+// benchmark's clustered recipe (package mixture) around real embeddings: benchScenes generated
+// scenes are encoded, and each image vector is a near variant of one of their image embeddings
+// (each text vector of one of their caption embeddings), so a text query's nearest images are
+// where the model puts them, as in a real library. Vectors drawn uniformly on the sphere, or
+// from clusters that ignore the model, leave the query in a region the graph was not built
+// for, and the search cost then depends on that accident. The queries are captions of
+// benchScenes distinct scenes, so their candidates differ as a real query stream's do.
 type benchLibrary struct {
 	db       *store.DB
 	info     store.ModelInfo
 	pngs     [][]byte
-	queries  []string
+	queries  []string // one caption per scene
 	build    time.Duration
 	poolToks [][]float32
 }
@@ -81,9 +86,18 @@ func newBenchLibrary(tb testing.TB, m *encoder.Model, n int) *benchLibrary {
 		tb.Fatal(err)
 	}
 	lib := &benchLibrary{db: db, info: info}
-	var imgs []image.Image
-	for i := range benchPool {
+	var pool, all []image.Image
+	for i := range benchScenes {
 		recs, scenes := scene.Records(4242, i, false, 0, "test", "png")
+		lib.queries = append(lib.queries, recs[0].Sentences[i%len(recs[0].Sentences)].Raw)
+		if i >= benchPool {
+			img, err := scene.Render(scenes[0], 128)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			all = append(all, img)
+			continue
+		}
 		img, err := scene.Render(scenes[0], 256)
 		if err != nil {
 			tb.Fatal(err)
@@ -93,19 +107,25 @@ func newBenchLibrary(tb testing.TB, m *encoder.Model, n int) *benchLibrary {
 			tb.Fatal(err)
 		}
 		lib.pngs = append(lib.pngs, buf.Bytes())
-		imgs = append(imgs, img)
-		for _, s := range recs[0].Sentences {
-			lib.queries = append(lib.queries, s.Raw)
-		}
+		pool = append(pool, img)
+		all = append(all, img)
 	}
-	vis, err := m.Vision.Encode(ctx, imgs, encoder.VisionOptions{Tokens: true})
+	vis, err := m.Vision.Encode(ctx, pool, encoder.VisionOptions{Tokens: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	lib.poolToks = vis.Tokens
+	allVis, err := m.Vision.Encode(ctx, all, encoder.VisionOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	txt, err := m.Text.Encode(ctx, lib.queries, encoder.TextOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	d := info.Dim
-	mix := mixture.New(d, 7)
-	vecs, tvecs := mix.Sample(n, 11), mix.Sample(benchTexts, 12)
+	vecs := mixture.Around(allVis.Embeds, 7).Sample(n, 11)
+	tvecs := mixture.Around(txt.Embeds, 8).Sample(benchTexts, 12)
 	t0 := time.Now()
 	const batch = 5000
 	base := time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)

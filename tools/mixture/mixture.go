@@ -20,10 +20,11 @@ const (
 // as numpy): imbalanced anisotropic clusters around a shared low-rank subspace, unit vectors.
 type Mixture struct {
 	dim   int
+	k     int         // clusters
 	cum   []float64   // cumulative cluster weights
 	ug    [][]float32 // rankG orthonormal columns, each dataDim
 	g     []float64   // global spectrum, unit norm
-	mu    [][]float32 // clusters x dataDim
+	mu    [][]float32 // k x dim
 	basis [][][]float32
 	s     []float64 // local spectrum, unit norm
 	sigma []float64
@@ -77,27 +78,9 @@ func unitSpectrum(r int, f func(i int) float64) []float64 {
 
 // New builds the mixture for vectors of dim dimensions (at least rankG + rankL) from seed.
 func New(dim int, seed uint64) *Mixture {
-	if dim < rankG+rankL {
-		panic(fmt.Sprintf("mixture: dimension %d, want at least %d", dim, rankG+rankL))
-	}
-	dataDim := dim
 	rng := rand.New(rand.NewPCG(seed, 0))
-	m := &Mixture{dim: dim}
-	w := make([]float64, clusters)
-	var sum float64
-	for i := range w {
-		w[i] = math.Exp(0.8 * rng.NormFloat64())
-		sum += w[i]
-	}
-	m.cum = make([]float64, clusters)
-	acc := 0.0
-	for i := range w {
-		acc += w[i] / sum
-		m.cum[i] = acc
-	}
-	m.ug = orth(rng, dataDim, rankG)
-	m.g = unitSpectrum(rankG, func(i int) float64 { return math.Pow(float64(i+1), -0.7) })
-	m0 := make([]float64, dataDim)
+	m := begin(rng, dim, clusters)
+	m0 := make([]float64, dim)
 	var n0 float64
 	for i := range m0 {
 		m0[i] = rng.NormFloat64()
@@ -108,7 +91,7 @@ func New(dim int, seed uint64) *Mixture {
 	}
 	m.mu = make([][]float32, clusters)
 	for c := range m.mu {
-		mu := make([]float64, dataDim)
+		mu := make([]float64, dim)
 		copy(mu, m0)
 		for j := range rankG {
 			a := rng.NormFloat64() * m.g[j] * 0.8
@@ -116,21 +99,78 @@ func New(dim int, seed uint64) *Mixture {
 				mu[i] += a * float64(m.ug[j][i])
 			}
 		}
-		m.mu[c] = make([]float32, dataDim)
+		m.mu[c] = make([]float32, dim)
 		for i := range mu {
-			m.mu[c][i] = float32(mu[i] + rng.NormFloat64()*0.6/math.Sqrt(float64(dataDim)))
+			m.mu[c][i] = float32(mu[i] + rng.NormFloat64()*0.6/math.Sqrt(float64(dim)))
 		}
 	}
-	m.basis = make([][][]float32, clusters)
+	m.finish(rng)
+	return m
+}
+
+// Around is the recipe with the given cluster centres in place of drawn ones, each scaled to
+// unit norm (the drawn centres' norm is about 1): real embeddings as centres put synthetic
+// vectors where a model's queries look, each centre a cluster of near variants (bursts,
+// edits, near-duplicates in a photo library), with the recipe's spread around it.
+func Around(centres [][]float32, seed uint64) *Mixture {
+	if len(centres) == 0 {
+		panic("mixture: no centres")
+	}
+	dim := len(centres[0])
+	rng := rand.New(rand.NewPCG(seed, 0))
+	m := begin(rng, dim, len(centres))
+	m.mu = make([][]float32, len(centres))
+	for c, v := range centres {
+		if len(v) != dim {
+			panic(fmt.Sprintf("mixture: centre %d has %d dimensions, want %d", c, len(v), dim))
+		}
+		var n float64
+		for _, x := range v {
+			n += float64(x) * float64(x)
+		}
+		m.mu[c] = make([]float32, dim)
+		for i, x := range v {
+			m.mu[c][i] = float32(float64(x) / math.Sqrt(n))
+		}
+	}
+	m.finish(rng)
+	return m
+}
+
+// begin draws the cluster weights and the shared subspace (the recipe's first draws).
+func begin(rng *rand.Rand, dim, k int) *Mixture {
+	if dim < rankG+rankL {
+		panic(fmt.Sprintf("mixture: dimension %d, want at least %d", dim, rankG+rankL))
+	}
+	m := &Mixture{dim: dim, k: k}
+	w := make([]float64, k)
+	var sum float64
+	for i := range w {
+		w[i] = math.Exp(0.8 * rng.NormFloat64())
+		sum += w[i]
+	}
+	m.cum = make([]float64, k)
+	acc := 0.0
+	for i := range w {
+		acc += w[i] / sum
+		m.cum[i] = acc
+	}
+	m.ug = orth(rng, dim, rankG)
+	m.g = unitSpectrum(rankG, func(i int) float64 { return math.Pow(float64(i+1), -0.7) })
+	return m
+}
+
+// finish draws each cluster's basis and spread (the recipe's last draws).
+func (m *Mixture) finish(rng *rand.Rand) {
+	m.basis = make([][][]float32, m.k)
 	for c := range m.basis {
-		m.basis[c] = orth(rng, dataDim, rankL)
+		m.basis[c] = orth(rng, m.dim, rankL)
 	}
 	m.s = unitSpectrum(rankL, func(i int) float64 { return math.Exp(-float64(i) / 12) })
-	m.sigma = make([]float64, clusters)
+	m.sigma = make([]float64, m.k)
 	for c := range m.sigma {
 		m.sigma[c] = 0.6 * math.Exp(0.4*rng.NormFloat64())
 	}
-	return m
 }
 
 // Dim is the vectors' dimension.
@@ -161,7 +201,7 @@ func (m *Mixture) Sample(n int, seed uint64) []float32 {
 func (m *Mixture) point(rng *rand.Rand, x []float32) {
 	dataDim := m.dim
 	c, _ := slices.BinarySearch(m.cum, rng.Float64())
-	c = min(c, clusters-1)
+	c = min(c, m.k-1)
 	copy(x, m.mu[c])
 	for j := range rankL {
 		a := float32(rng.NormFloat64() * m.s[j] * m.sigma[c])
