@@ -70,3 +70,37 @@ func dot(a, b []float32) float64 {
 	}
 	return s
 }
+
+// Around keeps the recipe's spread but puts the clusters at the given centres: every vector lies
+// much nearer one of them than uniform vectors do.
+func TestAround(t *testing.T) {
+	const dim, k = 128, 20
+	r := rand.New(rand.NewPCG(5, 6))
+	centres := make([][]float32, k)
+	for c := range centres {
+		centres[c] = make([]float32, dim)
+		for i := range centres[c] {
+			centres[c][i] = float32(r.NormFloat64() * 3) // any norm: Around scales them
+		}
+	}
+	a, b := Around(centres, 1).Sample(500, 2), Around(centres, 1).Sample(500, 2)
+	if !slices.Equal(a, b) {
+		t.Fatal("same seeds, different data")
+	}
+	var mean float64
+	for i := range 500 {
+		x := a[i*dim : (i+1)*dim]
+		if s := dot(x, x); math.Abs(s-1) > 1e-4 {
+			t.Fatalf("row %d norm^2 %v", i, s)
+		}
+		best := -1.0
+		for _, c := range centres {
+			best = max(best, dot(x, c)/math.Sqrt(dot(c, c)))
+		}
+		mean += best / 500
+	}
+	t.Logf("mean cosine to the nearest centre: %.3f", mean)
+	if mean < 0.6 {
+		t.Fatalf("mean cosine to the nearest centre %.3f: the vectors are not around the centres", mean)
+	}
+}
