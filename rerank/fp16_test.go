@@ -68,7 +68,7 @@ func TestDecodeHalves(t *testing.T) {
 		src[1+2*h], src[2+2*h] = byte(h), byte(h>>8)
 	}
 	same := func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b) }
-	check := func(name string, dst []float32, src []byte, first int) {
+	check := func(name string, dst []float32, first int) {
 		t.Helper()
 		for i, got := range dst {
 			h := uint16(first + i)
@@ -83,12 +83,12 @@ func TestDecodeHalves(t *testing.T) {
 	}{{"decodeHalves", decodeHalves}, {"table", decodeHalvesTable}} {
 		all := make([]float32, 1<<16)
 		f.fn(all, src[1:]) // odd address: unaligned loads
-		check(f.name, all, src[1:], 0)
+		check(f.name, all, 0)
 		for n := range 70 { // every tail length past the 32- and 8-value steps
 			dst := make([]float32, n+1)
 			dst[n] = 42
 			f.fn(dst[:n], src[1+2*1000:])
-			check(f.name, dst[:n], nil, 1000)
+			check(f.name, dst[:n], 1000)
 			if dst[n] != 42 {
 				t.Fatalf("%s: n=%d wrote past dst", f.name, n)
 			}
