@@ -26,15 +26,18 @@ class TinyPipeline(unittest.TestCase):
         shutil.rmtree(cls.tmp)
 
     def test_train_eval_export(self):
-        # the two stages of `make model`, at a reduced width for a few steps
+        # the four stages of `make model`, at a reduced width for a few steps
         work, ckpt = os.path.join(self.tmp, "work"), os.path.join(self.tmp, "model.pt")
-        stage1 = os.path.join(self.tmp, "stage1.pt")
+        stage = [os.path.join(self.tmp, f"stage{i}.pt") for i in range(4)]
         common = ["--work", work, "--smoke", "--n-random", "40", "--n-twins", "10", "--gen-size", "64",
                   "--batch", "16", "--twin-pairs", "4", "--warmup", "1", "--log-every", "1",
-                  "--conv-stem", "32", "--itc-hard", "--kind-weights", "relation=4,swap_colour=4", "--ground", "1", "--mlm", "--mlm-relation", "0.6", "--captions", "both",
-                  "--fusion-layers", "2", "--null-token", "--negatives", "3"]
-        train_tiny.main(common + ["--out", stage1, "--steps", "6", "--stop-after", "3", "--lone-groups", "2",
-                                  "--lone-scope"])
+                  "--conv-stem", "32", "--itc-hard", "--kind-weights", "relation=4,swap_colour=4", "--captions", "both",
+                  "--fusion-layers", "2", "--null-token", "--coord-pos"]
+        joint = ["--negatives", "2", "--lone-groups", "2", "--lone-scope", "--aux", "1", "--aux-shape", "3",
+                 "--vision-steps", "2"]
+        # stages 1 and 2: the vision tower alone on the per-patch loss, then everything jointly
+        train_tiny.main(common + joint + ["--out", stage[1], "--steps", "6", "--stop-after", "3"])
+        train_tiny.main(common + joint + ["--out", stage[2], "--init", stage[1], "--steps", "2"])
         # every caption of a lone object names (if anything) the region and background it stands in
         tok = WordPiece(train_tiny.VOCAB, 40)
         for name in ("train-random-both", "train-twins-both"):
@@ -44,22 +47,35 @@ class TinyPipeline(unittest.TestCase):
                     reg, bg = scenes_data.caption_scope(c)
                     self.assertIn(reg, (None, sc[0]), c)
                     self.assertIn(bg, (None, sc[1]), c)
-        # the last stage adds the replaced-word head (a new ITM input, exported) and negatives' grounding
-        train_tiny.main(common + ["--out", ckpt, "--init", stage1, "--coord-pos", "--steps", "3",
-                                  "--rtd", "1", "--ground-neg", "--ground-relations", "--vision-steps", "2"])
-        self.assertTrue(os.path.exists(ckpt))
-        # and the last adds the grounded word verifier, trained alone (exported inside the ITM graph)
-        train_tiny.main(common + ["--out", ckpt, "--init", ckpt, "--coord-pos", "--rtd", "1", "--verify-steps", "2", "--calibrate-images", "5"])
-        self.assertTrue(eval_tiny.load_model(ckpt)[1].verifier)
-        # and the last adds ITC-only layers over both towers, trained alone: the ITM is unchanged
-        before = eval_tiny.load_model(ckpt)[0]
-        train_tiny.main(common + ["--out", ckpt, "--init", ckpt, "--itc-steps", "3", "--itc-layers", "1",
-                                  "--lone-groups", "1", "--lr", "1e-2"])
+        # stage 3 adds the grounded word verifier (exported inside the ITM graph) and trains it with
+        # the text encoder; the vision tower and the fusion layers stay as they are
+        before = eval_tiny.load_model(stage[2])[0].state_dict()
+        train_tiny.main(common + ["--out", stage[3], "--init", stage[2], "--negatives", "3", "--verify-steps", "2",
+                                  "--verify-text", "0.3", "--calibrate-images", "5"])
+        model, cfg = eval_tiny.load_model(stage[3])
+        self.assertTrue(cfg.verifier)
+        for name, p in before.items():
+            same = torch.equal(p, model.state_dict()[name])
+            self.assertEqual(same, not name.startswith("text.") or name == "text.rows", name)
+        # stage 4 adds ITC-only layers over both towers, trained alone: the ITM is unchanged
+        before = model
+        train_tiny.main(common + ["--out", ckpt, "--init", stage[3], "--itc-steps", "3", "--itc-layers", "1",
+                                  "--lone-groups", "1", "--negatives", "2", "--lr", "1e-2"])
         after, cfg = eval_tiny.load_model(ckpt)
         self.assertEqual(cfg.itc_layers, 1)
         for name, p in before.state_dict().items():
             if not name.startswith(("vision_proj.", "text_proj.", "logit_scale")):
                 self.assertTrue(torch.equal(p, after.state_dict()[name]), name)
+
+        # the joint losses the recipe does not use (vlm.diagnose_binding and the README's history
+        # rely on them): masked words, grounding, replaced-word detection, and a frozen-text verifier
+        binding = os.path.join(self.tmp, "binding.pt")
+        train_tiny.main(common + ["--out", binding, "--init", stage[1], "--steps", "3", "--negatives", "3", "--mlm",
+                                  "--mlm-relation", "0.6", "--ground", "1", "--rtd", "1", "--ground-neg",
+                                  "--ground-relations"])
+        train_tiny.main(common + ["--out", binding, "--init", binding, "--rtd", "1", "--verify-steps", "1",
+                                  "--calibrate-images", "3"])
+        self.assertTrue(eval_tiny.load_model(binding)[1].token_head)
 
         # the binding diagnostics run on the same checkpoint and training split
         split = os.path.join(work, "train-random-both")

@@ -439,8 +439,10 @@ def vision_phase(model, rset, steps, batch, lr, aux_shape, rng, log_every):
                   f"{(time.time() - t0) / (step + 1):.2f}s/step", flush=True)
 
 
-def verify_loss(model, batch, enc, gen, lone_scope=False):
-    """The verifier's losses on one batch, everything else frozen (no gradients reach it).
+def verify_loss(model, batch, enc, gen, lone_scope=False, text_grad=False):
+    """The verifier's losses on one batch, everything else frozen (no gradients reach it; with
+    text_grad, they reach the text encoder, through the verifier and through the fused ITM
+    logits, whose weights stay frozen).
 
     Pairs: each image with its true caption, each true caption with an image mined from the ITC
     similarities (ALBEF), and each image with its explicit hard negatives. Losses: the ITM
@@ -453,9 +455,11 @@ def verify_loss(model, batch, enc, gen, lone_scope=False):
     B, n_neg, ids, mask, L = batch_tokens(caps, negs, enc)
     with torch.no_grad():
         img_emb, img_tok = model.encode_image(torch.from_numpy(pix))
+    with torch.set_grad_enabled(text_grad):
         txt_emb, txt_st = model.encode_text(ids, mask)
         same = true_of(keys, scope if lone_scope else None)
-        neg_img = sample_other(F.softmax((img_emb @ txt_emb[:B].t()).t() * model.logit_scale.exp(), 1), same.t(), gen)
+        sim = (img_emb @ txt_emb[:B].detach().t()).t() * model.logit_scale.exp()
+        neg_img = sample_other(F.softmax(sim, 1), same.t(), gen)
         it = torch.cat([img_tok, img_tok[neg_img], img_tok.repeat(n_neg, 1, 1)])
         ts = torch.cat([txt_st[:B], txt_st[:B], txt_st[B:]])
         tm = torch.cat([mask[:B], mask[:B], mask[B:]])
@@ -500,12 +504,24 @@ def print_kinds(kind_hist):
 
 
 def verify_phase(model, sets, batcher, args, weights, rng, gen):
-    """Trains the verifier alone (Verifier in tiny_model) for args.verify_steps steps, at args.lr
-    with a warm-up and a cosine decay; every other weight stays as it is."""
+    """Trains the verifier (Verifier in tiny_model) for args.verify_steps steps, at args.lr with a
+    warm-up and a cosine decay. With args.verify_text > 0 the text encoder trains with it, at
+    args.lr times that, so that its states come to carry the caption's structure the verifier's
+    second hop reads (which words name which object, which phrases a relation word joins); every
+    other weight stays as it is."""
     ver = model.fusion.verifier
     ver.attr.load_state_dict(model.patch_head.state_dict())  # frozen: what the patches show
     params = [p for n, p in ver.named_parameters() if not n.startswith("attr.")]
-    opt = torch.optim.AdamW(params, lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
+    groups = [{"params": params}]
+    text_grad = args.verify_text > 0
+    if text_grad:
+        for p in model.parameters():
+            p.requires_grad_(False)
+        for p in params + list(model.text.parameters()):
+            p.requires_grad_(True)
+        groups.append({"params": list(model.text.parameters()), "lr": args.lr * args.verify_text})
+        params = params + groups[1]["params"]
+    opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
     n = args.verify_steps
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / args.warmup) *
                                               0.5 * (1 + math.cos(math.pi * min(1.0, s / n))))
@@ -514,7 +530,7 @@ def verify_phase(model, sets, batcher, args, weights, rng, gen):
     for step in range(n):
         tw, rd = batcher.next()
         batch = gather(sets, tw, rd, rng, args.negatives, weights, grid, True, True, True, phrases=True)
-        loss, parts, beaten = verify_loss(model, batch, sets[1].encode, gen, args.lone_scope)
+        loss, parts, beaten = verify_loss(model, batch, sets[1].encode, gen, args.lone_scope, text_grad)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -645,6 +661,8 @@ def main(argv=None):
                     "per-patch loss for this many steps (weighted by --aux-shape)")
     ap.add_argument("--verify-steps", type=int, default=0, help="add the grounded word verifier to the ITM and "
                     "train it alone, everything else frozen, for this many steps (at --lr); no joint steps follow")
+    ap.add_argument("--verify-text", type=float, default=0.0, help="with --verify-steps, also train the text "
+                    "encoder, at this fraction of --lr (0: frozen)")
     ap.add_argument("--itc-steps", type=int, default=0, help="add ITC-only layers over each tower (ItcHead) to "
                     "the --init checkpoint and train them, the projections and the temperature alone, everything "
                     "else frozen, for this many steps (at --lr); no joint steps follow")
