@@ -124,9 +124,10 @@ def main(argv=None):
         "family": "tiny-scenes",
         "description": "Glimpse's default model: a small mPLUG-shaped model (ViT, BERT-style text encoder, "
                        "fusion layers with cross-attention, ITC projections, ITM head) trained on generated "
-                       "compositional scenes. It knows which shapes, colours and sizes a scene holds and how "
-                       "many objects, nothing else; it does not yet bind attributes to objects or read "
-                       "spatial relations.",
+                       "compositional scenes (1 to 3 shapes with colours, sizes, positions and spatial "
+                       "relations on varied backgrounds). Its ITM head checks each word of a caption against "
+                       "the object the word names, so swapped colours or sizes and reversed relations score "
+                       "low; it knows nothing outside that scene language.",
         "embedding_dim": cfg.embed_dim,
         "image": {"size": S, "resize": "squash", "interpolation": "bicubic",
                   "mean": list(scenes_data.MEAN), "std": list(scenes_data.STD), "alpha_background": [255, 255, 255]},
