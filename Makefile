@@ -38,12 +38,16 @@ test-python:
 		$(PYENV) $(PYTHON) -m unittest tests.test_wordpiece -v; \
 	fi
 
-## demo: set up, build, generate a gallery of 2,000 scenes, index it (a rerun reuses both), then
+## demo: set up, build, generate a gallery of 2,000 scenes, index it (a rerun reuses both; an index made
+## with another model bundle, such as an earlier default model, is made again), then
 ## serve it: the web interface and the API on http://$(DEMO_ADDR) until Ctrl-C
 demo: setup build
 	@if [ ! -f $(DEMO_DIR)/gallery/captions.json ]; then \
 		$(BIN)/scenes generate --n 2000 --seed 7 --size 256 --out $(DEMO_DIR)/gallery; \
 	else echo "demo: reusing $(DEMO_DIR)/gallery"; fi
+	@if $(BIN)/indexer status --data $(DEMO_DIR)/data 2>/dev/null | grep -q "model mismatch"; then \
+		echo "demo: $(DEMO_DIR)/data was indexed with another model bundle; indexing the gallery again"; \
+		rm -rf $(DEMO_DIR)/data; fi
 	$(BIN)/indexer add --data $(DEMO_DIR)/data $(DEMO_DIR)/gallery/images
 	$(BIN)/indexer status --data $(DEMO_DIR)/data
 	$(BIN)/server --data $(DEMO_DIR)/data --addr $(DEMO_ADDR)

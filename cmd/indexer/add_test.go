@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,5 +92,34 @@ func TestAddLocked(t *testing.T) {
 	_, _, err = runCmd(t, "add", "--data", data, photos(t))
 	if err == nil || !strings.Contains(err.Error(), "data dir "+data+" is in use by another process") {
 		t.Fatalf("got %v, want a clear lock error naming %s", err, data)
+	}
+}
+
+// TestAddModelMismatch: a data dir indexed with another bundle is refused, unchanged, with a
+// hint the command line can act on.
+func TestAddModelMismatch(t *testing.T) {
+	data := t.TempDir()
+	db, err := store.Open(filepath.Join(data, indexer.DBFile), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := store.ModelInfo{Name: "tiny-scenes", Dim: 128, BundleHash: strings.Repeat("ab", 32)}
+	if _, err := db.Namespace(other, store.NamespaceOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = runCmd(t, "add", "--data", data, "--workers", "1", "--threads", "1", photos(t))
+	if !errors.Is(err, store.ErrModelMismatch) || !strings.Contains(err.Error(), "index into a new data dir (--data)") {
+		t.Fatalf("got %v, want a model mismatch with a hint", err)
+	}
+	db, err = store.Open(filepath.Join(data, indexer.DBFile), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if n := db.ImageCount(); n != 0 {
+		t.Errorf("%d images recorded by a refused run", n)
 	}
 }

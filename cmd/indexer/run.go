@@ -92,6 +92,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil
 			}
+			if errors.Is(err, store.ErrModelMismatch) {
+				return fmt.Errorf("%w\nThe data dir was indexed with another model bundle (a new release of the "+
+					"default model counts as another): index into a new data dir (--data), or remove this one "+
+					"and index again", err)
+			}
 			return err
 		}
 	}
