@@ -514,13 +514,14 @@ def verify_phase(model, sets, batcher, args, weights, rng, gen):
     params = [p for n, p in ver.named_parameters() if not n.startswith("attr.")]
     groups = [{"params": params}]
     text_grad = args.verify_text > 0
-    if text_grad:
+    if text_grad:  # gradients pass through the fusion, whose weights must not collect them
+        text = list(model.text.parameters())
         for p in model.parameters():
             p.requires_grad_(False)
-        for p in params + list(model.text.parameters()):
+        params = params + text
+        for p in params:
             p.requires_grad_(True)
-        groups.append({"params": list(model.text.parameters()), "lr": args.lr * args.verify_text})
-        params = params + groups[1]["params"]
+        groups.append({"params": text, "lr": args.lr * args.verify_text})
     opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
     n = args.verify_steps
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / args.warmup) *
