@@ -139,6 +139,18 @@ func TestOpenBadBundle(t *testing.T) {
 		{"path escapes bundle", func(t *testing.T, dir string) {
 			editManifest(t, dir, func(m map[string]any) { obj(m, "graphs", "itm")["file"] = "../itm.onnx" })
 		}, []string{"graphs.itm.file", "../itm.onnx"}},
+		{"unknown rank", func(t *testing.T, dir string) {
+			editManifest(t, dir, func(m map[string]any) { obj(m, "scores")["rank"] = "itm_logits" })
+		}, []string{"scores.rank", "itm_logits", "itm_logit+itc"}},
+		{"itc rank with an itm graph", func(t *testing.T, dir string) {
+			editManifest(t, dir, func(m map[string]any) { obj(m, "scores")["rank"] = "itc" })
+		}, []string{"scores.rank", "without an itm graph"}},
+		{"negative tolerance", func(t *testing.T, dir string) {
+			editManifest(t, dir, func(m map[string]any) { obj(m, "tolerance")["p_match_abs"] = -1e-4 })
+		}, []string{"tolerance.p_match_abs"}},
+		{"cosine tolerance above 1", func(t *testing.T, dir string) {
+			editManifest(t, dir, func(m map[string]any) { obj(m, "tolerance")["embed_cosine"] = 1.5 })
+		}, []string{"tolerance.embed_cosine"}},
 		{"graph swapped for another", func(t *testing.T, dir string) {
 			editManifest(t, dir, func(m map[string]any) {
 				obj(m, "graphs", "text")["file"] = "itm.onnx"
@@ -206,5 +218,48 @@ func TestLoadBundleNoRuntime(t *testing.T) {
 	}
 	if tok.MaxLen() != b.Manifest.Text.MaxLength {
 		t.Errorf("tokenizer max len %d, manifest %d", tok.MaxLen(), b.Manifest.Text.MaxLength)
+	}
+}
+
+// Fields the manifest leaves out take the documented defaults: the tolerances, and the rank
+// (itm with an ITM graph, itc without).
+func TestManifestDefaults(t *testing.T) {
+	raw, err := fs.ReadFile(models.Default(), "model.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parse := func(t *testing.T, edit func(m map[string]any)) *Manifest {
+		var v map[string]any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			t.Fatal(err)
+		}
+		edit(v)
+		data, _ := json.Marshal(v)
+		m, err := ParseManifest(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	m := parse(t, func(m map[string]any) {
+		delete(m, "tolerance")
+		delete(obj(m, "scores"), "rank")
+	})
+	want := Tolerance{PixelAbs: DefaultPixelAbs, PixelAbsJPEG: DefaultPixelAbsJPEG, EmbedCosine: DefaultEmbedCosine,
+		ITMLogitAbs: DefaultITMLogitAbs, PMatchAbs: DefaultPMatchAbs}
+	if m.Tolerance != want || m.Scores.Rank != RankITM {
+		t.Errorf("tolerance %+v rank %q, want %+v and %q", m.Tolerance, m.Scores.Rank, want, RankITM)
+	}
+	dual := parse(t, func(m map[string]any) {
+		delete(obj(m, "graphs"), "itm")
+		delete(obj(m, "scores"), "rank")
+	})
+	if dual.Scores.Rank != RankITC {
+		t.Errorf("dual encoder rank %q, want %q", dual.Scores.Rank, RankITC)
+	}
+	for _, r := range append(ITMRanks, "") {
+		if got := parse(t, func(m map[string]any) { obj(m, "scores")["rank"] = r }).Scores.Rank; r != "" && got != r {
+			t.Errorf("rank %q parsed as %q", r, got)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"math"
 	"slices"
 	"strings"
 )
@@ -18,10 +19,14 @@ const (
 	TokenizerWordPiece = "bert-wordpiece"
 	TokenizerBPE       = "clip-bpe"
 
-	// DefaultEmbedCosine and DefaultITMLogitAbs are verify-model's tolerances when the
-	// manifest gives none.
-	DefaultEmbedCosine = 0.999
-	DefaultITMLogitAbs = 0.05
+	// Default tolerances of verify-model, when the manifest gives none: a small multiple of
+	// what tiny-scenes measures (docs/models.md, "Tolerances"). One 8-bit level is 0.0146
+	// normalised units.
+	DefaultPixelAbs     = 1e-4   // lossless goldens: 5e-7, the golden file's 6-decimal rounding
+	DefaultPixelAbsJPEG = 0.02   // JPEG goldens: Go's decoder and PIL's differ by one level in some pixels
+	DefaultEmbedCosine  = 0.9999 // 1 - 6.5e-12 from lossless goldens, 1 - 4.4e-6 from a JPEG one
+	DefaultITMLogitAbs  = 1e-3   // 7.6e-6 on pairs of lossless goldens (5.2e-3 on a JPEG's)
+	DefaultPMatchAbs    = 1e-4   // 1.0e-6 on pairs of lossless goldens (7.8e-4 on a JPEG's)
 	// DefaultMatchThreshold is scores.match_threshold when the manifest gives none.
 	DefaultMatchThreshold = 0.5
 )
@@ -99,18 +104,37 @@ type Dims struct {
 	PatchGrid   int `json:"patch_grid"`
 }
 
-// Scores says how scores are formed; only MatchThreshold is used by the runtime.
+// Scores says how scores are formed. The runtime reads Rank and MatchThreshold; ITM and ITC
+// are descriptions.
 type Scores struct {
 	ITM            string   `json:"itm"`
 	ITC            string   `json:"itc"`
-	Rank           string   `json:"rank"`
+	Rank           string   `json:"rank"` // one of ITMRanks (default RankITM); RankITC without an ITM graph
 	MatchThreshold *float64 `json:"match_threshold"`
 }
 
-// Tolerance is what verify-model accepts; zero fields take the defaults.
+// The scores.rank formulas: how a search orders the candidates the ITM head reranked. Whichever
+// orders them, p_match = softmax(itm_logits)[1] is the score results report and the match
+// threshold applies to. p_match = sigmoid(l1 - l0) is not monotone in the match logit l1, so
+// the probability and logit formulas give different orders.
+const (
+	RankITM         = "itm"           // p_match (Glimpse's default)
+	RankITMITC      = "itm+itc"       // p_match + the ITC cosine
+	RankITMLogit    = "itm_logit"     // itm_logits[1], the raw match logit (mPLUG's and ALBEF's evaluation)
+	RankITMLogitITC = "itm_logit+itc" // itm_logits[1] + the ITC cosine (BLIP's evaluation)
+	RankITC         = "itc"           // the ITC cosine alone: what a dual encoder (no itm graph) declares
+)
+
+// ITMRanks are the scores.rank formulas of a model with an ITM head.
+var ITMRanks = []string{RankITM, RankITMITC, RankITMLogit, RankITMLogitITC}
+
+// Tolerance is what verify-model accepts; zero fields take the Default constants.
 type Tolerance struct {
-	EmbedCosine float64 `json:"embed_cosine"`
-	ITMLogitAbs float64 `json:"itm_logit_abs"`
+	PixelAbs     float64 `json:"pixel_abs"`      // preprocessed pixels of lossless golden images (absolute)
+	PixelAbsJPEG float64 `json:"pixel_abs_jpeg"` // preprocessed pixels of JPEG golden images (absolute)
+	EmbedCosine  float64 `json:"embed_cosine"`   // image_embeds and text_embeds (minimum cosine)
+	ITMLogitAbs  float64 `json:"itm_logit_abs"`  // itm_logits (absolute)
+	PMatchAbs    float64 `json:"p_match_abs"`    // softmax(itm_logits)[1] (absolute)
 }
 
 // contract lists, per graph, the required inputs and the required and optional outputs.
@@ -148,14 +172,26 @@ func (m *Manifest) MatchThreshold() float64 {
 }
 
 func (m *Manifest) setDefaults() {
-	if m.Tolerance.EmbedCosine == 0 {
-		m.Tolerance.EmbedCosine = DefaultEmbedCosine
-	}
-	if m.Tolerance.ITMLogitAbs == 0 {
-		m.Tolerance.ITMLogitAbs = DefaultITMLogitAbs
+	t := &m.Tolerance
+	orDefault(&t.PixelAbs, DefaultPixelAbs)
+	orDefault(&t.PixelAbsJPEG, DefaultPixelAbsJPEG)
+	orDefault(&t.EmbedCosine, DefaultEmbedCosine)
+	orDefault(&t.ITMLogitAbs, DefaultITMLogitAbs)
+	orDefault(&t.PMatchAbs, DefaultPMatchAbs)
+	if m.Scores.Rank == "" {
+		m.Scores.Rank = RankITM
+		if !m.HasITM() {
+			m.Scores.Rank = RankITC
+		}
 	}
 	if m.Image.AlphaBackground == nil {
 		m.Image.AlphaBackground = []int{255, 255, 255}
+	}
+}
+
+func orDefault(v *float64, def float64) {
+	if *v == 0 {
+		*v = def
 	}
 }
 
@@ -192,12 +228,11 @@ func (m *Manifest) validate() error {
 	case d.PatchGrid < 0 || d.PatchGrid > 0 && d.PatchGrid*d.PatchGrid+1 != d.ImageTokens:
 		return fieldErr("dims.patch_grid", "%d² + 1 (CLS) != dims.image_tokens %d", d.PatchGrid, d.ImageTokens)
 	}
-	t := m.Tolerance
-	if t.EmbedCosine < 0 || t.EmbedCosine > 1 {
-		return fieldErr("tolerance.embed_cosine", "must be in [0,1], got %g", t.EmbedCosine)
+	if err := m.Tolerance.validate(); err != nil {
+		return err
 	}
-	if t.ITMLogitAbs < 0 {
-		return fieldErr("tolerance.itm_logit_abs", "must be >= 0, got %g", t.ITMLogitAbs)
+	if err := m.validateRank(); err != nil {
+		return err
 	}
 	if th := m.Scores.MatchThreshold; th != nil && (*th < 0 || *th > 1) {
 		return fieldErr("scores.match_threshold", "must be in [0,1], got %g", *th)
@@ -219,6 +254,37 @@ func (m *Manifest) validate() error {
 		}
 	}
 	return nil
+}
+
+func (t *Tolerance) validate() error {
+	if !(t.EmbedCosine >= 0 && t.EmbedCosine <= 1) {
+		return fieldErr("tolerance.embed_cosine", "must be in [0,1], got %g", t.EmbedCosine)
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"pixel_abs", t.PixelAbs}, {"pixel_abs_jpeg", t.PixelAbsJPEG}, {"itm_logit_abs", t.ITMLogitAbs},
+		{"p_match_abs", t.PMatchAbs}} {
+		if !(f.v >= 0) || math.IsInf(f.v, 0) {
+			return fieldErr("tolerance."+f.name, "must be a number >= 0, got %g", f.v)
+		}
+	}
+	return nil
+}
+
+// validateRank accepts an empty scores.rank (the default) or one of ITMRanks for a model with
+// an ITM head. A dual encoder ranks by ITC whatever the field says (it should say RankITC), so
+// its value is not checked.
+func (m *Manifest) validateRank() error {
+	r := m.Scores.Rank
+	switch {
+	case r == "" || slices.Contains(ITMRanks, r) || !m.HasITM():
+		return nil
+	case r == RankITC:
+		return fieldErr("scores.rank", "%q is for a model without an itm graph; this one has one: want one of %s",
+			r, strings.Join(ITMRanks, ", "))
+	}
+	return fieldErr("scores.rank", "%q is not one of %s", r, strings.Join(ITMRanks, ", "))
 }
 
 func (s *ImageSpec) validate() error {
