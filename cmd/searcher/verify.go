@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -20,25 +22,44 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fset := flag.NewFlagSet("verify-model", flag.ContinueOnError)
 	fset.SetOutput(stderr)
 	fset.Usage = func() {
-		fmt.Fprintln(stderr, "usage: searcher verify-model [--device cpu|cuda] [--threads N] [--json] [DIR]")
+		fmt.Fprintln(stderr, "usage: searcher verify-model [--device cpu|cuda] [--threads N] [--golden FILE] [--json] [DIR]")
 		fmt.Fprintln(stderr, "DIR is a model bundle (default: the embedded tiny-scenes).")
 		fset.PrintDefaults()
 	}
 	var mf modelFlags
 	mf.register(fset)
 	asJSON := fset.Bool("json", false, "print the checks as one JSON object")
+	goldenFile := fset.String("golden", "", "verify against this golden file (golden.json's format; image paths relative to "+
+		"its folder; no sha256 check) instead of the bundle's, e.g. an upstream implementation's outputs")
 	if err := parseFlags(fset, args); err != nil {
 		return err
 	}
 	if fset.NArg() > 1 {
 		return usagef("verify-model takes at most one bundle directory, got %q", fset.Args())
 	}
+	var g *encoder.Golden
+	if *goldenFile != "" {
+		data, err := os.ReadFile(*goldenFile)
+		if err != nil {
+			return fmt.Errorf("verify-model: %w", err)
+		}
+		if g, err = encoder.ParseGolden(data); err != nil {
+			return fmt.Errorf("verify-model: golden file %s: %w", *goldenFile, err)
+		}
+	}
 	m, fsys, label, err := openModel(fset.Arg(0), mf, stderr)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	rep, err := encoder.Verify(ctx, m, fsys)
+	var rep *encoder.Report
+	golden := m.Manifest.Golden
+	if g != nil {
+		golden = *goldenFile
+		rep, err = encoder.VerifyGolden(ctx, m, g, os.DirFS(filepath.Dir(*goldenFile)))
+	} else {
+		rep, err = encoder.Verify(ctx, m, fsys)
+	}
 	if err != nil {
 		return fmt.Errorf("verify-model %s: %w", label, err)
 	}
@@ -50,11 +71,11 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	if *asJSON {
-		if err := printJSON(stdout, verifyJSON(man, m.HasITM(), label, rep)); err != nil {
+		if err := printJSON(stdout, verifyJSON(man, m.HasITM(), label, golden, rep)); err != nil {
 			return err
 		}
 	} else {
-		printVerify(stdout, man, m.HasITM(), label, rep)
+		printVerify(stdout, man, m.HasITM(), label, golden, rep)
 	}
 	if failed > 0 {
 		return fmt.Errorf("verify-model %s: %d of %d checks %w", label, failed, len(rep.Checks), errVerifyFailed)
@@ -63,10 +84,10 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 // printVerify prints the checks as a table.
-func printVerify(stdout io.Writer, man *encoder.Manifest, hasITM bool, label string, rep *encoder.Report) {
-	fmt.Fprintf(stdout, "model %s (family %s, D=%d, S=%d, ITM: %v) from %s\nONNX Runtime: %s\n\n", man.Name,
+func printVerify(stdout io.Writer, man *encoder.Manifest, hasITM bool, label, golden string, rep *encoder.Report) {
+	fmt.Fprintf(stdout, "model %s (family %s, D=%d, S=%d, ITM: %v) from %s\ngolden: %s\nONNX Runtime: %s\n\n", man.Name,
 		man.Family, man.EmbeddingDim, man.Image.Size,
-		hasITM, label, encoder.RuntimeLibrary())
+		hasITM, label, golden, encoder.RuntimeLibrary())
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CHECK\tMAX ABS\tMEAN ABS\tCOSINE\tLIMIT\tRESULT\t")
 	failed := 0
@@ -101,20 +122,23 @@ type verifyCheck struct {
 
 // verifyReport is verify-model's JSON output: the checks and, per kind, the worst figure.
 type verifyReport struct {
-	Model       string        `json:"model"`
-	Family      string        `json:"family"`
-	Bundle      string        `json:"bundle"`
-	ITM         bool          `json:"itm"`
-	OK          bool          `json:"ok"`
-	Checks      []verifyCheck `json:"checks"`
-	MinCosine   *float64      `json:"min_cosine"`    // over image_embeds and text_embeds
-	MaxEmbedAbs *float64      `json:"max_embed_abs"` // over image_embeds and text_embeds
-	MaxPixelAbs *float64      `json:"max_pixel_abs"`
-	MaxITMAbs   *float64      `json:"max_itm_logit_abs"` // null without an ITM graph
-	IDsExact    bool          `json:"input_ids_exact"`
+	Model        string            `json:"model"`
+	Family       string            `json:"family"`
+	Bundle       string            `json:"bundle"`
+	Golden       string            `json:"golden"` // the bundle's golden file, or --golden's
+	ITM          bool              `json:"itm"`
+	OK           bool              `json:"ok"`
+	Checks       []verifyCheck     `json:"checks"`
+	MinCosine    *float64          `json:"min_cosine"`        // over image_embeds and text_embeds
+	MaxEmbedAbs  *float64          `json:"max_embed_abs"`     // over image_embeds and text_embeds
+	MaxPixelAbs  *float64          `json:"max_pixel_abs"`     // over lossless and JPEG images
+	MaxITMAbs    *float64          `json:"max_itm_logit_abs"` // null without an ITM graph or golden pairs
+	MaxPMatchAbs *float64          `json:"max_p_match_abs"`   // null without an ITM graph or golden pairs
+	IDsExact     bool              `json:"input_ids_exact"`
+	Tolerance    encoder.Tolerance `json:"tolerance"` // the bundle's, defaults filled in
 }
 
-func verifyJSON(man *encoder.Manifest, hasITM bool, label string, rep *encoder.Report) verifyReport {
+func verifyJSON(man *encoder.Manifest, hasITM bool, label, golden string, rep *encoder.Report) verifyReport {
 	num := func(v float64) *float64 {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil
@@ -127,7 +151,8 @@ func verifyJSON(man *encoder.Manifest, hasITM bool, label string, rep *encoder.R
 		}
 		return cur
 	}
-	out := verifyReport{Model: man.Name, Family: man.Family, Bundle: label, ITM: hasITM, OK: rep.OK(), IDsExact: true}
+	out := verifyReport{Model: man.Name, Family: man.Family, Bundle: label, Golden: golden, ITM: hasITM, OK: rep.OK(),
+		IDsExact: true, Tolerance: man.Tolerance}
 	for _, c := range rep.Checks {
 		out.Checks = append(out.Checks, verifyCheck{Name: c.Name, MaxAbs: num(c.MaxAbs), Mean: num(c.Mean),
 			Cosine: num(c.Cosine), Limit: c.Limit, OK: c.OK})
@@ -139,6 +164,8 @@ func verifyJSON(man *encoder.Manifest, hasITM bool, label string, rep *encoder.R
 			out.MaxPixelAbs = worse(out.MaxPixelAbs, c.MaxAbs, false)
 		case strings.HasPrefix(c.Name, "itm_logits"):
 			out.MaxITMAbs = num(c.MaxAbs)
+		case c.Name == "p_match":
+			out.MaxPMatchAbs = num(c.MaxAbs)
 		case strings.HasSuffix(c.Name, " input_ids"):
 			out.IDsExact = out.IDsExact && c.OK
 		}
