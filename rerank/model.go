@@ -48,9 +48,13 @@ func (r *Model) Batch() int { return r.batch }
 
 // Score is the ITM output for one pair.
 type Score struct {
-	Logits [2]float32 // index 1 = match
+	Logits [2]float32 // [no match, match], the ITM head's raw output
 	PMatch float32    // softmax(Logits)[1], the match probability
 }
+
+// MatchLogit is Logits[1], the raw match logit: what mPLUG's, ALBEF's and BLIP's evaluations
+// rank by. Unlike PMatch it is not comparable across models, nor a probability.
+func (s Score) MatchLogit() float32 { return s.Logits[1] }
 
 func score(l [2]float32) Score { return Score{Logits: l, PMatch: encoder.PMatch(l)} }
 

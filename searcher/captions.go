@@ -80,7 +80,7 @@ func (s *Searcher) Captions(ctx context.Context, q CaptionQuery) (*TextResult, e
 			return nil, fmt.Errorf("searcher: rerank: %w", err)
 		}
 		for i := range nr {
-			cs[i].p, cs[i].reranked = scores[i].PMatch, true
+			cs[i] = rerankedCand(cs[i], scores[i])
 		}
 		t.Rerank = clk.lap()
 	}
@@ -91,7 +91,7 @@ func (s *Searcher) Captions(ctx context.Context, q CaptionQuery) (*TextResult, e
 		r := recs[c.i]
 		h := TextHit{TextID: r.ID, Text: r.Text, Source: r.Source, Score: p.score(c), ITC: float64(c.itc)}
 		if c.reranked {
-			h.PMatch = Float(float64(c.p))
+			h.PMatch, h.ITMLogit = Float(float64(c.p)), Float(float64(c.logit))
 		}
 		res.Hits = append(res.Hits, h)
 	}

@@ -165,7 +165,7 @@ func (s *Searcher) rankImages(ctx context.Context, p params, vec []float32, f Fi
 			return Page{}, nil, fmt.Errorf("searcher: rerank: %w", err)
 		}
 		for j, i := range ok {
-			cs[i].p, cs[i].reranked = scores[j].PMatch, true
+			cs[i] = rerankedCand(cs[i], scores[j])
 		}
 		t.Rerank = clk.lap()
 		nr = len(ok)
@@ -189,7 +189,7 @@ func (s *Searcher) rankImages(ctx context.Context, p params, vec []float32, f Fi
 			h.Captured = &tc
 		}
 		if c.reranked {
-			h.PMatch = Float(float64(c.p))
+			h.PMatch, h.ITMLogit = Float(float64(c.p)), Float(float64(c.logit))
 		}
 		out = append(out, h)
 	}

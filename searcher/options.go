@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/rerank"
 )
 
@@ -24,24 +26,30 @@ const (
 	MaxQueryBytes = 1 << 20
 )
 
-// Rank says how reranked candidates are ordered.
+// Rank says how reranked candidates are ordered: the formulas of the bundle manifest's
+// scores.rank. Whichever orders them, the minimum score applies to the match probability
+// p_match = softmax(itm_logits)[1] alone, and results report it.
 type Rank string
 
 const (
-	// RankITM orders by the ITM match probability (mPLUG, ALBEF).
-	RankITM Rank = "itm"
-	// RankITMITC orders by the ITM match probability plus the ITC similarity (BLIP adds the
-	// two). The minimum score still applies to the probability alone.
-	RankITMITC Rank = "itm+itc"
+	// RankITM orders by the ITM match probability p_match.
+	RankITM Rank = encoder.RankITM
+	// RankITMITC orders by p_match plus the ITC similarity.
+	RankITMITC Rank = encoder.RankITMITC
+	// RankITMLogit orders by the raw ITM match logit itm_logits[1], as mPLUG's and ALBEF's
+	// evaluations do. p_match = sigmoid(l1 - l0) is not monotone in it: a pair with a higher
+	// match logit can have a lower probability, when its no-match logit is higher still.
+	RankITMLogit Rank = encoder.RankITMLogit
+	// RankITMLogitITC orders by itm_logits[1] plus the ITC similarity, as BLIP's evaluation does.
+	RankITMLogitITC Rank = encoder.RankITMLogitITC
 )
 
-// ParseRank accepts "itm" and "itm+itc".
+// ParseRank accepts the four Rank formulas (encoder.ITMRanks).
 func ParseRank(s string) (Rank, error) {
-	switch r := Rank(s); r {
-	case RankITM, RankITMITC:
-		return r, nil
+	if slices.Contains(encoder.ITMRanks, s) {
+		return Rank(s), nil
 	}
-	return "", fmt.Errorf("%w: rank %q: want %s or %s", ErrInput, s, RankITM, RankITMITC)
+	return "", fmt.Errorf("%w: rank %q: want one of %s", ErrInput, s, strings.Join(encoder.ITMRanks, ", "))
 }
 
 // TokenStrategy says where the ITM tokens of candidate images come from.

@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/glimpse-search/glimpse/rerank"
 )
 
 // MaxDepth caps Params.Depth.
@@ -97,15 +99,27 @@ type cand struct {
 	i        int // index in ANN order
 	itc      float32
 	p        float32 // ITM match probability, when reranked
+	logit    float32 // ITM match logit itm_logits[1], when reranked
 	reranked bool
 }
 
+// rerankedCand is c scored by the ITM head.
+func rerankedCand(c cand, s rerank.Score) cand {
+	c.p, c.logit, c.reranked = s.PMatch, s.MatchLogit(), true
+	return c
+}
+
+// score is what orders c: its rank formula once reranked, else its ITC similarity.
 func (p params) score(c cand) float64 {
 	switch {
 	case !c.reranked:
 		return float64(c.itc)
 	case p.rank == RankITMITC:
 		return float64(c.p) + float64(c.itc)
+	case p.rank == RankITMLogit:
+		return float64(c.logit)
+	case p.rank == RankITMLogitITC:
+		return float64(c.logit) + float64(c.itc)
 	}
 	return float64(c.p)
 }

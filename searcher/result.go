@@ -41,22 +41,27 @@ type ImageHit struct {
 	Width    int        `json:"width,omitempty"`
 	Height   int        `json:"height,omitempty"`
 	Captured *time.Time `json:"captured,omitempty"`
-	// Score orders the results: the ITM match probability (rank itm), plus the ITC similarity
-	// (rank itm+itc), or the ITC similarity alone for unreranked results.
+	// Score orders the results: the page's Rank formula of a reranked result (the ITM match
+	// probability for itm, the match logit for itm_logit, either plus the ITC similarity for
+	// itm+itc and itm_logit+itc), or the ITC similarity alone for unreranked results.
 	Score float64 `json:"score"`
 	// PMatch is the ITM match probability; nil when the hit was not reranked.
 	PMatch *float64 `json:"p_match,omitempty"`
-	ITC    float64  `json:"itc"` // cosine similarity of the embeddings
+	// ITMLogit is the raw ITM match logit itm_logits[1] (not a probability, nor comparable
+	// across models); nil when the hit was not reranked.
+	ITMLogit *float64 `json:"itm_logit,omitempty"`
+	ITC      float64  `json:"itc"` // cosine similarity of the embeddings
 }
 
-// TextHit is one indexed text of a result.
+// TextHit is one indexed text of a result. Score, PMatch, ITMLogit and ITC are an ImageHit's.
 type TextHit struct {
-	TextID uint64   `json:"id"`
-	Text   string   `json:"text"`
-	Source string   `json:"source,omitempty"`
-	Score  float64  `json:"score"`
-	PMatch *float64 `json:"p_match,omitempty"`
-	ITC    float64  `json:"itc"`
+	TextID   uint64   `json:"id"`
+	Text     string   `json:"text"`
+	Source   string   `json:"source,omitempty"`
+	Score    float64  `json:"score"`
+	PMatch   *float64 `json:"p_match,omitempty"`
+	ITMLogit *float64 `json:"itm_logit,omitempty"`
+	ITC      float64  `json:"itc"`
 }
 
 // Page is what every result shares: the pagination, the reason for an empty page and timings.

@@ -39,7 +39,7 @@ func TestAPI(t *testing.T) {
 						r.NoConfidentMatch, r.Timings)
 				}
 				h0 := r.Hits[0]
-				if h0.PMatch == nil || h0.Score != *h0.PMatch || h0.Name == "" || h0.Width != 96 ||
+				if h0.PMatch == nil || h0.ITMLogit == nil || h0.Score != *h0.PMatch || h0.Name == "" || h0.Width != 96 ||
 					h0.ThumbURL != fmt.Sprintf("/api/v1/thumbs/%d", h0.ID) || h0.ImageURL != fmt.Sprintf("/api/v1/images/%d", h0.ID) {
 					t.Fatalf("hit %+v", h0)
 				}

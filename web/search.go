@@ -27,9 +27,12 @@ type ImageHit struct {
 	ID   uint64 `json:"id"`
 	Name string `json:"name"`
 	// Score is the ITM match probability when the hit was reranked, else the ITC similarity.
-	Score    float64    `json:"score"`
-	PMatch   *float64   `json:"p_match,omitempty"` // ITM match probability; absent when not reranked
-	ITC      float64    `json:"itc"`               // cosine similarity of the embeddings
+	Score  float64  `json:"score"`
+	PMatch *float64 `json:"p_match,omitempty"` // ITM match probability; absent when not reranked
+	// ITMLogit is the raw ITM match logit itm_logits[1], what the itm_logit ranks order by (not
+	// a probability, nor comparable across models); absent when not reranked.
+	ITMLogit *float64   `json:"itm_logit,omitempty"`
+	ITC      float64    `json:"itc"` // cosine similarity of the embeddings
 	Width    int        `json:"width,omitempty"`
 	Height   int        `json:"height,omitempty"`
 	Captured *time.Time `json:"captured,omitempty"`
@@ -44,10 +47,11 @@ type TextHit struct {
 	// Source is where the text came from: its id, "SOURCE:N" for texts posted without one, or
 	// "FILE:LINE" for a file given to `indexer add-texts`. Paths stay on the server: a
 	// path-like source is cut to its base name (see sourceName); the store keeps it whole.
-	Source string   `json:"source,omitempty"`
-	Score  float64  `json:"score"`
-	PMatch *float64 `json:"p_match,omitempty"`
-	ITC    float64  `json:"itc"`
+	Source   string   `json:"source,omitempty"`
+	Score    float64  `json:"score"`
+	PMatch   *float64 `json:"p_match,omitempty"`
+	ITMLogit *float64 `json:"itm_logit,omitempty"`
+	ITC      float64  `json:"itc"`
 }
 
 // Timings are a search's stages in milliseconds (the searcher's), plus the upload's decode and
@@ -114,8 +118,8 @@ func imageHits(hs []searcher.ImageHit) []ImageHit {
 	out := make([]ImageHit, len(hs))
 	for i, h := range hs {
 		id := strconv.FormatUint(h.ImageID, 10)
-		out[i] = ImageHit{ID: h.ImageID, Name: filepath.Base(h.Path), Score: h.ITC, PMatch: h.PMatch, ITC: h.ITC,
-			Width: h.Width, Height: h.Height, Captured: h.Captured,
+		out[i] = ImageHit{ID: h.ImageID, Name: filepath.Base(h.Path), Score: h.ITC, PMatch: h.PMatch, ITMLogit: h.ITMLogit,
+			ITC: h.ITC, Width: h.Width, Height: h.Height, Captured: h.Captured,
 			ThumbURL: APIPrefix + "/thumbs/" + id, ImageURL: APIPrefix + "/images/" + id}
 		if h.PMatch != nil {
 			out[i].Score = *h.PMatch
@@ -127,7 +131,8 @@ func imageHits(hs []searcher.ImageHit) []ImageHit {
 func textHits(hs []searcher.TextHit) []TextHit {
 	out := make([]TextHit, len(hs))
 	for i, h := range hs {
-		out[i] = TextHit{ID: h.TextID, Text: h.Text, Source: sourceName(h.Source), Score: h.ITC, PMatch: h.PMatch, ITC: h.ITC}
+		out[i] = TextHit{ID: h.TextID, Text: h.Text, Source: sourceName(h.Source), Score: h.ITC, PMatch: h.PMatch,
+			ITMLogit: h.ITMLogit, ITC: h.ITC}
 		if h.PMatch != nil {
 			out[i].Score = *h.PMatch
 		}

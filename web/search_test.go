@@ -78,7 +78,7 @@ func TestCaptionsThreshold(t *testing.T) {
 			n-below, searcher.DefaultMinScore)
 	}
 	for _, h := range def.Hits {
-		if h.PMatch == nil || *h.PMatch < *def.MinScore || h.Score != *h.PMatch {
+		if h.PMatch == nil || h.ITMLogit == nil || *h.PMatch < *def.MinScore || h.Score != *h.PMatch {
 			t.Fatalf("hit %+v under the threshold", h)
 		}
 	}

@@ -8,7 +8,7 @@ import (
 )
 
 const usageCaption = "searcher caption (--image FILE | --id ID) [--data DIR] [--store URL] [--model DIR] [--k K] [--limit N] " +
-	"[--offset N] [--min-score P] [--rank itm|itm+itc] [--json] [--device cpu|cuda]"
+	"[--offset N] [--min-score P] [--rank itm|itm+itc|itm_logit|itm_logit+itc] [--json] [--device cpu|cuda]"
 
 func runCaption(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ss, sf, in, err := openImageQuery("caption", usageCaption, true, args, stderr)

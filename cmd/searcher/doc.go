@@ -8,7 +8,7 @@
 //	searcher similar (--image FILE | --id ID) [flags]
 //	searcher caption (--image FILE | --id ID) [flags]
 //	searcher explain (--image FILE | --id ID) --text TEXT --out FILE.png [flags]
-//	searcher eval --dataset captions.json --images DIR [--model DIR] [--k K] [--rank itm|itm+itc] [--json]
+//	searcher eval --dataset captions.json --images DIR [--model DIR] [--k K] [--rank itm|itm+itc|itm_logit|itm_logit+itc] [--json]
 //
 // verify-model checks that the Go runtime reproduces a bundle's golden outputs (DIR, or the
 // embedded default model tiny-scenes) and exits with status 1 past the bundle's tolerance;

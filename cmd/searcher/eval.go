@@ -16,7 +16,7 @@ import (
 	"github.com/glimpse-search/glimpse/searcher"
 )
 
-const usageEval = "searcher eval --dataset captions.json --images DIR [--model DIR] [--k K] [--rank itm|itm+itc] " +
+const usageEval = "searcher eval --dataset captions.json --images DIR [--model DIR] [--k K] [--rank itm|itm+itc|itm_logit|itm_logit+itc] " +
 	"[--split NAME] [--json] [--device cpu|cuda]"
 
 // defaultEvalK is eval's rerank depth: enough for R@10 (ranks past 16 cannot enter the top 10
@@ -67,7 +67,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fset.StringVar(&sf.model, "model", "", "model bundle directory (default: the embedded tiny-scenes)")
 	fset.IntVar(&sf.k, "k", defaultEvalK, fmt.Sprintf("rerank depth, 1..%d; ALBEF and BLIP use 128 on Flickr30k, "+
 		"8x the ITM work of the default", searcher.MaxK))
-	fset.StringVar(&rank, "rank", "", "order of reranked results: itm or itm+itc (default: the bundle's scores.rank)")
+	fset.StringVar(&rank, "rank", "", "order of reranked results: "+rankNames+" (default: the bundle's scores.rank)")
 	fset.BoolVar(&sf.asJSON, "json", false, "print the result as one JSON object")
 	sf.mf.register(fset)
 	if err := parseFlags(fset, args); err != nil {

@@ -60,7 +60,7 @@ func TestErrorLine(t *testing.T) {
 		want string // the whole line
 	}{
 		{"bad rank", []string{"query", "--data", l.data, "--rank", "bm25", "x"},
-			`searcher: --rank "bm25": want itm or itm+itc`},
+			`searcher: --rank "bm25": want one of itm, itm+itc, itm_logit, itm_logit+itc`},
 		{"bad tokens", []string{"caption", "--data", l.data, "--id", "1", "--tokens", "gpu"},
 			`searcher: --tokens "gpu": want cache or recompute`},
 		{"empty date range", []string{"query", "--data", l.data, "--from", "2024-02-01", "--to", "2024-01-01", "x"},

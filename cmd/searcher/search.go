@@ -63,6 +63,9 @@ type searchFlags struct {
 	mf            modelFlags
 }
 
+// rankNames lists --rank's values, the rank formulas of a model with an ITM head.
+var rankNames = "one of " + strings.Join(encoder.ITMRanks, ", ")
+
 // register adds the flags; rerank adds those that only reranking commands have.
 func (sf *searchFlags) register(fset *flag.FlagSet, rerank bool) {
 	fset.StringVar(&sf.data, "data", "", "data dir holding the index (default: $"+envData+", else ./"+defaultDataDir+")")
@@ -78,7 +81,7 @@ func (sf *searchFlags) register(fset *flag.FlagSet, rerank bool) {
 	if rerank {
 		fset.Var(&sf.minScore, "min-score", "minimum ITM match probability of a result (an image for query, a text for caption); "+
 			"0 turns the threshold off and keeps every candidate (default: the bundle's match_threshold, 0.5)")
-		fset.StringVar(&sf.rank, "rank", "", "order of reranked results: itm or itm+itc (default: the bundle's scores.rank)")
+		fset.StringVar(&sf.rank, "rank", "", "order of reranked results: "+rankNames+" (default: the bundle's scores.rank)")
 		fset.BoolVar(&sf.noRerank, "no-rerank", false, "rank by the embeddings (ITC) alone")
 	}
 	sf.mf.register(fset)
@@ -103,7 +106,7 @@ func (sf *searchFlags) validate() error {
 	}
 	if sf.rank != "" {
 		if _, err := searcher.ParseRank(sf.rank); err != nil {
-			return usagef("--rank %q: want %s or %s", sf.rank, searcher.RankITM, searcher.RankITMITC)
+			return usagef("--rank %q: want %s", sf.rank, rankNames)
 		}
 	}
 	if _, err := searcher.ParseTokenStrategy(sf.tokens); err != nil {
