@@ -1,14 +1,17 @@
 """Exporters that turn published retrieval checkpoints into Glimpse model bundles (docs/models.md).
 
-One command per family, each with `--random-init` to build the real architecture without weights:
+One command per family; each reads the checkpoint file or the model folder as its hub publishes
+it, and takes `--random-init` to build the real architecture without weights:
 
-    PYTHONPATH=tools /usr/bin/python3 -m export.mplug --checkpoint pytorch_model.bin --out DIR
-    PYTHONPATH=tools /usr/bin/python3 -m export.clip  --checkpoint ViT-B-32.pt --out DIR
-    PYTHONPATH=tools /usr/bin/python3 -m export.blip  --checkpoint model_base_retrieval_flickr.pth --out DIR
+    PYTHONPATH=tools python -m export.mplug  --checkpoint MODELSCOPE_DIR --out DIR [--verify-upstream]
+    PYTHONPATH=tools python -m export.blip   --checkpoint model_base_retrieval_flickr.pth | HF_DIR --out DIR
+    PYTHONPATH=tools python -m export.clip   --checkpoint ViT-B-32.pt | HF_DIR --out DIR
+    PYTHONPATH=tools python -m export.siglip --checkpoint HF_DIR --out DIR
 
 The architectures are this package's own PyTorch modules whose parameter names follow the
 upstream state dicts, so a checkpoint loads with a strict key check (`keys.py`): every expected
-key must be present and every key of the file must be used, apart from documented training-only
-state (momentum copies, queues). `check.py` exports reduced-width bundles of every family and
-verifies them with the Go runtime (`make export-check`).
+key must be present and every key of the file must be used, apart from documented groups
+(momentum copies, queues, layers upstream stores but never runs). Every family is proven against
+the upstream implementation itself by tools/parity, and `--verify-upstream` repeats that proof on a
+user's own file before the bundle is written.
 """

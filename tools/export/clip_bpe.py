@@ -69,7 +69,12 @@ def words(text):
 class ClipBPE:
     """Encodes text to CLIP ids: start, tokens, end, then zeros up to context_length."""
 
-    def __init__(self, merges_gz, context_length=77):
+    def __init__(self, merges_gz, context_length=77, clean="openai"):
+        """clean: "openai" (HTML entities unescaped twice, as OpenAI's and open_clip's tokenizers
+        do) or "hf" (NFC, as the Hugging Face fast CLIP tokenizer does; no unescaping)."""
+        if clean not in ("openai", "hf"):
+            raise ValueError(f"unknown CLIP text cleaning {clean!r}")
+        self.clean = clean
         with gzip.open(merges_gz, "rt", encoding="utf-8") as f:
             lines = f.read().split("\n")[1: NUM_MERGES + 1]
         merges = [tuple(line.split()) for line in lines]
@@ -105,7 +110,10 @@ class ClipBPE:
         return parts
 
     def tokens(self, text):
-        text = html.unescape(html.unescape(text)).strip()
+        if self.clean == "openai":
+            text = html.unescape(html.unescape(text)).strip()
+        else:
+            text = unicodedata.normalize("NFC", text)
         text = re.sub(r"\s+", " ", text).strip().lower()
         out = []
         for w in words(text):

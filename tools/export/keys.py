@@ -1,9 +1,10 @@
 """Checkpoint reading and the strict key check every exporter runs.
 
 `read_checkpoint` accepts the containers the upstream releases use: a TorchScript archive (the
-OpenAI CLIP `.pt` files), a pickled state dict (ModelScope's `pytorch_model.bin`), or a dict holding
-it under `model`, `state_dict` or `module` (Salesforce BLIP's `.pth`), with an optional `module.`
-prefix from DataParallel. Tensors come back as float32 (CLIP ships fp16).
+OpenAI CLIP `.pt` files), a safetensors file (the Hugging Face hub's `model.safetensors`), a
+pickled state dict (ModelScope's `pytorch_model.bin`), or a dict holding it under `model`,
+`state_dict` or `module` (Salesforce BLIP's `.pth`), with an optional `module.` prefix from
+DataParallel. Tensors come back as float32 (CLIP ships fp16).
 
 `load_checked` then loads a state dict into one of this package's modules and refuses to go on
 unless every key the module expects is present with its shape and every key of the file is either
@@ -30,6 +31,9 @@ class KeyMismatch(Exception):
 
 def read_checkpoint(path):
     """Returns the float32 state dict stored at path (see the module docstring for the formats)."""
+    if path.endswith(".safetensors"):
+        from safetensors.torch import load_file
+        return normalise(load_file(path))
     try:
         sd = torch.jit.load(path, map_location="cpu").state_dict()
     except (RuntimeError, ValueError):

@@ -172,22 +172,26 @@ class ClipAttention(nn.Module):
         return self.out_proj(out)
 
 
+ACTIVATIONS = {"quick_gelu": quick_gelu, "gelu": F.gelu}
+
+
 class ClipMLP(nn.Module):
-    def __init__(self, width):
+    def __init__(self, width, act="quick_gelu"):
         super().__init__()
         self.c_fc = nn.Linear(width, 4 * width)
         self.c_proj = nn.Linear(4 * width, width)
+        self.act = ACTIVATIONS[act]
 
     def forward(self, x):
-        return self.c_proj(quick_gelu(self.c_fc(x)))
+        return self.c_proj(self.act(self.c_fc(x)))
 
 
 class ResidualAttentionBlock(nn.Module):
-    def __init__(self, width, heads):
+    def __init__(self, width, heads, act="quick_gelu"):
         super().__init__()
         self.attn = ClipAttention(width, heads)
         self.ln_1 = nn.LayerNorm(width)
-        self.mlp = ClipMLP(width)
+        self.mlp = ClipMLP(width, act)
         self.ln_2 = nn.LayerNorm(width)
 
     def forward(self, x, bias=None):
@@ -196,9 +200,9 @@ class ResidualAttentionBlock(nn.Module):
 
 
 class ClipTransformer(nn.Module):
-    def __init__(self, width, layers, heads):
+    def __init__(self, width, layers, heads, act="quick_gelu"):
         super().__init__()
-        self.resblocks = nn.ModuleList(ResidualAttentionBlock(width, heads) for _ in range(layers))
+        self.resblocks = nn.ModuleList(ResidualAttentionBlock(width, heads, act) for _ in range(layers))
 
     def forward(self, x, bias=None):
         for blk in self.resblocks:
@@ -213,14 +217,14 @@ class ClipVisionTransformer(nn.Module):
     is applied by the CLIP graphs; out_dim None leaves it out (mPLUG).
     """
 
-    def __init__(self, image_size, patch, width, layers, heads, out_dim):
+    def __init__(self, image_size, patch, width, layers, heads, out_dim, act="quick_gelu"):
         super().__init__()
         grid = image_size // patch
         self.conv1 = nn.Conv2d(3, width, patch, patch, bias=False)
         self.class_embedding = nn.Parameter(torch.zeros(width))
         self.positional_embedding = nn.Parameter(torch.zeros(grid * grid + 1, width))
         self.ln_pre = nn.LayerNorm(width)
-        self.transformer = ClipTransformer(width, layers, heads)
+        self.transformer = ClipTransformer(width, layers, heads, act)
         self.ln_post = nn.LayerNorm(width)
         if out_dim:
             self.proj = nn.Parameter(torch.zeros(width, out_dim))
@@ -269,11 +273,11 @@ class VitMlp(nn.Module):
 
 
 class VitBlock(nn.Module):
-    def __init__(self, width, heads, inner):
+    def __init__(self, width, heads, inner, eps=1e-6):
         super().__init__()
-        self.norm1 = nn.LayerNorm(width, eps=1e-6)
+        self.norm1 = nn.LayerNorm(width, eps=eps)
         self.attn = VitAttention(width, heads)
-        self.norm2 = nn.LayerNorm(width, eps=1e-6)
+        self.norm2 = nn.LayerNorm(width, eps=eps)
         self.mlp = VitMlp(width, inner)
 
     def forward(self, x):
@@ -282,16 +286,17 @@ class VitBlock(nn.Module):
 
 
 class TimmVisionTransformer(nn.Module):
-    """BLIP's ViT: patch_embed, cls_token, pos_embed, blocks, final norm (all tokens)."""
+    """BLIP's ViT: patch_embed, cls_token, pos_embed, blocks, final norm (all tokens). eps: the
+    LayerNorms' (1e-6 in BLIP's own ViT, 1e-5 in the Hugging Face port's config)."""
 
-    def __init__(self, image_size, patch, width, layers, heads):
+    def __init__(self, image_size, patch, width, layers, heads, eps=1e-6):
         super().__init__()
         grid = image_size // patch
         self.patch_embed = PatchEmbed(patch, width)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, width))
         self.pos_embed = nn.Parameter(torch.zeros(1, grid * grid + 1, width))
-        self.blocks = nn.ModuleList(VitBlock(width, heads, 4 * width) for _ in range(layers))
-        self.norm = nn.LayerNorm(width, eps=1e-6)
+        self.blocks = nn.ModuleList(VitBlock(width, heads, 4 * width, eps) for _ in range(layers))
+        self.norm = nn.LayerNorm(width, eps=eps)
 
     def forward(self, pixels):
         x = self.patch_embed(pixels)

@@ -2,7 +2,10 @@
 golden.json from the same PyTorch modules, and model.json with the sha256 of every file.
 
 A family module builds a `Spec`: its three graph modules (itm may be None for dual encoders), its
-image and text settings and its manifest sections. `write` does the rest the same way for all.
+image and text settings and its manifest sections. `write` does the rest the same way for all:
+into a temporary folder beside the output, which replaces the output only once everything,
+including an optional check of the golden outputs (`check`, e.g. against the upstream
+implementation), has succeeded.
 """
 import dataclasses
 import json
@@ -42,8 +45,8 @@ class Spec:
     itm: torch.nn.Module             # image_tokens, text_states, attention_mask -> itm_logits, cross_attention
     image_size: int
     resize: str                      # images.SQUASH or images.CENTER_CROP
-    tokenizer: str                   # "bert-wordpiece" or "clip-bpe"
-    tokenizer_file: str              # the vocab or merges file to copy into the bundle
+    tokenizer: str                   # "bert-wordpiece", "clip-bpe" or "sentencepiece-unigram"
+    tokenizer_file: str              # the vocab, merges or spiece model to copy into the bundle
     max_length: int
     embed_dim: int
     image_tokens: int
@@ -51,6 +54,28 @@ class Spec:
     patch_grid: int
     scores: dict
     sections: dict                   # extra manifest sections: architecture, source, ...
+    image_opts: dict = dataclasses.field(default_factory=dict)  # image section overrides: alpha, mean, ...
+    text_opts: dict = dataclasses.field(default_factory=dict)   # text section additions: canonicalize, ...
+    special_ids: dict = None         # overrides of the tokenizer's special ids (e.g. CLIP's pad)
+    tolerance: dict = None           # verify-model's tolerance (default bundle.DEFAULT_TOLERANCE)
+
+    def image_settings(self):
+        """The manifest's image section."""
+        img = {"size": self.image_size, "resize": self.resize, "interpolation": "bicubic",
+               "mean": list(images.MEAN), "std": list(images.STD), "alpha": images.COMPOSITE,
+               "alpha_background": [255, 255, 255], "exif_transpose": True}
+        if self.resize == images.CENTER_CROP:
+            img["crop_rounding"] = images.HALF_EVEN
+        img.update(self.image_opts)
+        if img["alpha"] != images.COMPOSITE:
+            img.pop("alpha_background")
+        return img
+
+    def pixels(self, path):
+        """The preprocessed [3,S,S] tensor of path, as the manifest says."""
+        img = self.image_settings()
+        return images.pixels(path, self.image_size, self.resize, img["mean"], img["std"], img["alpha"],
+                             img["exif_transpose"], img.get("crop_rounding", images.HALF_EVEN))
 
 
 def clean_dir(out):
@@ -60,12 +85,37 @@ def clean_dir(out):
         shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
 
 
+TOKENIZER_FILES = {"clip-bpe": ("merges", "bpe_simple_vocab_16e6.txt.gz"), "bert-wordpiece": ("vocab", "vocab.txt"),
+                   "sentencepiece-unigram": ("model", "spiece.model")}
+
+
 def make_tokenizer(spec, path):
+    """The Python tokenizer of spec over the bundle's tokenizer file, and its special ids."""
     if spec.tokenizer == "clip-bpe":
-        tok = ClipBPE(path, spec.max_length)
+        tok = ClipBPE(path, spec.max_length, clean=spec.text_opts.get("clean", "openai"))
+        if spec.special_ids and "pad" in spec.special_ids:
+            tok.pad = spec.special_ids["pad"]
         return tok, {"start": tok.start, "end": tok.end, "pad": tok.pad}
+    if spec.tokenizer == "sentencepiece-unigram":
+        from .siglip_tokenizer import SiglipText
+        tok = SiglipText(path, spec.max_length)
+        return tok, {"eos": tok.eos, "pad": tok.pad, "unk": tok.unk}
     tok = WordPiece(path, spec.max_length)
-    return tok, {"cls": tok.cls, "sep": tok.sep, "pad": tok.pad, "unk": tok.unk}
+    special = {"cls": tok.cls, "sep": tok.sep, "pad": tok.pad, "unk": tok.unk}
+    if spec.text_opts.get("clean") == "blip_caption":
+        return CaptionCleaned(tok), special
+    return tok, special
+
+
+class CaptionCleaned:
+    """A tokenizer whose texts first go through BLIP's pre_caption (text.clean: blip_caption)."""
+
+    def __init__(self, tok):
+        self.tok = tok
+
+    def encode(self, text):
+        from upstream.blip import pre_caption
+        return self.tok.encode(pre_caption(text))
 
 
 def export_graphs(spec, out, ids, mask):
@@ -95,7 +145,7 @@ def write_golden(spec, out, tok, rows, itm_batch=16):
     with torch.no_grad():
         pix = []
         for name, _ in rows:
-            p = images.pixels(os.path.join(out, name), spec.image_size, spec.resize)
+            p = spec.pixels(os.path.join(out, name))
             pix.append(p)
             g["images"].append({"file": name, "pixels": bundle.pixel_golden(p)})
         img_emb, img_tok = spec.vision(torch.from_numpy(np.stack(pix)))
@@ -122,24 +172,29 @@ def write_golden(spec, out, tok, rows, itm_batch=16):
     return g
 
 
-def write(spec, out, tokenizer_path=None, log=print):
-    """Exports spec into out (emptied first). Returns the manifest as written."""
+def write(spec, out, tokenizer_path=None, log=print, check=None):
+    """Exports spec into out (replaced only on success). check(tmp_dir, golden) may inspect the
+    golden outputs before the bundle is published and raise to stop it. Returns the manifest."""
     t0 = time.time()
-    clean_dir(out)
+    out = out.rstrip("/")
+    tmp = out + ".partial"
+    clean_dir(tmp)
     path = tokenizer_path or spec.tokenizer_file
-    fname = "bpe_simple_vocab_16e6.txt.gz" if spec.tokenizer == "clip-bpe" else "vocab.txt"
-    shutil.copy(path, os.path.join(out, fname))
-    tok, special = make_tokenizer(spec, os.path.join(out, fname))
+    files_key, fname = TOKENIZER_FILES[spec.tokenizer]
+    shutil.copy(path, os.path.join(tmp, fname))
+    tok, special = make_tokenizer(spec, os.path.join(tmp, fname))
     for m in (spec.vision, spec.text, spec.itm):
         if m is not None:
             m.eval()
+    rows = images.copy_golden_photos(tmp)
+    golden = write_golden(spec, tmp, tok, rows)
+    if check is not None:
+        check(tmp, golden)
     ids, mask = (torch.tensor([v]) for v in tok.encode("a photo of a cat"))
     ids, mask = ids.repeat(2, 1), mask.repeat(2, 1)
-    export_graphs(spec, out, ids, mask)
+    export_graphs(spec, tmp, ids, mask)
     log(f"{spec.name}: graphs exported in {time.time() - t0:.0f}s")
-    rows = images.copy_golden_photos(out)
-    golden = write_golden(spec, out, tok, rows)
-    with open(os.path.join(out, "golden.json"), "w") as f:
+    with open(os.path.join(tmp, "golden.json"), "w") as f:
         json.dump(golden, f, indent=1)
         f.write("\n")
     graphs = {
@@ -150,27 +205,29 @@ def write(spec, out, tokenizer_path=None, log=print):
     if spec.itm is not None:
         graphs["itm"] = {"file": "itm.onnx", "inputs": ["image_tokens", "text_states", "attention_mask"],
                          "outputs": ["itm_logits", "cross_attention"]}
-    files_key = "merges" if spec.tokenizer == "clip-bpe" else "vocab"
     text = {"tokenizer": spec.tokenizer, "files": {files_key: fname}, "max_length": spec.max_length,
             "special_ids": special}
     if spec.tokenizer == "bert-wordpiece":
         text["lower_case"] = True
+    text.update(spec.text_opts)
     manifest = {
         "name": spec.name,
         "family": spec.family,
         "description": spec.description,
         "embedding_dim": spec.embed_dim,
-        "image": {"size": spec.image_size, "resize": spec.resize, "interpolation": "bicubic",
-                  "mean": list(images.MEAN), "std": list(images.STD), "alpha_background": [255, 255, 255]},
+        "image": spec.image_settings(),
         "text": text,
         "graphs": graphs,
         "dims": {"image_tokens": spec.image_tokens, "token_width": spec.token_width, "patch_grid": spec.patch_grid},
         "scores": spec.scores,
-        "tolerance": dict(bundle.DEFAULT_TOLERANCE),
+        "tolerance": dict(spec.tolerance or bundle.DEFAULT_TOLERANCE),
         "golden": "golden.json",
     }
     manifest.update(spec.sections)
-    m = bundle.finish(out, manifest)
+    m = bundle.finish(tmp, manifest)
+    if os.path.isdir(out):
+        shutil.rmtree(out)
+    os.replace(tmp, out)
     log(f"{spec.name}: bundle written to {out} in {time.time() - t0:.0f}s")
     return m
 
