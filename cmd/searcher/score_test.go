@@ -137,9 +137,9 @@ func TestScoreSceneThreshold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.Manifest.EmbeddingDim == smokeEmbeddingDim {
-		t.Skipf("embedded bundle is the random-weight smoke placeholder (embedding_dim %d), not the trained "+
-			"tiny-scenes model: its scores mean nothing", smokeEmbeddingDim)
+	if b.Manifest.EmbeddingDim == smokeEmbeddingDim { // a failure, not a skip: it would hide a broken model
+		t.Fatalf("embedded bundle is the random-weight smoke placeholder (embedding_dim %d), not the trained "+
+			"tiny-scenes model: its scores mean nothing; restore models/tiny-scenes or run `make model`", smokeEmbeddingDim)
 	}
 	m, _, _, err := openModel("", modelFlags{device: encoder.DeviceCPU}, io.Discard)
 	if err != nil {
