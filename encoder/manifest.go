@@ -16,6 +16,15 @@ const (
 	ResizeSquash     = "squash"                   // bicubic resize of the whole image to S x S
 	ResizeCenterCrop = "shorter_side_center_crop" // CLIP: shorter side to S, centre crop S x S
 
+	// image.alpha: what becomes of an alpha channel (ImageSpec.Alpha).
+	AlphaComposite       = "composite"         // composited on alpha_background before resizing (default)
+	AlphaDrop            = "drop"              // PIL's convert("RGB") before resizing: stored colour, alpha ignored
+	AlphaDropAfterResize = "drop_after_resize" // resized as decoded (premultiplied; paletted NEAREST), then dropped
+
+	// image.crop_rounding: the centre crop's offset (ImageSpec.CropRounding).
+	CropHalfEven = "half_even" // torchvision CenterCrop: round((R - S) / 2), half to even (default)
+	CropFloor    = "floor"     // Hugging Face image_transforms.center_crop: (R - S) // 2
+
 	TokenizerWordPiece = "bert-wordpiece"
 	TokenizerBPE       = "clip-bpe"
 
@@ -72,6 +81,8 @@ type Manifest struct {
 }
 
 // ImageSpec is the manifest's image section: how pixels are prepared for the vision graph.
+// Alpha, EXIFTranspose and CropRounding reproduce the upstream model's own image loader; each
+// is optional, and absent means Glimpse's original behaviour.
 type ImageSpec struct {
 	Size            int       `json:"size"`          // S
 	Resize          string    `json:"resize"`        // ResizeSquash or ResizeCenterCrop
@@ -79,6 +90,23 @@ type ImageSpec struct {
 	Mean            []float64 `json:"mean"`          // 3 values, after scaling to [0,1]
 	Std             []float64 `json:"std"`           // 3 values > 0
 	AlphaBackground []int     `json:"alpha_background,omitempty"`
+	// Alpha is what becomes of an alpha channel, as the upstream loader does it with PIL:
+	// AlphaComposite (default): composited on AlphaBackground before resizing; AlphaDrop: the
+	// stored colour, alpha ignored, before resizing (img.convert("RGB"): ModelScope mPLUG, BLIP,
+	// the Hugging Face image processors; a transparent black pixel stays black); or
+	// AlphaDropAfterResize: resized as decoded, then dropped (OpenAI CLIP and open_clip, which
+	// convert after Resize and CenterCrop: PIL resizes RGBA and gray+alpha images premultiplied,
+	// and paletted ones with NEAREST). Opaque images other than paletted ones give the same
+	// pixels in every mode.
+	Alpha string `json:"alpha,omitempty"`
+	// EXIFTranspose says whether a JPEG's EXIF orientation is applied before preprocessing
+	// (default true). False: the model sees the JPEG as stored (OpenAI CLIP and Salesforce BLIP
+	// open files with Image.open(p).convert("RGB")); thumbnails and displayed sizes stay upright.
+	EXIFTranspose *bool `json:"exif_transpose,omitempty"`
+	// CropRounding is the offset of ResizeCenterCrop's crop in the R-pixel resized side:
+	// CropHalfEven (default, torchvision's round((R - S) / 2)) or CropFloor (the Hugging Face
+	// image processors' (R - S) // 2). R is int(S * long / short) in both.
+	CropRounding string `json:"crop_rounding,omitempty"`
 }
 
 // TextSpec is the manifest's text section: the tokenizer and its files.
@@ -316,6 +344,16 @@ func (s *ImageSpec) validate() error {
 				return fieldErr("image.alpha_background", "value %d outside 0..255", v)
 			}
 		}
+	}
+	switch s.Alpha {
+	case "", AlphaComposite, AlphaDrop, AlphaDropAfterResize:
+	default:
+		return fieldErr("image.alpha", "%q is not %s, %s or %s", s.Alpha, AlphaComposite, AlphaDrop, AlphaDropAfterResize)
+	}
+	switch s.CropRounding {
+	case "", CropHalfEven, CropFloor:
+	default:
+		return fieldErr("image.crop_rounding", "%q is not %s or %s", s.CropRounding, CropHalfEven, CropFloor)
 	}
 	return nil
 }

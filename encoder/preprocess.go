@@ -31,6 +31,9 @@ type ImageOptions struct {
 	MaxPixels int64
 	// MaxBytes caps the encoded size read (default DefaultMaxBytes).
 	MaxBytes int64
+	// KeepOrientation returns JPEGs as stored, ignoring their EXIF orientation (default false:
+	// upright). [NewPreprocessor] sets it from the manifest's image.exif_transpose.
+	KeepOrientation bool
 }
 
 func (o ImageOptions) withDefaults() ImageOptions {
@@ -46,7 +49,8 @@ func (o ImageOptions) withDefaults() ImageOptions {
 // DecodeImage reads an encoded image (PNG, JPEG, GIF, WebP, BMP, TIFF) from r. It reads at most
 // MaxBytes, checks the header's dimensions against MaxPixels before decoding, and applies the
 // EXIF orientation of JPEGs (so an orientation-6 photo comes back upright, width and height
-// swapped). Errors wrap [ErrUnsupportedImage] or [ErrTooLarge]. Safe for concurrent use.
+// swapped) unless KeepOrientation is set. Errors wrap [ErrUnsupportedImage] or [ErrTooLarge].
+// Safe for concurrent use.
 func DecodeImage(r io.Reader, opts ImageOptions) (image.Image, error) {
 	opts = opts.withDefaults()
 	data, err := io.ReadAll(io.LimitReader(r, opts.MaxBytes+1))
@@ -83,7 +87,7 @@ func DecodeImageBytes(data []byte, opts ImageOptions) (image.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: decode %s: %v", ErrUnsupportedImage, format, err)
 	}
-	if format == "jpeg" {
+	if format == "jpeg" && !opts.KeepOrientation {
 		img = Orient(img, ExifOrientation(data))
 	}
 	return img, nil
@@ -111,25 +115,30 @@ func Orient(img image.Image, o int) image.Image {
 	return img
 }
 
-// Preprocessor turns decoded images into the vision graph's input: RGB (alpha composited on
-// the manifest's background), PIL-compatible bicubic resize (squash or shorter side + centre
-// crop), scaled to [0,1] and normalised with the manifest's mean and std, channel-first. It
-// needs no ONNX Runtime and is safe for concurrent use.
+// Preprocessor turns decoded images into the vision graph's input: RGB (alpha handled as the
+// manifest's image.alpha says), PIL-compatible bicubic resize (squash or shorter side + centre
+// crop, its offset rounded as image.crop_rounding says), scaled to [0,1] and normalised with
+// the manifest's mean and std, channel-first. It needs no ONNX Runtime and is safe for
+// concurrent use.
 type Preprocessor struct {
 	size      int
 	crop      bool
+	floor     bool      // the crop offset is rounded down (CropFloor), not half to even
+	alpha     alphaMode // image.alpha
 	mean, std [3]float32
 	bg        [3]uint8
 	opts      ImageOptions
 }
 
-// NewPreprocessor builds the preprocessing of a manifest's image section.
+// NewPreprocessor builds the preprocessing of a manifest's image section. Its decoding (Decode,
+// and [Verify]'s) uses opts with KeepOrientation set from the section's exif_transpose.
 func NewPreprocessor(spec ImageSpec, opts ImageOptions) (*Preprocessor, error) {
 	if err := spec.validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadBundle, err)
 	}
 	p := &Preprocessor{size: spec.Size, crop: spec.Resize == ResizeCenterCrop, opts: opts.withDefaults(),
-		bg: [3]uint8{255, 255, 255}}
+		bg: [3]uint8{255, 255, 255}, floor: spec.CropRounding == CropFloor, alpha: alphaModeOf(spec.Alpha)}
+	p.opts.KeepOrientation = spec.EXIFTranspose != nil && !*spec.EXIFTranspose
 	for i := range 3 {
 		p.mean[i], p.std[i] = float32(spec.Mean[i]), float32(spec.Std[i])
 		if spec.AlphaBackground != nil {
@@ -145,8 +154,14 @@ func (p *Preprocessor) Size() int { return p.size }
 // Len is the number of floats of one preprocessed image, 3*S*S.
 func (p *Preprocessor) Len() int { return 3 * p.size * p.size }
 
-// Decode is [DecodeImage] with the preprocessor's caps.
+// Decode is [DecodeImage] with the preprocessor's caps and orientation: the image the model
+// sees, which is not upright when EXIFTranspose is false.
 func (p *Preprocessor) Decode(r io.Reader) (image.Image, error) { return DecodeImage(r, p.opts) }
+
+// EXIFTranspose reports whether the model sees JPEGs with their EXIF orientation applied (the
+// manifest's image.exif_transpose). When false, callers that also display the image decode it
+// twice or orient a copy: the model's input as stored, the thumbnail upright.
+func (p *Preprocessor) EXIFTranspose() bool { return !p.opts.KeepOrientation }
 
 // Pixels returns the normalised [3,S,S] tensor of img (row-major, float32).
 func (p *Preprocessor) Pixels(img image.Image) ([]float32, error) {
@@ -214,39 +229,48 @@ func (p *Preprocessor) resized(img image.Image, s *scratch) ([]uint8, error) {
 	if int64(b.Dx())*int64(b.Dy()) > p.opts.MaxPixels {
 		return nil, fmt.Errorf("%w: %dx%d pixels, over %d", ErrTooLarge, b.Dx(), b.Dy(), p.opts.MaxPixels)
 	}
-	src := rowsOf(img, p.bg)
 	sz := p.size
 	pix := grow(&s.pix, 3*sz*sz)
 	w, h, left, top := sz, sz, 0, 0
 	if p.crop {
-		w, h, left, top = centerCrop(b.Dx(), b.Dy(), sz)
+		w, h, left, top = centerCrop(b.Dx(), b.Dy(), sz, p.floor)
 	}
+	if p.alpha == alphaDropAfterResize {
+		resampleThenDrop(pix, img, w, h, left, top, sz, s)
+		return pix, nil
+	}
+	src := rowsOf(img, alphaRule{mode: p.alpha, bg: p.bg})
 	resample(pix, src, b.Dx(), b.Dy(), w, h, left, top, sz, sz, s)
 	return pix, nil
 }
 
 // centerCrop returns the size of torchvision's Resize(s) of a w x h image (shorter side to s,
-// the longer one scaled and truncated) and the offset of CenterCrop(s) in it (Python's round,
-// half to even), as CLIP's preprocessing does.
-func centerCrop(w, h, s int) (rw, rh, left, top int) {
+// the longer one scaled and truncated) and the offset of CenterCrop(s) in it: Python's round,
+// half to even, as torchvision's CenterCrop (CLIP) does, or with floor rounded down, as the
+// Hugging Face image processors do.
+func centerCrop(w, h, s int, floor bool) (rw, rh, left, top int) {
 	rw, rh = s, s
 	if w <= h {
 		rh = int(float64(s) * float64(h) / float64(w))
 	} else {
 		rw = int(float64(s) * float64(w) / float64(h))
 	}
+	if floor {
+		return rw, rh, (rw - s) / 2, (rh - s) / 2
+	}
 	left = int(math.RoundToEven(float64(rw-s) / 2))
 	top = int(math.RoundToEven(float64(rh-s) / 2))
 	return rw, rh, left, top
 }
 
-// toRGB converts any image to 8-bit RGB, compositing non-opaque pixels on bg the way Pillow's
-// Image.alpha_composite does on an opaque background.
-func toRGB(img image.Image, bg [3]uint8) *rgb {
+// toRGB converts any image to 8-bit RGB, turning the pixels that are not opaque into colours
+// by rule (for alphaComposite the way Pillow's Image.alpha_composite does on an opaque
+// background).
+func toRGB(img image.Image, rule alphaRule) *rgb {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	out := newRGB(w, h)
-	if rows := directRows(img, bg); rows != nil {
+	if rows := directRows(img, rule); rows != nil {
 		r, g, bb := make([]int64, w), make([]int64, w), make([]int64, w)
 		for y := range h {
 			rows.lanes(y, y, 0, r, g, bb)
@@ -260,7 +284,8 @@ func toRGB(img image.Image, bg [3]uint8) *rgb {
 	for y := range h {
 		for x := range w {
 			c := color.NRGBAModel.Convert(img.At(x+b.Min.X, y+b.Min.Y)).(color.NRGBA)
-			setComposite(out.pix[3*(y*w+x):], c.R, c.G, c.B, c.A, bg)
+			q := out.pix[3*(y*w+x):][:3]
+			q[0], q[1], q[2] = rule.color(c.R, c.G, c.B, c.A)
 		}
 	}
 	return out
@@ -268,27 +293,31 @@ func toRGB(img image.Image, bg [3]uint8) *rgb {
 
 // rowsOf returns img's rows as toRGB converts them: read from img itself for the common image
 // types, only the rows and columns a resize needs, else from toRGB's copy.
-func rowsOf(img image.Image, bg [3]uint8) rowReader {
-	if rows := directRows(img, bg); rows != nil {
+func rowsOf(img image.Image, rule alphaRule) rowReader {
+	if rows := directRows(img, rule); rows != nil {
 		return rows
 	}
-	return toRGB(img, bg)
+	return toRGB(img, rule)
 }
 
 // directRows returns the reader of img's rows for the image types converted without
 // image.At, or nil.
-func directRows(img image.Image, bg [3]uint8) rowReader {
+func directRows(img image.Image, rule alphaRule) rowReader {
 	switch m := img.(type) {
 	case *image.RGBA:
-		return rgbaRows{m, bg}
+		return rgbaRows{m, rule}
 	case *image.NRGBA:
-		return nrgbaRows{m, bg}
+		return nrgbaRows{m, rule}
 	case *image.YCbCr:
 		return ycbcrRows{m}
 	case *image.Gray:
 		return grayRows{m}
 	case *image.Paletted:
-		return newPalettedRows(m, bg)
+		return newPalettedRows(m, rule)
+	case *image.NYCbCrA:
+		if rule.mode == alphaDrop { // the colour is the YCbCr part
+			return ycbcrRows{&m.YCbCr}
+		}
 	}
 	return nil
 }
@@ -296,8 +325,8 @@ func directRows(img image.Image, bg [3]uint8) rowReader {
 // The row readers index Pix from the image's top left, where Pix starts.
 
 type rgbaRows struct {
-	m  *image.RGBA
-	bg [3]uint8
+	m    *image.RGBA
+	rule alphaRule
 }
 
 func (s rgbaRows) lanes(y0, y1, x0 int, r, g, b []int64) {
@@ -309,25 +338,15 @@ func (s rgbaRows) lanes(y0, y1, x0 int, r, g, b []int64) {
 			r[i], g[i], b[i] = pair(q0[0], q1[0]), pair(q0[1], q1[1]), pair(q0[2], q1[2])
 			continue
 		}
-		r0, g0, b0 := rgbaColor(q0, s.bg)
-		r1, g1, b1 := rgbaColor(q1, s.bg)
+		r0, g0, b0 := s.rule.rgbaColor(q0)
+		r1, g1, b1 := s.rule.rgbaColor(q1)
 		r[i], g[i], b[i] = pair(r0, r1), pair(g0, g1), pair(b0, b1)
 	}
 }
 
-// rgbaColor is the colour of the premultiplied RGBA pixel q composited on bg.
-func rgbaColor(q []uint8, bg [3]uint8) (uint8, uint8, uint8) {
-	r, g, b, a := q[0], q[1], q[2], q[3]
-	if a != 255 && a != 0 { // premultiplied: recover straight alpha as color.NRGBAModel does
-		c := color.NRGBAModel.Convert(color.RGBA{r, g, b, a}).(color.NRGBA)
-		r, g, b = c.R, c.G, c.B
-	}
-	return composite(r, g, b, a, bg)
-}
-
 type nrgbaRows struct {
-	m  *image.NRGBA
-	bg [3]uint8
+	m    *image.NRGBA
+	rule alphaRule
 }
 
 func (s nrgbaRows) lanes(y0, y1, x0 int, r, g, b []int64) {
@@ -339,8 +358,8 @@ func (s nrgbaRows) lanes(y0, y1, x0 int, r, g, b []int64) {
 			r[i], g[i], b[i] = pair(q0[0], q1[0]), pair(q0[1], q1[1]), pair(q0[2], q1[2])
 			continue
 		}
-		r0, g0, b0 := composite(q0[0], q0[1], q0[2], q0[3], s.bg)
-		r1, g1, b1 := composite(q1[0], q1[1], q1[2], q1[3], s.bg)
+		r0, g0, b0 := s.rule.color(q0[0], q0[1], q0[2], q0[3])
+		r1, g1, b1 := s.rule.color(q1[0], q1[1], q1[2], q1[3])
 		r[i], g[i], b[i] = pair(r0, r1), pair(g0, g1), pair(b0, b1)
 	}
 }
@@ -370,11 +389,11 @@ type palettedRows struct {
 	pal [][3]uint8
 }
 
-func newPalettedRows(m *image.Paletted, bg [3]uint8) palettedRows {
+func newPalettedRows(m *image.Paletted, rule alphaRule) palettedRows {
 	s := palettedRows{m: m, pal: make([][3]uint8, len(m.Palette))}
 	for i, c := range m.Palette {
 		n := color.NRGBAModel.Convert(c).(color.NRGBA)
-		setComposite(s.pal[i][:], n.R, n.G, n.B, n.A, bg)
+		s.pal[i][0], s.pal[i][1], s.pal[i][2] = rule.color(n.R, n.G, n.B, n.A)
 	}
 	return s
 }

@@ -186,7 +186,7 @@ func TestDecodeImageInputs(t *testing.T) {
 			if tc.w > 0 && (b.Dx() != tc.w || b.Dy() != tc.h) {
 				t.Errorf("size %dx%d, want %dx%d", b.Dx(), b.Dy(), tc.w, tc.h)
 			}
-			rgb := toRGB(img, [3]uint8{255, 255, 255})
+			rgb := toRGB(img, alphaRule{bg: [3]uint8{255, 255, 255}})
 			if tc.pixel != ([3]uint8{}) {
 				if got := [3]uint8(rgb.pix[:3]); got != tc.pixel {
 					t.Errorf("pixel (0,0) = %v, want %v", got, tc.pixel)
@@ -274,7 +274,7 @@ func TestAlphaComposite(t *testing.T) {
 	img.SetNRGBA(0, 0, color.NRGBA{0, 0, 0, 0})      // transparent
 	img.SetNRGBA(1, 0, color.NRGBA{255, 0, 0, 128})  // half red
 	img.SetNRGBA(2, 0, color.NRGBA{10, 20, 30, 255}) // opaque
-	got := toRGB(img, [3]uint8{255, 255, 255}).pix
+	got := toRGB(img, alphaRule{bg: [3]uint8{255, 255, 255}}).pix
 	// Expected values from Pillow's integer alpha_composite over opaque white.
 	want := []uint8{255, 255, 255, 255, 127, 127, 10, 20, 30}
 	if !bytes.Equal(got, want) {
@@ -297,20 +297,25 @@ func TestCenterCropGeometry(t *testing.T) {
 	cases := []struct {
 		name              string
 		w, h, s           int
+		floor             bool
 		rw, rh, left, top int
 	}{
-		{"landscape 640x480", 640, 480, 224, 298, 224, 37, 0},
-		{"portrait 480x640", 480, 640, 224, 224, 298, 0, 37},
-		{"odd excess rounds half to even (0.5 -> 0)", 225, 224, 224, 225, 224, 0, 0},
-		{"odd excess rounds half to even (1.5 -> 2)", 227, 224, 224, 227, 224, 2, 0},
-		{"square upscale", 100, 100, 224, 224, 224, 0, 0},
-		{"truncates the long side", 300, 200, 80, 120, 80, 20, 0},
+		{"landscape 640x480", 640, 480, 224, false, 298, 224, 37, 0},
+		{"portrait 480x640", 480, 640, 224, false, 224, 298, 0, 37},
+		{"odd excess rounds half to even (0.5 -> 0)", 225, 224, 224, false, 225, 224, 0, 0},
+		{"odd excess rounds half to even (1.5 -> 2)", 227, 224, 224, false, 227, 224, 2, 0},
+		{"square upscale", 100, 100, 224, false, 224, 224, 0, 0},
+		{"truncates the long side", 300, 200, 80, false, 120, 80, 20, 0},
+		{"floor: 1.5 -> 1, a column left of half_even", 227, 224, 224, true, 227, 224, 1, 0},
+		{"floor: portrait 3.5 -> 3", 224, 231, 224, true, 224, 231, 0, 3},
+		{"floor: 0.5 -> 0 as half_even", 225, 224, 224, true, 225, 224, 0, 0},
+		{"floor: even excess as half_even", 640, 480, 224, true, 298, 224, 37, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			rw, rh, l, tp := centerCrop(tc.w, tc.h, tc.s)
+			rw, rh, l, tp := centerCrop(tc.w, tc.h, tc.s, tc.floor)
 			if rw != tc.rw || rh != tc.rh || l != tc.left || tp != tc.top {
-				t.Errorf("centerCrop(%d,%d,%d) = %d,%d,%d,%d want %d,%d,%d,%d", tc.w, tc.h, tc.s, rw, rh, l, tp,
+				t.Errorf("centerCrop(%d,%d,%d,%v) = %d,%d,%d,%d want %d,%d,%d,%d", tc.w, tc.h, tc.s, tc.floor, rw, rh, l, tp,
 					tc.rw, tc.rh, tc.left, tc.top)
 			}
 		})

@@ -268,6 +268,8 @@ type scratch struct {
 	tmp     []int64 // the lanesImage
 	acc     []int64 // an output row's sums
 	pix     []uint8 // the resized image
+	alpha   []uint8 // its alpha, for AlphaDropAfterResize (resampleThenDrop)
+	seen    bool    // a reader in alphaDropAfterResize mode read a pixel that is not opaque
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}

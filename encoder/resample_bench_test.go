@@ -16,7 +16,8 @@ type pixelsCase struct {
 
 // pixelsCases are the benchmarked preprocessings: bulk indexing's small PNG scenes (opaque NRGBA
 // or RGBA) squashed to 80, a JPEG photo (YCbCr 4:2:0) squashed to 80, and a photo through CLIP's
-// 224 centre crop.
+// 224 centre crop, also with OpenAI CLIP's alpha handling (drop_after_resize), opaque and with an
+// alpha ramp (which resamples the alpha too).
 func pixelsCases() []pixelsCase {
 	nrgba := image.NewNRGBA(image.Rect(0, 0, 256, 256))
 	draw.Draw(nrgba, nrgba.Rect, benchPhoto(256, 256), image.Point{}, draw.Src)
@@ -30,11 +31,20 @@ func pixelsCases() []pixelsCase {
 	}
 	crop := testSpec(ResizeCenterCrop)
 	crop.Size = 224
+	clip := crop // OpenAI CLIP's loader: alpha dropped after the resize
+	clip.Alpha = AlphaDropAfterResize
+	translucent := image.NewNRGBA(image.Rect(0, 0, 640, 480))
+	draw.Draw(translucent, translucent.Rect, benchPhoto(640, 480), image.Point{}, draw.Src)
+	for i := 3; i < len(translucent.Pix); i += 4 {
+		translucent.Pix[i] = uint8(i / 4 % 640 * 255 / 639) // alpha ramp, left to right
+	}
 	return []pixelsCase{
 		{"nrgba_256_squash80", nrgba, testSpec(ResizeSquash)},
 		{"rgba_256_squash80", benchPhoto(256, 256), testSpec(ResizeSquash)},
 		{"ycbcr420_1024x768_squash80", ycc, testSpec(ResizeSquash)},
 		{"rgba_640x480_crop224", benchPhoto(640, 480), crop},
+		{"rgba_640x480_crop224_drop_after_resize", benchPhoto(640, 480), clip},
+		{"nrgba_translucent_640x480_crop224_drop_after_resize", translucent, clip},
 	}
 }
 

@@ -15,13 +15,78 @@ import (
 
 // refResized is the reference of (*Preprocessor).resized for a valid, non-empty img.
 func refResized(p *Preprocessor, img image.Image) *rgb {
-	src := refToRGB(img, p.bg)
+	b := img.Bounds()
 	s := p.size
+	w, h, left, top := s, s, 0, 0
 	if p.crop {
-		w, h, left, top := centerCrop(src.w, src.h, s)
-		return refResizeWindow(src, w, h, left, top, s, s)
+		w, h, left, top = centerCrop(b.Dx(), b.Dy(), s, p.floor)
 	}
-	return refResizeWindow(src, s, s, 0, 0, s, s)
+	if p.alpha == alphaDropAfterResize {
+		return refResizeThenDrop(img, w, h, left, top, s)
+	}
+	return refResizeWindow(refToRGB(img, p.alpha, p.bg), w, h, left, top, s, s)
+}
+
+// refResizeThenDrop is the reference of resampleThenDrop: Pillow's resize of the image as
+// decoded, always with the alpha pass, then its alpha dropped.
+func refResizeThenDrop(img image.Image, w, h, x0, y0, n int) *rgb {
+	b := img.Bounds()
+	sw, sh := b.Dx(), b.Dy()
+	if m, ok := img.(*image.Paletted); ok {
+		return refNearest(m, w, h, x0, y0, n)
+	}
+	if sw == w && sh == h {
+		return refResizeWindow(refToRGB(img, alphaDrop, [3]uint8{}), w, h, x0, y0, n, n)
+	}
+	pre, alpha := newRGB(sw, sh), newRGB(sw, sh)
+	for y := range sh {
+		for x := range sw {
+			r, g, bb, a := refStraight(img, x, y, true)
+			o := 3 * (y*sw + x)
+			pre.pix[o], pre.pix[o+1], pre.pix[o+2] = refMulDiv255(r, a), refMulDiv255(g, a), refMulDiv255(bb, a)
+			alpha.pix[o], alpha.pix[o+1], alpha.pix[o+2] = a, a, a
+		}
+	}
+	out := refResizeWindow(pre, w, h, x0, y0, n, n)
+	ra := refResizeWindow(alpha, w, h, x0, y0, n, n)
+	for i, v := range out.pix {
+		if a := ra.pix[i]; a != 0 && a != 255 {
+			out.pix[i] = uint8(min(255*int(v)/int(a), 255))
+		}
+	}
+	return out
+}
+
+// refMulDiv255 is libImaging's MULDIV255.
+func refMulDiv255(c, a uint8) uint8 {
+	t := int(c)*int(a) + 128
+	return uint8(((t >> 8) + t) >> 8)
+}
+
+// refNearest is Pillow's NEAREST resize of a paletted image to w x h, the n x n window at
+// (x0, y0), in palette colours: each output position accumulated from the first, as
+// ImagingScaleAffine does.
+func refNearest(m *image.Paletted, w, h, x0, y0, n int) *rgb {
+	pos := func(in, out, i int) int {
+		a := float64(in) / float64(out)
+		xo := a * 0.5
+		for range i {
+			xo += a
+		}
+		return int(xo)
+	}
+	b := m.Bounds()
+	out := newRGB(n, n)
+	for y := range n {
+		sy := pos(b.Dy(), h, y0+y)
+		for x := range n {
+			sx := pos(b.Dx(), w, x0+x)
+			c := color.NRGBAModel.Convert(m.At(b.Min.X+sx, b.Min.Y+sy)).(color.NRGBA)
+			o := 3 * (y*n + x)
+			out.pix[o], out.pix[o+1], out.pix[o+2] = c.R, c.G, c.B
+		}
+	}
+	return out
 }
 
 // refPixelsInto is the reference of (*Preprocessor).PixelsInto for a valid, non-empty img.
@@ -36,57 +101,49 @@ func refPixelsInto(p *Preprocessor, dst []float32, img image.Image) {
 	}
 }
 
-// refToRGB is the reference toRGB: a whole copy of the image, pixel by pixel.
-func refToRGB(img image.Image, bg [3]uint8) *rgb {
+// refToRGB is the reference toRGB: a whole copy of the image, pixel by pixel, composited on bg
+// (alphaComposite) or with the alpha ignored (alphaDrop).
+func refToRGB(img image.Image, mode alphaMode, bg [3]uint8) *rgb {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	out := newRGB(w, h)
-	switch m := img.(type) {
-	case *image.YCbCr:
-		for y := range h {
-			for x := range w {
-				yi, ci := m.YOffset(x+b.Min.X, y+b.Min.Y), m.COffset(x+b.Min.X, y+b.Min.Y)
-				r, g, bb := refYCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
-				o := 3 * (y*w + x)
-				out.pix[o], out.pix[o+1], out.pix[o+2] = r, g, bb
+	for y := range h {
+		for x := range w {
+			r, g, bb, a := refStraight(img, x, y, mode != alphaComposite)
+			q := out.pix[3*(y*w+x):]
+			if mode == alphaDrop {
+				q[0], q[1], q[2] = r, g, bb
+				continue
 			}
-		}
-	case *image.Gray:
-		for y := range h {
-			row := m.Pix[(y)*m.Stride : y*m.Stride+w]
-			for x, v := range row {
-				o := 3 * (y*w + x)
-				out.pix[o], out.pix[o+1], out.pix[o+2] = v, v, v
-			}
-		}
-	case *image.RGBA:
-		for y := range h {
-			row := m.Pix[y*m.Stride : y*m.Stride+4*w]
-			for x := range w {
-				r, g, bb, a := row[4*x], row[4*x+1], row[4*x+2], row[4*x+3]
-				if a != 255 && a != 0 {
-					c := color.NRGBAModel.Convert(color.RGBA{r, g, bb, a}).(color.NRGBA)
-					r, g, bb = c.R, c.G, c.B
-				}
-				refSetComposite(out.pix[3*(y*w+x):], r, g, bb, a, bg)
-			}
-		}
-	case *image.NRGBA:
-		for y := range h {
-			row := m.Pix[y*m.Stride : y*m.Stride+4*w]
-			for x := range w {
-				refSetComposite(out.pix[3*(y*w+x):], row[4*x], row[4*x+1], row[4*x+2], row[4*x+3], bg)
-			}
-		}
-	default:
-		for y := range h {
-			for x := range w {
-				c := color.NRGBAModel.Convert(img.At(x+b.Min.X, y+b.Min.Y)).(color.NRGBA)
-				refSetComposite(out.pix[3*(y*w+x):], c.R, c.G, c.B, c.A, bg)
-			}
+			refSetComposite(q, r, g, bb, a, bg)
 		}
 	}
 	return out
+}
+
+// refStraight is the straight-alpha colour of pixel (x, y) of img, counted from its top left:
+// YCbCr by libjpeg's conversion (that of an NYCbCrA too when ownYCbCrA, else Go's), RGBA
+// un-premultiplied by color.NRGBAModel, any other type through color.NRGBAModel.
+func refStraight(img image.Image, x, y int, ownYCbCrA bool) (r, g, b, a uint8) {
+	x, y = x+img.Bounds().Min.X, y+img.Bounds().Min.Y
+	switch m := img.(type) {
+	case *image.YCbCr:
+		r, g, b = refYCbCrToRGB(m.Y[m.YOffset(x, y)], m.Cb[m.COffset(x, y)], m.Cr[m.COffset(x, y)])
+		return r, g, b, 255
+	case *image.NYCbCrA:
+		if ownYCbCrA {
+			r, g, b = refYCbCrToRGB(m.Y[m.YOffset(x, y)], m.Cb[m.COffset(x, y)], m.Cr[m.COffset(x, y)])
+			return r, g, b, m.A[m.AOffset(x, y)]
+		}
+	case *image.Gray:
+		v := m.Pix[m.PixOffset(x, y)]
+		return v, v, v, 255
+	case *image.NRGBA:
+		q := m.Pix[m.PixOffset(x, y):]
+		return q[0], q[1], q[2], q[3]
+	}
+	c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+	return c.R, c.G, c.B, c.A
 }
 
 // refSetComposite is setComposite.
@@ -340,7 +397,7 @@ func randImage(r *rand.Rand, w, h int) (image.Image, string) {
 		SubImage(image.Rectangle) image.Image
 	}
 	var kind string
-	switch r.IntN(8) {
+	switch r.IntN(9) {
 	case 0:
 		m := image.NewRGBA(outer)
 		for i := 0; i < len(m.Pix); i += 4 {
@@ -405,6 +462,17 @@ func randImage(r *rand.Rand, w, h int) (image.Image, string) {
 			m.Pix[i+6], m.Pix[i+7] = uint8(a>>8), uint8(a)
 		}
 		img, kind = m, "RGBA64"
+	case 7:
+		m := image.NewNYCbCrA(outer, image.YCbCrSubsampleRatio420)
+		for _, p := range [][]uint8{m.Y, m.Cb, m.Cr} {
+			for i := range p {
+				p[i] = level(256)
+			}
+		}
+		for i := range m.A {
+			m.A[i] = randAlpha(r, opaque)
+		}
+		img, kind = m, "NYCbCrA"
 	default:
 		m := image.NewNRGBA(outer)
 		for i := 0; i < len(m.Pix); i += 4 {
@@ -421,7 +489,29 @@ func randImage(r *rand.Rand, w, h int) (image.Image, string) {
 	if extremes {
 		kind += " extremes"
 	}
-	return img.SubImage(rect), fmt.Sprintf("%s %v", kind, rect)
+	sub := img.SubImage(rect)
+	if (rect.Min.X < 0 || rect.Min.Y < 0) && !atWorks(sub) {
+		return randImage(r, w, h) // an image Go itself cannot read: draw another
+	}
+	return sub, fmt.Sprintf("%s %v", kind, rect)
+}
+
+// atWorks reports whether img.At reads every pixel of img. It does not for some sub-images of
+// 4:1:0 YCbCr images at negative coordinates, whose chroma offsets the image package computes
+// past the chroma planes.
+func atWorks(img image.Image) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			img.At(x, y)
+		}
+	}
+	return true
 }
 
 // randPre is a preprocessor of a random size, resize mode, normalisation and background.
@@ -437,11 +527,56 @@ func randPre(tb testing.TB, r *rand.Rand) *Preprocessor {
 	if r.IntN(2) == 0 {
 		spec.AlphaBackground = []int{r.IntN(256), r.IntN(256), r.IntN(256)}
 	}
+	spec.Alpha = []string{"", AlphaComposite, AlphaDrop, AlphaDropAfterResize, AlphaDropAfterResize}[r.IntN(5)]
+	if r.IntN(2) == 0 {
+		spec.CropRounding = CropFloor
+	}
 	p, err := NewPreprocessor(spec, ImageOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return p
+}
+
+// preDesc describes a preprocessor's modes for a test failure.
+func preDesc(p *Preprocessor) string {
+	crop := "squash"
+	if p.crop {
+		crop = map[bool]string{false: "crop half_even", true: "crop floor"}[p.floor]
+	}
+	alpha := map[alphaMode]string{alphaComposite: fmt.Sprintf("composite on %v", p.bg), alphaDrop: "drop",
+		alphaDropAfterResize: "drop_after_resize"}[p.alpha]
+	return fmt.Sprintf("%d %s, alpha %s", p.size, crop, alpha)
+}
+
+// TestOpaqueAlphaStaysOpaque: resampling an alpha of 255 everywhere gives 255, for every kernel
+// up to extreme downscales, so resampleThenDrop may skip the alpha pass (and the division by
+// it) when every pixel it reads is opaque. A kernel's fixed-point weights must sum to at least
+// 2^22 - 8224: then 255 * sum + 2^21 rounds to 255 in clip8.
+func TestOpaqueAlphaStaysOpaque(t *testing.T) {
+	ins := []int{1, 2, 3, 5, 7, 10, 13, 49, 80, 100, 224, 333, 999, 4000, 10_000, 30_001, 100_000}
+	outs := []int{1, 2, 3, 9, 12, 80, 224, 336, 384, 1000}
+	for _, in := range ins {
+		for _, out := range outs {
+			k := coeffs(in, out, 0, out)
+			for xx, sp := range k.spans {
+				var sum int64
+				for _, c := range k.kk[xx*k.ksize:][:sp.n] {
+					sum += c
+				}
+				if sum < 1<<precisionBits-8224 {
+					t.Fatalf("%d -> %d, pixel %d: weights sum to %d, under 2^22 - 8224", in, out, xx, sum)
+				}
+				var v int32 = 1 << (precisionBits - 1)
+				for _, c := range k.kk[xx*k.ksize:][:sp.n] {
+					v += 255 * int32(c)
+				}
+				if got := clip8(v); got != 255 {
+					t.Fatalf("%d -> %d, pixel %d: opaque alpha resampled to %d", in, out, xx, got)
+				}
+			}
+		}
+	}
 }
 
 // TestYCbCrToRGBMatchesReference: the table-driven conversion equals the arithmetic, for every
@@ -468,8 +603,7 @@ func TestPixelsIntoMatchesReference(t *testing.T) {
 		p := randPre(t, r)
 		w, h := randSize(r, p.size)
 		img, desc := randImage(r, w, h)
-		crop := map[bool]string{false: "squash", true: "crop"}[p.crop]
-		name := fmt.Sprintf("case %d: %s -> %d %s, bg %v", i, desc, p.size, crop, p.bg)
+		name := fmt.Sprintf("case %d: %s -> %s", i, desc, preDesc(p))
 		got := make([]float32, p.Len())
 		if err := p.PixelsInto(got, img); err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -492,8 +626,11 @@ func TestPixelsIntoMatchesReference(t *testing.T) {
 				t.Fatalf("%s: Resized pixel %d = %v, want %v", name, j, got, want)
 			}
 		}
-		if rgb, ref := toRGB(img, p.bg), refToRGB(img, p.bg); rgb.w != ref.w || rgb.h != ref.h ||
-			string(rgb.pix) != string(ref.pix) {
+		if p.alpha == alphaDropAfterResize {
+			continue // toRGB does not apply: the resize comes first
+		}
+		if rgb, ref := toRGB(img, alphaRule{mode: p.alpha, bg: p.bg}), refToRGB(img, p.alpha, p.bg); rgb.w != ref.w ||
+			rgb.h != ref.h || string(rgb.pix) != string(ref.pix) {
 			t.Fatalf("%s: toRGB differs from the reference", name)
 		}
 	}

@@ -11,14 +11,18 @@ import (
 
 // decoded is a probed (and, when asked, decoded) image.
 type decoded struct {
-	img      image.Image // upright; JPEGs possibly pre-scaled; nil when only probed
-	w, h     int         // full-resolution size as displayed (after EXIF orientation)
-	captured time.Time   // EXIF DateTimeOriginal; zero when unknown
+	img image.Image // upright, for the thumbnail; JPEGs possibly pre-scaled; nil when only probed
+	// model is the model's input: img, or for a model that ignores EXIF orientation
+	// (Preprocessor.EXIFTranspose false) a JPEG as stored.
+	model    image.Image
+	w, h     int       // full-resolution size as displayed (after EXIF orientation)
+	captured time.Time // EXIF DateTimeOriginal; zero when unknown
 }
 
 // decode reads the header of data (format from sniff), refuses images over MaxPixels before
 // any pixel is decoded, reads the EXIF capture time and, when pixels is set, decodes the image
-// upright. JPEGs go through libjpeg-turbo at the smallest DCT scale that still covers the model
+// upright (and, for a model that ignores EXIF orientation, keeps the JPEG as stored for the
+// model). JPEGs go through libjpeg-turbo at the smallest DCT scale that still covers the model
 // input (shorter side >= S) and the thumbnail (longer side >= ThumbSize); HEIF through
 // libheif; the rest through the standard library decoders. Errors wrap
 // encoder.ErrUnsupportedImage or encoder.ErrTooLarge.
@@ -43,12 +47,24 @@ func (ix *Indexer) decode(data []byte, format string, pixels bool) (decoded, err
 	}
 	if pixels {
 		d.img, err = encoder.DecodeImageBytes(data, ix.imgOpts())
+		d.model = d.img
 	}
 	return d, err
 }
 
+// imgOpts are the decoding caps; JPEGs come back as stored, oriented by the caller.
 func (ix *Indexer) imgOpts() encoder.ImageOptions {
-	return encoder.ImageOptions{MaxPixels: ix.o.MaxPixels, MaxBytes: ix.o.MaxBytes}
+	return encoder.ImageOptions{MaxPixels: ix.o.MaxPixels, MaxBytes: ix.o.MaxBytes, KeepOrientation: true}
+}
+
+// setOriented sets d's images from a JPEG decoded as stored and its EXIF orientation o: the
+// upright one, and the model's (the stored one when the model ignores the orientation).
+func (ix *Indexer) setOriented(d *decoded, stored image.Image, o int) {
+	d.img = encoder.Orient(stored, o)
+	d.model = d.img
+	if !ix.pre.EXIFTranspose() {
+		d.model = stored
+	}
 }
 
 func (ix *Indexer) checkSize(format string, w, h int) error {
@@ -91,14 +107,18 @@ func (ix *Indexer) decodeJPEG(data []byte, pixels bool) (decoded, error) {
 		}
 		img, err := decodeJPEGScaled(data, w, h, f)
 		if err == nil {
-			d.img = encoder.Orient(img, o)
+			ix.setOriented(&d, img, o)
 			return d, nil
 		}
 		ix.o.Logger.Debug("turbojpeg failed; using image/jpeg", "err", err)
 	}
 	// CMYK/YCCK, or damaged enough for libjpeg-turbo to warn: the standard library decides.
-	d.img, err = encoder.DecodeImageBytes(data, ix.imgOpts())
-	return d, err
+	img, err := encoder.DecodeImageBytes(data, ix.imgOpts())
+	if err != nil {
+		return d, err
+	}
+	ix.setOriented(&d, img, o)
+	return d, nil
 }
 
 func (ix *Indexer) decodeHEIF(data []byte, pixels bool) (decoded, error) {
@@ -112,8 +132,8 @@ func (ix *Indexer) decodeHEIF(data []byte, pixels bool) (decoded, error) {
 		return d, err
 	}
 	d.captured = captureTime(hi.exif)
-	if hi.img != nil {
-		d.img = hi.img
+	if hi.img != nil { // libheif applies the HEIF's own rotation and mirroring
+		d.img, d.model = hi.img, hi.img
 	}
 	return d, nil
 }

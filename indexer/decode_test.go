@@ -101,3 +101,63 @@ func cosine(a, b []float32) float64 {
 }
 
 var _ image.Image = (*image.RGBA)(nil)
+
+// TestDecodeOrientationForModel: a model whose manifest says exif_transpose false gets the
+// JPEG as stored, while the thumbnail's image and the recorded size stay upright; by default
+// the model's input is the upright image. Both decode paths: libjpeg-turbo scaled and full.
+func TestDecodeOrientationForModel(t *testing.T) {
+	m, info := testModel(t)
+	lib := testLib(t, "")
+	j := encodeJPEG(t, gradient(400, 200), 90)
+	data := append(append([]byte{0xFF, 0xD8}, app1Exif(6, "2019:08:24 17:05:09")...), j[2:]...)
+	stored := m.Manifest.Image
+	stored.EXIFTranspose = new(bool)
+	cases := []struct {
+		name        string
+		spec        encoder.ImageSpec
+		full        bool
+		modelW      int // the model input's width (its height is the other side)
+		transposeOK bool
+	}{
+		{"default, scaled", m.Manifest.Image, false, 200, true},
+		{"default, full", m.Manifest.Image, true, 200, true},
+		{"exif_transpose false, scaled", stored, false, 400, false},
+		{"exif_transpose false, full", stored, true, 400, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ix, err := New(lib, m, info, Options{FullDecode: tc.full})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ix.pre, err = encoder.NewPreprocessor(tc.spec, encoder.ImageOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if ix.pre.EXIFTranspose() != tc.transposeOK {
+				t.Fatalf("EXIFTranspose %v, want %v", ix.pre.EXIFTranspose(), tc.transposeOK)
+			}
+			d, err := ix.decode(data, formatJPEG, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			up, mod := d.img.Bounds(), d.model.Bounds()
+			if d.w != 200 || d.h != 400 || up.Dx()*2 != up.Dy() {
+				t.Errorf("recorded %dx%d, thumbnail image %v: want both upright (portrait)", d.w, d.h, up.Size())
+			}
+			// Scaled decodes shrink both sides alike: compare the shape.
+			if wantW := tc.modelW * up.Dy() / 400; mod.Dx() != wantW {
+				t.Errorf("model input %v, want width %d", mod.Size(), wantW)
+			}
+			// The model's input is what the preprocessor's own decoder gives.
+			want, err := ix.pre.Decode(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pa, _ := ix.pre.Pixels(d.model)
+			pb, _ := ix.pre.Pixels(want)
+			if c := cosine(pa, pb); c < 0.99 {
+				t.Errorf("model input cosine %.4f with Preprocessor.Decode's image", c)
+			}
+		})
+	}
+}

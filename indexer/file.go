@@ -74,7 +74,7 @@ func (ix *Indexer) prepare(j job) (*item, error) {
 		return it, nil
 	}
 	it.pix = make([]float32, ix.pre.Len())
-	if err := ix.pre.PixelsInto(it.pix, d.img); err != nil {
+	if err := ix.pre.PixelsInto(it.pix, d.model); err != nil {
 		return fail("preprocess", err)
 	}
 	if err := ix.thumbnail(d.img, sha); err != nil {
