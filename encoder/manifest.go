@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/glimpse-search/glimpse/encoder/tokenizer"
 )
 
 // Bundle contract constants (docs/models.md).
@@ -27,6 +29,7 @@ const (
 
 	TokenizerWordPiece = "bert-wordpiece"
 	TokenizerBPE       = "clip-bpe"
+	TokenizerUnigram   = "sentencepiece-unigram" // SigLIP's SentencePiece model (spiece.model)
 
 	// Default tolerances of verify-model, when the manifest gives none: a small multiple of
 	// what tiny-scenes measures (docs/models.md, "Tolerances"). One 8-bit level is 0.0146
@@ -57,7 +60,7 @@ const (
 	OutCrossAttention = "cross_attention"
 )
 
-var families = []string{"tiny-scenes", "mplug", "clip", "blip"}
+var families = []string{"tiny-scenes", "mplug", "clip", "blip", "siglip"}
 
 // Manifest is a bundle's model.json. Unknown fields are ignored (future schema additions), but
 // every field the runtime relies on is checked by [ParseManifest].
@@ -116,6 +119,11 @@ type TextSpec struct {
 	LowerCase  *bool             `json:"lower_case"`
 	MaxLength  int               `json:"max_length"`
 	SpecialIDs map[string]int64  `json:"special_ids"`
+	// Clean is the upstream pipeline's clean-up of a text before its tokenizer (optional):
+	// "blip_caption" (WordPiece: BLIP's pre_caption, Salesforce's retrieval code), "openai" or
+	// "hf" (CLIP BPE: OpenAI's ftfy and HTML unescaping, the default, or the Hugging Face
+	// tokenizer's NFC only) or "siglip" (SentencePiece: SigLIP's canonicalize_text).
+	Clean string `json:"clean,omitempty"`
 }
 
 // Graph names one ONNX graph file and its input and output names.
@@ -360,17 +368,28 @@ func (s *ImageSpec) validate() error {
 
 // tokenizerFile and tokenizerIDs: the file key and special ids each tokenizer needs.
 var (
-	tokenizerFile = map[string]string{TokenizerWordPiece: "vocab", TokenizerBPE: "merges"}
+	tokenizerFile = map[string]string{TokenizerWordPiece: "vocab", TokenizerBPE: "merges", TokenizerUnigram: "model"}
 	tokenizerIDs  = map[string][]string{
 		TokenizerWordPiece: {"cls", "sep", "pad", "unk"},
 		TokenizerBPE:       {"start", "end", "pad"},
+		TokenizerUnigram:   {"eos", "pad", "unk"},
+	}
+	tokenizerCleans = map[string][]string{
+		TokenizerWordPiece: {tokenizer.CleanBLIPCaption},
+		TokenizerBPE:       {tokenizer.CleanOpenAI, tokenizer.CleanHF},
+		TokenizerUnigram:   {tokenizer.CanonicalizeSigLIP},
 	}
 )
 
 func (s *TextSpec) validate() error {
 	key, ok := tokenizerFile[s.Tokenizer]
 	if !ok {
-		return fieldErr("text.tokenizer", "%q is not %s or %s", s.Tokenizer, TokenizerWordPiece, TokenizerBPE)
+		return fieldErr("text.tokenizer", "%q is not %s, %s or %s", s.Tokenizer, TokenizerWordPiece, TokenizerBPE,
+			TokenizerUnigram)
+	}
+	if c := s.Clean; c != "" && !slices.Contains(tokenizerCleans[s.Tokenizer], c) {
+		return fieldErr("text.clean", "%q is not one of %s for %s", c, strings.Join(tokenizerCleans[s.Tokenizer], ", "),
+			s.Tokenizer)
 	}
 	f := s.Files[key]
 	if f == "" {
@@ -382,7 +401,7 @@ func (s *TextSpec) validate() error {
 	if s.MaxLength <= 2 || s.MaxLength > 4096 {
 		return fieldErr("text.max_length", "must be in 3..4096, got %d", s.MaxLength)
 	}
-	if s.Tokenizer == TokenizerWordPiece && s.LowerCase == nil {
+	if s.Tokenizer != TokenizerBPE && s.LowerCase == nil {
 		return fieldErr("text.lower_case", "missing")
 	}
 	for _, k := range tokenizerIDs[s.Tokenizer] {

@@ -172,7 +172,7 @@ func (b *Bundle) NewTokenizer() (tokenizer.Tokenizer, error) {
 	case TokenizerWordPiece:
 		f := t.Files["vocab"]
 		tok, err := tokenizer.NewWordPiece(bytes.NewReader(b.files[f]), tokenizer.WordPieceOptions{
-			MaxLen: t.MaxLength, Cased: !*t.LowerCase})
+			MaxLen: t.MaxLength, Cased: !*t.LowerCase, Clean: t.Clean})
 		if err != nil {
 			return nil, fmt.Errorf("%w: text.files.vocab %s: %v", ErrBadBundle, f, err)
 		}
@@ -184,12 +184,29 @@ func (b *Bundle) NewTokenizer() (tokenizer.Tokenizer, error) {
 		return tok, nil
 	case TokenizerBPE:
 		f := t.Files["merges"]
-		tok, err := tokenizer.NewBPE(bytes.NewReader(b.files[f]), tokenizer.BPEOptions{ContextLength: t.MaxLength})
+		pad := t.SpecialIDs["pad"] // the padding id is the manifest's: OpenAI's 0, Hugging Face's <|endoftext|>
+		if pad < 0 || pad >= tokenizer.CLIPVocabSize {
+			return nil, fmt.Errorf("%w: text.special_ids.pad %d is outside CLIP's vocabulary", ErrBadBundle, pad)
+		}
+		tok, err := tokenizer.NewBPE(bytes.NewReader(b.files[f]), tokenizer.BPEOptions{ContextLength: t.MaxLength,
+			Clean: t.Clean, Pad: int32(pad)})
 		if err != nil {
 			return nil, fmt.Errorf("%w: text.files.merges %s: %v", ErrBadBundle, f, err)
 		}
-		sot, eot := tok.SpecialIDs()
-		if err := checkSpecial(map[string]int64{"start": sot, "end": eot, "pad": 0}, t.SpecialIDs, f); err != nil {
+		sot, eot, _ := tok.SpecialIDs()
+		if err := checkSpecial(map[string]int64{"start": sot, "end": eot}, t.SpecialIDs, f); err != nil {
+			return nil, err
+		}
+		return tok, nil
+	case TokenizerUnigram:
+		f := t.Files["model"]
+		tok, err := tokenizer.NewUnigram(b.files[f], tokenizer.UnigramOptions{MaxLen: t.MaxLength,
+			Cased: !*t.LowerCase, Canonicalize: t.Clean})
+		if err != nil {
+			return nil, fmt.Errorf("%w: text.files.model %s: %v", ErrBadBundle, f, err)
+		}
+		eos, pad, unk := tok.SpecialIDs()
+		if err := checkSpecial(map[string]int64{"eos": eos, "pad": pad, "unk": unk}, t.SpecialIDs, f); err != nil {
 			return nil, err
 		}
 		return tok, nil

@@ -36,11 +36,19 @@ type BPEOptions struct {
 	// ContextLength is the length of every Encoding, start and end tokens
 	// included (0 means DefaultBPEContextLength; otherwise at least 2).
 	ContextLength int
+	// Clean is the text clean-up: CleanOpenAI ("" means it: OpenAI's and
+	// open_clip's tokenizer) or CleanHF (the Hugging Face CLIP tokenizer).
+	Clean string
+	// Pad is the id padding every Encoding (0 by default, OpenAI's; the
+	// Hugging Face CLIP tokenizers pad with <|endoftext|>, 49407).
+	Pad int32
 }
 
-// BPE is OpenAI CLIP's byte-level BPE tokenizer (simple_tokenizer.py).
+// BPE is OpenAI CLIP's byte-level BPE tokenizer (simple_tokenizer.py), or
+// with BPEOptions.Clean CleanHF the Hugging Face CLIP tokenizer (the same
+// merges and word splitting after NFC alone).
 //
-// ftfy is approximated by its cheap, common fixes (HTML entities, terminal
+// In the OpenAI clean-up, ftfy is approximated by its cheap, common fixes (HTML entities, terminal
 // escapes, curly quotes, Latin ligatures, full-width characters, control
 // characters, NFC); mojibake repair is not attempted. Invalid UTF-8 bytes are
 // read as U+FFFD. As in the reference, the literal strings "<|startoftext|>"
@@ -55,6 +63,8 @@ type BPE struct {
 	ctx     int
 	sot     int32
 	eot     int32
+	pad     int32
+	hf      bool // Clean is CleanHF
 	ordered bool // every merge's parts were created by earlier merges
 
 	mu    sync.RWMutex
@@ -110,6 +120,12 @@ func NewBPE(mergesGz io.Reader, opts BPEOptions) (*BPE, error) {
 	if opts.ContextLength < 2 {
 		return nil, fmt.Errorf("tokenizer: bpe ContextLength %d is below 2 (room for start and end tokens)", opts.ContextLength)
 	}
+	if err := checkClean("bpe", opts.Clean, CleanOpenAI, CleanHF); err != nil {
+		return nil, err
+	}
+	if opts.Pad < 0 || int(opts.Pad) >= CLIPVocabSize {
+		return nil, fmt.Errorf("tokenizer: bpe Pad %d is outside the vocabulary (0..%d)", opts.Pad, CLIPVocabSize-1)
+	}
 	zr, err := gzip.NewReader(mergesGz)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: open bpe merges gzip: %w", err)
@@ -120,6 +136,8 @@ func NewBPE(mergesGz io.Reader, opts BPEOptions) (*BPE, error) {
 		merges: make(map[uint64]bpeMerge, CLIPNumMerges),
 		inv:    make([]string, 0, CLIPVocabSize),
 		ctx:    opts.ContextLength,
+		hf:     opts.Clean == CleanHF,
+		pad:    opts.Pad,
 		cache:  make(map[string][]int32),
 	}
 	order, sym := bytesToUnicode()
@@ -194,11 +212,12 @@ func (t *BPE) MaxLen() int { return t.ctx }
 // VocabSize returns the vocabulary size (49408 for CLIP).
 func (t *BPE) VocabSize() int { return len(t.inv) }
 
-// SpecialIDs returns the ids of <|startoftext|> and <|endoftext|>.
-func (t *BPE) SpecialIDs() (sot, eot int64) { return int64(t.sot), int64(t.eot) }
+// SpecialIDs returns the ids of <|startoftext|> and <|endoftext|> and the padding id.
+func (t *BPE) SpecialIDs() (sot, eot, pad int64) { return int64(t.sot), int64(t.eot), int64(t.pad) }
 
 // Encode returns <|startoftext|> tokens… <|endoftext|> zero-padded to the
-// context length; over-long input is cut with <|endoftext|> as last token.
+// context length (with BPEOptions.Pad); over-long input is cut with
+// <|endoftext|> as last token.
 func (t *BPE) Encode(text string) Encoding {
 	e := Encoding{IDs: make([]int64, t.ctx), Mask: make([]int64, t.ctx)}
 	t.encodeInto(text, e.IDs, e.Mask)
@@ -215,7 +234,7 @@ func (t *BPE) encodeInto(text string, ids, mask []int64) {
 	if len(body) > limit {
 		body = body[:limit]
 	}
-	fillEncoding(ids, mask, int64(t.sot), body, int64(t.eot), 0)
+	fillEncoding(ids, mask, int64(t.sot), body, int64(t.eot), int64(t.pad))
 }
 
 // IDs returns the token ids of text without start/end tokens or truncation.
@@ -233,7 +252,11 @@ func (t *BPE) Tokens(text string) []string {
 }
 
 func (t *BPE) appendIDs(dst []int32, text string, limit int) []int32 {
-	text = clipClean(text)
+	if t.hf {
+		text = hfCLIPClean(text)
+	} else {
+		text = clipClean(text)
+	}
 	for pos := 0; pos < len(text); {
 		start, end := clipNextWord(text, pos)
 		if start < 0 {

@@ -11,7 +11,7 @@ import (
 func TestBPEGoldens(t *testing.T) {
 	g := goldens(t)
 	tok := testBPE(t)
-	sot, eot := tok.SpecialIDs()
+	sot, eot, _ := tok.SpecialIDs()
 	if sot != g.CLIP.SOT || eot != g.CLIP.EOT || tok.MaxLen() != g.CLIP.ContextLength || tok.VocabSize() != g.CLIP.VocabSize {
 		t.Fatalf("sot %d eot %d ctx %d vocab %d, want %d %d %d %d", sot, eot, tok.MaxLen(), tok.VocabSize(),
 			g.CLIP.SOT, g.CLIP.EOT, g.CLIP.ContextLength, g.CLIP.VocabSize)
@@ -58,7 +58,7 @@ func TestBPEEdgeCases(t *testing.T) {
 		{name: "contractions", text: "it's we'll I'D", want: []string{"it</w>", "'s</w>", "we</w>", "'ll</w>", "i</w>", "'d</w>"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			sot, eot := tok.SpecialIDs()
+			sot, eot, _ := tok.SpecialIDs()
 			e := tok.Encode(c.text)
 			checkEncoding(t, e, tok.MaxLen(), tok.VocabSize(), sot, eot, 0)
 			got := tok.Tokens(c.text)

@@ -46,7 +46,7 @@ func FuzzWordPiece(f *testing.F) {
 func FuzzBPE(f *testing.F) {
 	seedFuzz(f)
 	tok := testBPE(f)
-	sot, eot := tok.SpecialIDs()
+	sot, eot, _ := tok.SpecialIDs()
 	f.Fuzz(func(t *testing.T, text string) {
 		e := tok.Encode(text)
 		checkEncoding(t, e, tok.MaxLen(), tok.VocabSize(), sot, eot, 0)

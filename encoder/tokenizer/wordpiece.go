@@ -31,6 +31,9 @@ type WordPieceOptions struct {
 	MaxCharsPerWord int
 	// Special token strings; empty means "[CLS]", "[SEP]", "[PAD]", "[UNK]".
 	CLSToken, SEPToken, PADToken, UNKToken string
+	// Clean is a clean-up applied to the text first: "" (none, the default)
+	// or CleanBLIPCaption.
+	Clean string
 }
 
 // WordPiece is a BERT tokenizer (HuggingFace BertTokenizer: BasicTokenizer
@@ -48,6 +51,7 @@ type WordPiece struct {
 
 	maxLen, maxChars   int
 	cased              bool
+	blip               bool // Clean is CleanBLIPCaption
 	cls, sep, pad, unk int32
 }
 
@@ -77,6 +81,9 @@ func NewWordPiece(vocab io.Reader, opts WordPieceOptions) (*WordPiece, error) {
 	if opts.MaxCharsPerWord == 0 {
 		opts.MaxCharsPerWord = 100
 	}
+	if err := checkClean("wordpiece", opts.Clean, CleanBLIPCaption); err != nil {
+		return nil, err
+	}
 	if opts.MaxCharsPerWord < 0 {
 		return nil, fmt.Errorf("tokenizer: wordpiece MaxCharsPerWord %d is negative", opts.MaxCharsPerWord)
 	}
@@ -86,6 +93,7 @@ func NewWordPiece(vocab io.Reader, opts WordPieceOptions) (*WordPiece, error) {
 		maxLen:   opts.MaxLen,
 		maxChars: opts.MaxCharsPerWord,
 		cased:    opts.Cased,
+		blip:     opts.Clean == CleanBLIPCaption,
 	}
 	r := bufio.NewReaderSize(vocab, 64<<10)
 	for {
@@ -188,6 +196,9 @@ func (t *WordPiece) Tokens(text string) []string {
 // appendIDs runs the basic tokenizer and WordPiece over text, appending ids to
 // dst. It stops early once dst holds at least limit ids (limit < 0: never).
 func (t *WordPiece) appendIDs(dst []int32, text string, limit int) []int32 {
+	if t.blip {
+		text = blipCaption(text)
+	}
 	var wbuf, lbuf [128]byte
 	word := wbuf[:0]
 	full := func() bool { return limit >= 0 && len(dst) >= limit }
