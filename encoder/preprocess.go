@@ -15,6 +15,8 @@ import (
 	_ "golang.org/x/image/bmp"  // register BMP
 	_ "golang.org/x/image/tiff" // register TIFF
 	_ "golang.org/x/image/webp" // register WebP
+
+	"github.com/glimpse-search/glimpse/turbojpeg"
 )
 
 // Defaults of ImageOptions.
@@ -83,7 +85,10 @@ func DecodeImageBytes(data []byte, opts ImageOptions) (image.Image, error) {
 		return nil, fmt.Errorf("%w: %s of %dx%d = %d pixels, over %d", ErrTooLarge, format, cfg.Width, cfg.Height,
 			px, opts.MaxPixels)
 	}
-	img, _, err := image.Decode(bytes.NewReader(data))
+	img := decodeJPEG(data, format)
+	if img == nil {
+		img, _, err = image.Decode(bytes.NewReader(data))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: decode %s: %v", ErrUnsupportedImage, format, err)
 	}
@@ -91,6 +96,24 @@ func DecodeImageBytes(data []byte, opts ImageOptions) (image.Image, error) {
 		img = Orient(img, ExifOrientation(data))
 	}
 	return img, nil
+}
+
+// decodeJPEG decodes an RGB JPEG with libjpeg-turbo at full size, the pixels Pillow decodes
+// (the standard library's decoder differs by a few levels); nil for other formats, CMYK and
+// YCCK JPEGs and files libjpeg-turbo finds damaged, which image/jpeg then decides on.
+func decodeJPEG(data []byte, format string) image.Image {
+	if format != "jpeg" {
+		return nil
+	}
+	w, h, rgb, err := turbojpeg.Header(data)
+	if err != nil || !rgb {
+		return nil
+	}
+	img, err := turbojpeg.Decode(data, w, h, turbojpeg.Factor{Num: 1, Denom: 1})
+	if err != nil {
+		return nil
+	}
+	return img
 }
 
 // Orient applies an EXIF orientation (1..8, as [ExifOrientation] reads it) so the image

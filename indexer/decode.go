@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/turbojpeg"
 )
 
 // decoded is a probed (and, when asked, decoded) image.
@@ -80,7 +81,7 @@ func (ix *Indexer) checkSize(format string, w, h int) error {
 
 func (ix *Indexer) decodeJPEG(data []byte, pixels bool) (decoded, error) {
 	var d decoded
-	w, h, rgbOK, err := jpegHeader(data)
+	w, h, rgbOK, err := turbojpeg.Header(data)
 	if err != nil {
 		cfg, _, cerr := image.DecodeConfig(bytes.NewReader(data))
 		if cerr != nil {
@@ -101,11 +102,11 @@ func (ix *Indexer) decodeJPEG(data []byte, pixels bool) (decoded, error) {
 		return d, nil
 	}
 	if rgbOK {
-		f := tjFactor{1, 1}
+		f := turbojpeg.Factor{Num: 1, Denom: 1}
 		if !ix.o.FullDecode {
-			f = chooseFactor(w, h, ix.pre.Size(), max(ix.o.ThumbSize, 0))
+			f = turbojpeg.ChooseFactor(w, h, ix.pre.Size(), max(ix.o.ThumbSize, 0))
 		}
-		img, err := decodeJPEGScaled(data, w, h, f)
+		img, err := turbojpeg.Decode(data, w, h, f)
 		if err == nil {
 			ix.setOriented(&d, img, o)
 			return d, nil

@@ -15,31 +15,6 @@ import (
 
 var encTextOpts = encoder.TextOptions{}
 
-func TestChooseFactor(t *testing.T) {
-	cases := []struct {
-		w, h, short, long int
-		want              tjFactor
-	}{
-		{4000, 3000, 80, 256, tjFactor{1, 8}},   // 500x375
-		{1000, 872, 80, 256, tjFactor{3, 8}},    // 375x327; 1/4 gives a 250 px long side
-		{640, 427, 224, 256, tjFactor{5, 8}},    // shorter side 267 >= 224
-		{200, 100, 80, 256, tjFactor{1, 1}},     // smaller than the thumbnail
-		{8000, 100, 80, 256, tjFactor{7, 8}},    // a panorama: the shorter side decides
-		{4000, 3000, 80, 0, tjFactor{1, 8}},     // no thumbnails
-		{100000, 100, 80, 256, tjFactor{7, 8}},  // shorter side 88 >= 80
-		{64, 48, 80, 256, tjFactor{1, 1}},       // tiny
-		{3000, 4000, 384, 256, tjFactor{1, 4}},  // 750x1000 (3/16 isn't offered: 1/8 steps)
-		{6000, 4000, 80, 256, tjFactor{1, 8}},   // 750x500
-		{12000, 9000, 80, 256, tjFactor{1, 8}},  // 1500x1125: 1/8 is the largest reduction
-		{4000, 3000, 2000, 256, tjFactor{3, 4}}, // 3000x2250
-	}
-	for _, c := range cases {
-		if got := chooseFactor(c.w, c.h, c.short, c.long); got != c.want {
-			t.Errorf("chooseFactor(%d, %d, %d, %d) = %v, want %v", c.w, c.h, c.short, c.long, got, c.want)
-		}
-	}
-}
-
 // TestScaledDecode compares the model input of the scaled decode with a full decode on
 // the sample JPEGs and on a 12-megapixel upscale of one: the pixels differ only a little.
 func TestScaledDecode(t *testing.T) {

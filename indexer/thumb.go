@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 
 	"github.com/disintegration/imaging"
+
+	"github.com/glimpse-search/glimpse/turbojpeg"
 )
 
 // thumbQuality is the JPEG quality of thumbnails.
@@ -30,7 +32,7 @@ func (ix *Indexer) thumbnail(img image.Image, sha [32]byte) error {
 	if max(b.Dx(), b.Dy()) > ix.o.ThumbSize {
 		t = imaging.Fit(img, ix.o.ThumbSize, ix.o.ThumbSize, imaging.CatmullRom)
 	}
-	data, err := compressJPEG(opaqueRGBA(t), thumbQuality)
+	data, err := turbojpeg.Compress(opaqueRGBA(t), thumbQuality)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,4 @@
-package indexer
-
-// This file is the only cgo use of libjpeg-turbo (TurboJPEG API, pkg-config libturbojpeg).
+package turbojpeg
 
 /*
 #cgo pkg-config: libturbojpeg
@@ -20,39 +18,39 @@ import (
 	"unsafe"
 )
 
-// tjFactor is a TurboJPEG scaling factor num/denom.
-type tjFactor struct{ num, denom int }
+// Factor is a TurboJPEG scaling factor num/denom.
+type Factor struct{ Num, Denom int }
 
-// scaled is TJSCALED: the size of dimension d decoded at this factor.
-func (f tjFactor) scaled(d int) int { return (d*f.num + f.denom - 1) / f.denom }
+// Scaled is TJSCALED: the size of dimension d decoded at this factor.
+func (f Factor) Scaled(d int) int { return (d*f.Num + f.Denom - 1) / f.Denom }
 
-var tjFactors = sync.OnceValue(func() []tjFactor {
+var factors = sync.OnceValue(func() []Factor {
 	var n C.int
 	p := C.tjGetScalingFactors(&n)
 	if p == nil || n <= 0 {
-		return []tjFactor{{1, 1}}
+		return []Factor{{1, 1}}
 	}
 	sf := unsafe.Slice(p, int(n))
-	out := make([]tjFactor, 0, n)
+	out := make([]Factor, 0, n)
 	for _, f := range sf {
-		out = append(out, tjFactor{int(f.num), int(f.denom)})
+		out = append(out, Factor{int(f.num), int(f.denom)})
 	}
 	return out
 })
 
-// chooseFactor returns the largest reduction (smallest factor <= 1) whose output of a w x h
+// ChooseFactor returns the largest reduction (smallest factor <= 1) whose output of a w x h
 // image still has a shorter side >= minShort and a longer side >= minLong (each capped at the
 // image's own size, so small images decode at 1/1).
-func chooseFactor(w, h, minShort, minLong int) tjFactor {
+func ChooseFactor(w, h, minShort, minLong int) Factor {
 	short, long := min(w, h), max(w, h)
 	minShort, minLong = min(minShort, short), min(minLong, long)
-	best := tjFactor{1, 1}
-	for _, f := range tjFactors() {
-		if f.num > f.denom { // upscaling
+	best := Factor{1, 1}
+	for _, f := range factors() {
+		if f.Num > f.Denom { // upscaling
 			continue
 		}
-		s, l := f.scaled(short), f.scaled(long)
-		if s >= minShort && l >= minLong && f.num*best.denom < best.num*f.denom {
+		s, l := f.Scaled(short), f.Scaled(long)
+		if s >= minShort && l >= minLong && f.Num*best.Denom < best.Num*f.Denom {
 			best = f
 		}
 	}
@@ -62,9 +60,9 @@ func chooseFactor(w, h, minShort, minLong int) tjFactor {
 // tjError returns the handle's last error message.
 func tjError(h C.tjhandle) string { return C.GoString(C.tjGetErrorStr2(h)) }
 
-// jpegHeader reads the size of a JPEG and whether libjpeg-turbo can decode it to RGB (not CMYK
+// Header reads the size of a JPEG and whether libjpeg-turbo can decode it to RGB (not CMYK
 // or YCCK, which the standard library decoder handles).
-func jpegHeader(data []byte) (w, h int, rgbOK bool, err error) {
+func Header(data []byte) (w, h int, rgbOK bool, err error) {
 	hd := C.tjInitDecompress()
 	if hd == nil {
 		return 0, 0, false, fmt.Errorf("turbojpeg: %s", tjError(nil))
@@ -77,16 +75,16 @@ func jpegHeader(data []byte) (w, h int, rgbOK bool, err error) {
 	return int(cw), int(ch), cs != C.TJCS_CMYK && cs != C.TJCS_YCCK, nil
 }
 
-// decodeJPEGScaled decodes data in the DCT domain at factor f into opaque RGBA, with
+// Decode decodes data in the DCT domain at factor f into opaque RGBA, with
 // libjpeg's accurate integer IDCT and fancy upsampling (what Pillow uses). Any error or
 // warning (a truncated or damaged file) is returned; the caller falls back to image/jpeg.
-func decodeJPEGScaled(data []byte, w, h int, f tjFactor) (*image.RGBA, error) {
+func Decode(data []byte, w, h int, f Factor) (*image.RGBA, error) {
 	hd := C.tjInitDecompress()
 	if hd == nil {
 		return nil, fmt.Errorf("turbojpeg: %s", tjError(nil))
 	}
 	defer C.tjDestroy(hd)
-	sw, sh := f.scaled(w), f.scaled(h)
+	sw, sh := f.Scaled(w), f.Scaled(h)
 	img := image.NewRGBA(image.Rect(0, 0, sw, sh))
 	rc := C.tjDecompress2(hd, (*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)),
 		(*C.uchar)(unsafe.Pointer(&img.Pix[0])), C.int(sw), C.int(img.Stride), C.int(sh),
@@ -97,9 +95,9 @@ func decodeJPEGScaled(data []byte, w, h int, f tjFactor) (*image.RGBA, error) {
 	return img, nil
 }
 
-// compressJPEG compresses an opaque RGBA image (the alpha bytes are ignored) as a baseline
+// Compress compresses an opaque RGBA image (the alpha bytes are ignored) as a baseline
 // 4:2:0 JPEG: the thumbnails, several times faster than image/jpeg.
-func compressJPEG(img *image.RGBA, quality int) ([]byte, error) {
+func Compress(img *image.RGBA, quality int) ([]byte, error) {
 	b := img.Bounds()
 	if b.Empty() {
 		return nil, fmt.Errorf("turbojpeg: empty image")
