@@ -15,8 +15,8 @@ Architecture (the checkpoint's keys, Hugging Face's names, in brackets):
   residual [`vision_model.head.*`]. image_embeds = normalise(the head's output).
 - text: token and position embeddings, the same layers, a final LayerNorm, and a Linear head on the
   state at the LAST position [`text_model.*`]. SigLIP reads no attention mask: texts are padded to
-  the full length (64) with `</s>` and the last position is pooled, so the graph ignores its
-  attention_mask input.
+  the full length (64) with `</s>` and the last position is pooled, so the embedding ignores the
+  attention_mask input, which only zeroes text_states at padding.
 - The sigmoid loss's `logit_scale` and `logit_bias` are recorded in the manifest's scores section.
 The graph's image_tokens are the pooled embedding followed by the 27 x 27 patch tokens (so
 `dims.patch_grid` squared plus one), and its text_states the final-LayerNorm states: nothing uses
@@ -186,7 +186,9 @@ class Siglip(nn.Module):
         t = self.text_model
         x = t.embeddings.token_embedding(ids) + t.embeddings.position_embedding.weight[: ids.shape[1]]
         x = t.final_layer_norm(t.encoder(x))  # no attention mask: SigLIP is trained and used without one
-        return F.normalize(t.head(x[:, -1]), dim=-1), x
+        # the embedding pools the last position, padding included; text_states (the contract's second
+        # output, unused without an ITM head) are zero at padding, which keeps the mask a graph input
+        return F.normalize(t.head(x[:, -1]), dim=-1), x * mask[..., None].to(x.dtype)
 
 
 def read_source(path):
