@@ -1,42 +1,45 @@
 # Glimpse. The two commands that matter on a fresh machine: `make demo` and `make test`.
 SHELL := /bin/bash
 GO ?= go
-PYTHON ?= /usr/bin/python3
+# The model tooling's Python: a virtual environment in ~/.cache/glimpse keyed by tools/requirements.txt,
+# over Debian's python3-torch (scripts/setup-venv.sh; `make venv` builds it, once per machine).
+PYTHON ?= $(shell scripts/setup-venv.sh --path)
 PYENV := PYTHONPATH=tools OMP_WAIT_POLICY=PASSIVE
 BIN := bin
 DEMO_DIR ?= demo-data
 DEMO_ADDR ?= 127.0.0.1:8080
 BENCH_SERVER_DIR ?= build/bench-server
 
-.PHONY: all setup build test test-go test-python demo model model-eval model-export clean \
-	bench-encoder bench-ann bench-index bench-query bench-server export-check bench-models
+.PHONY: all setup venv build test test-go test-python demo model model-eval model-export clean \
+	bench-encoder bench-ann bench-index bench-query bench-server parity parity-reduced bench-models mutants
 
 all: build
 
-## setup: Debian build dependencies, then ONNX Runtime 1.30.0 (libonnxruntime.so.1) into .cache (idempotent)
-setup:
+## setup: Debian build dependencies, ONNX Runtime 1.30.0 (libonnxruntime.so.1) into .cache, and the model
+## tooling's Python environment (idempotent)
+setup: venv
 	@./scripts/setup-deps.sh
 	@./scripts/setup-ort.sh
+
+## venv: the Python environment of tools/ (pinned in tools/requirements.txt; about a minute the first time)
+venv:
+	@./scripts/setup-venv.sh >/dev/null
 
 ## build: every binary into bin/ (indexer, searcher, server, scenes, annbench)
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-## test: set up and run every test (Go, then the Python model tooling when torch is importable);
-## the web interface's browser tests save their screenshots into build/artifacts/
-test: setup test-go test-cluster test-python
+## test: set up and run every test: Go, the Weaviate cluster, the Python model tooling and the exporters'
+## parity with their upstream implementations at a reduced width; the web interface's browser tests save
+## their screenshots into build/artifacts/
+test: setup test-go test-cluster test-python parity-reduced
 
 test-go:
 	$(GO) vet ./...
 	GLIMPSE_ARTIFACTS=$(CURDIR)/build/artifacts $(GO) test ./...
 
-test-python:
-	@if $(PYTHON) -c 'import torch, onnx, PIL' 2>/dev/null; then \
-		$(PYENV) $(PYTHON) -m unittest discover -s tools/tests -t tools -v; \
-	else \
-		echo "test-python: torch, onnx or PIL not importable by $(PYTHON); running the tokenizer tests only"; \
-		$(PYENV) $(PYTHON) -m unittest tests.test_wordpiece -v; \
-	fi
+test-python: venv
+	$(PYENV) $(PYTHON) -m unittest discover -s tools/tests -t tools -v
 
 ## demo: set up, build, generate a gallery of 2,000 scenes, index it (a rerun reuses both; an index made
 ## with another model bundle, such as an earlier default model, is made again), then
@@ -109,11 +112,24 @@ bench-index-model: setup
 bench-query: setup
 	@set -o pipefail; GLIMPSE_BENCH=1 $(GO) test -run '^TestBenchReport$$' -count=1 -v -timeout 30m ./searcher/ | grep -v -e '^=== RUN' -e '^--- ' -e '^PASS$$' -e '^ok '
 
-## export-check: every checkpoint exporter (tools/export: mPLUG, CLIP, BLIP) end to end at a reduced
-## width with --random-init and from a synthetic upstream checkpoint, each bundle verified by the Go
-## runtime (a minute or two; `make test` runs it too; last line: one JSON object)
-export-check: setup
-	$(PYENV) $(PYTHON) -m export.check --out build/export-check
+## parity: every exporter against the upstream implementation of its family at the published sizes:
+## the upstream model class (ModelScope mPLUG, transformers BLIP/CLIP/SigLIP, open_clip's OpenAI loader)
+## with seeded random weights saved in its hub's layout, exported, and the Go runtime compared with the
+## upstream pipeline or forward on photos, an RGBA and an EXIF-rotated image and hard texts (tools/parity;
+## long: about an hour on 2 cores; last line: one JSON object). parity-reduced: the same at reduced widths
+## (run by `make test`). CASES=name,... runs some.
+PARITY_ARGS = $(if $(CASES),--cases $(CASES))
+parity: setup
+	$(PYENV) $(PYTHON) -m parity --width real $(PARITY_ARGS) $(ARGS)
+parity-reduced: setup
+	$(PYENV) $(PYTHON) -m parity --width reduced $(PARITY_ARGS) $(ARGS)
+
+## mutants: the suite must fail on each of a fixed list of deliberate bugs (tools/mutants/list.go: the HNSW
+## search, tokenizers, preprocessing, the ITM softmax, golden checks, batches, change detection, API keys,
+## thresholds, rank formulas), each applied alone to a scratch copy and its packages' tests run; fails when
+## one survives (about 15 minutes on 2 cores; last line: one JSON object)
+mutants: setup
+	$(GO) run ./tools/mutants $(if $(ONLY),--only $(ONLY))
 
 ## bench-models: real-size --random-init bundles of mPLUG-large, CLIP ViT-B/32 and ViT-L/14@336 and
 ## BLIP base (exported once into the git-ignored build/models, about 3 GB, then verified in Go),
