@@ -54,10 +54,13 @@ func TestEvaluate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range []Recalls{itc.Recalls, re.Recalls} {
+		// the committed tiny-scenes bundle finds every image and caption of the fixture first
+		// (measured 2026-12-07); one miss is tolerated for float differences between CPUs
 		v := []float64{r.TR1, r.TR5, r.TR10, r.IR1, r.IR5, r.IR10, r.RMean}
+		slack := 100 / float64(min(len(set.Images), len(set.Captions)))
 		for _, x := range v {
-			if x < 0 || x > 100 {
-				t.Fatalf("recalls %+v", r)
+			if x < 100-slack-1e-9 || x > 100 {
+				t.Fatalf("recalls %+v, want the committed bundle's 100 (within %.3g points)", r, slack)
 			}
 		}
 		if r.TR1 > r.TR5 || r.TR5 > r.TR10 || r.IR1 > r.IR5 || r.IR5 > r.IR10 {

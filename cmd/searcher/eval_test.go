@@ -8,6 +8,13 @@ import (
 	"github.com/glimpse-search/glimpse/tools/scene"
 )
 
+// evalSlack is how far TestEval's recalls may fall below what the committed tiny-scenes bundle
+// measures on its 30 scenes of seed 9001 (every recall 100, 2026-12-07): one missed text-to-image
+// query in 30 (3.3 points), for float differences between CPUs that could swap a near tie.
+const evalSlack = 3.4
+
+// TestEval runs the eval command end to end on generated scenes and holds the committed default
+// model to its recalls there.
 func TestEval(t *testing.T) {
 	dir := t.TempDir()
 	if err := scene.Generate(t.Context(), scene.Options{N: 30, Seed: 9001, Out: dir, Size: 96, Negatives: -1}); err != nil {
@@ -33,8 +40,8 @@ func TestEval(t *testing.T) {
 		prev := map[string]float64{}
 		for _, f := range []string{"tr1", "tr5", "tr10", "ir1", "ir5", "ir10", "r_mean"} {
 			v, ok := r[f].(float64)
-			if !ok || v < 0 || v > 100 {
-				t.Fatalf("%s.%s = %v, want a percentage", key, f, r[f])
+			if !ok || v < 100-evalSlack || v > 100 {
+				t.Fatalf("%s.%s = %v, want the committed bundle's 100 (within %g points)", key, f, r[f], evalSlack)
 			}
 			prev[f] = v
 		}
