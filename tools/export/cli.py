@@ -177,6 +177,7 @@ class UpstreamCheck:
         self.result = compare(golden, want)
         self.result["reference"] = ref.name
         self.log("--verify-upstream: " + json.dumps(self.result))
+        self.spec.sections.setdefault("export", {})["verify_upstream"] = self.result  # kept in the manifest
         if not self.result["ok"]:
             shutil.rmtree(tmp, ignore_errors=True)
             raise SystemExit(f"--verify-upstream failed: the export does not reproduce {ref.name} "
