@@ -428,3 +428,28 @@ func BenchmarkSearch(b *testing.B) {
 		})
 	}
 }
+
+// TestGreedyLocalMinimum: the descent through the upper layers ends at a node no neighbour of
+// which is closer to the query, and never further than where it started (the entry point).
+func TestGreedyLocalMinimum(t *testing.T) {
+	data := clustered(3000, 32, 10, 4)
+	x := build(t, data, Options{Seed: 5})
+	if x.maxLevel < 1 {
+		t.Fatalf("the graph has no upper layer (max level %d)", x.maxLevel)
+	}
+	for qi, q := range clustered(50, 32, 10, 99) {
+		ep := item{d: x.dist(q, nil, x.entry), s: x.entry}
+		for l := x.maxLevel; l > 0; l-- {
+			start := ep
+			ep = x.greedy(q, ep, l)
+			if ep.d > start.d {
+				t.Fatalf("query %d, layer %d: greedy went from %g up to %g", qi, l, start.d, ep.d)
+			}
+			for _, n := range x.links(ep.s, l) {
+				if d := x.dist(q, nil, n); d < ep.d {
+					t.Fatalf("query %d, layer %d: stopped at %g with a closer neighbour at %g", qi, l, ep.d, d)
+				}
+			}
+		}
+	}
+}

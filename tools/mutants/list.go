@@ -7,11 +7,11 @@ package main
 // code changes, the mutant must follow it (an Old that no longer matches fails the run).
 var mutants = []Mutant{
 	{
-		Name: "hnsw-early-stop", File: "store/hnsw/search.go",
-		Old:      "if len(w.res) >= ef && c.d > w.res[0].d {",
-		New:      "if len(w.res) >= 1 && c.d > w.res[0].d {",
+		Name: "hnsw-no-fill", File: "store/hnsw/search.go",
+		Old:      "if len(w.res) < ef || d < w.res[0].d {",
+		New:      "if d < w.res[0].d {",
 		Packages: []string{"./store/hnsw/"},
-		Why:      "the layer search stops at its first result: recall collapses",
+		Why:      "the candidate list is never filled to ef: the layer search turns greedy and recall drops",
 	},
 	{
 		Name: "hnsw-filter-ignored", File: "store/hnsw/search.go",

@@ -167,8 +167,7 @@ func apply(src []byte, m Mutant) ([]byte, error) {
 	return bytes.Replace(src, []byte(m.Old), []byte(m.New), 1), nil
 }
 
-// replaceFile writes data to a new inode at path (the scratch tree's files may be hard links into
-// the repository, which must not change).
+// replaceFile writes data to a new file renamed over path.
 func replaceFile(path string, data []byte) error {
 	tmp := path + ".mutant"
 	if err := os.WriteFile(tmp, data, 0o644); err != nil {
@@ -206,7 +205,7 @@ func repoRoot(ctx context.Context) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
-// copyTree hard-links (or copies) every tracked and untracked-but-not-ignored file of root into
+// copyTree copies every tracked and untracked-but-not-ignored file of root into
 // dst and links root's .cache.
 func copyTree(ctx context.Context, root, dst string) error {
 	out, err := exec.CommandContext(ctx, "git", "-C", root, "ls-files", "-z", "--cached", "--others",
@@ -230,14 +229,12 @@ func copyTree(ctx context.Context, root, dst string) error {
 		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
 			return err
 		}
-		if os.Link(src, to) != nil {
-			data, err := os.ReadFile(src)
-			if err != nil {
-				return err
-			}
-			if err := os.WriteFile(to, data, fi.Mode().Perm()); err != nil {
-				return err
-			}
+		data, err := os.ReadFile(src) // copied, not linked: edits to the tree during a run stay out
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(to, data, fi.Mode().Perm()); err != nil {
+			return err
 		}
 	}
 	if _, err := os.Stat(filepath.Join(root, ".cache")); err == nil {
