@@ -21,8 +21,9 @@ import (
 
 // Defaults of ImageOptions.
 const (
-	DefaultMaxPixels = 100_000_000 // 100 megapixels: ~400 MB decoded as RGBA
-	DefaultMaxBytes  = 256 << 20   // 256 MiB of encoded image
+	DefaultMaxPixels       = 100_000_000 // 100 megapixels: ~400 MB decoded as RGBA
+	DefaultMaxBytes        = 256 << 20   // 256 MiB of encoded image
+	DefaultMaxDecodedBytes = 1 << 30     // 1 GiB decoded: 100 MP at 8 bits, about 134 MP of 16-bit gray
 )
 
 // ImageOptions caps what [DecodeImage] accepts from untrusted input. Zero fields take the
@@ -33,6 +34,12 @@ type ImageOptions struct {
 	MaxPixels int64
 	// MaxBytes caps the encoded size read (default DefaultMaxBytes).
 	MaxBytes int64
+	// MaxDecodedBytes caps the memory of the decoded image, width x height x the bytes per
+	// pixel of the decoder's output (8 for a 16-bit RGBA PNG, 4 for RGBA and for JPEGs, 1 for
+	// gray or paletted), checked from the header before decoding (default
+	// DefaultMaxDecodedBytes). An upload of 10,000 x 10,000 16-bit pixels is 800 MB decoded
+	// however small its file.
+	MaxDecodedBytes int64
 	// KeepOrientation returns JPEGs as stored, ignoring their EXIF orientation (default false:
 	// upright). [NewPreprocessor] sets it from the manifest's image.exif_transpose.
 	KeepOrientation bool
@@ -44,6 +51,9 @@ func (o ImageOptions) withDefaults() ImageOptions {
 	}
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = DefaultMaxBytes
+	}
+	if o.MaxDecodedBytes <= 0 {
+		o.MaxDecodedBytes = DefaultMaxDecodedBytes
 	}
 	return o
 }
@@ -85,6 +95,15 @@ func DecodeImageBytes(data []byte, opts ImageOptions) (image.Image, error) {
 		return nil, fmt.Errorf("%w: %s of %dx%d = %d pixels, over %d", ErrTooLarge, format, cfg.Width, cfg.Height,
 			px, opts.MaxPixels)
 	}
+	if n := DecodedBytes(cfg, format); n > opts.MaxDecodedBytes {
+		return nil, fmt.Errorf("%w: %s of %dx%d decodes to %d MiB, over %d MiB", ErrTooLarge, format, cfg.Width,
+			cfg.Height, n>>20, opts.MaxDecodedBytes>>20)
+	}
+	if format == "jpeg" {
+		if err := CheckJPEG(data); err != nil {
+			return nil, err
+		}
+	}
 	img := decodeJPEG(data, format)
 	if img == nil {
 		img, _, err = image.Decode(bytes.NewReader(data))
@@ -96,6 +115,29 @@ func DecodeImageBytes(data []byte, opts ImageOptions) (image.Image, error) {
 		img = Orient(img, ExifOrientation(data))
 	}
 	return img, nil
+}
+
+// DecodedBytes is the memory a decoder of this package's formats allocates for an image with
+// header cfg: width x height x bytes per pixel of its output (JPEGs decode to RGBA; the
+// standard decoders to the header's colour model).
+func DecodedBytes(cfg image.Config, format string) int64 {
+	bpp := int64(4)
+	switch cfg.ColorModel {
+	case color.RGBA64Model, color.NRGBA64Model:
+		bpp = 8
+	case color.Gray16Model:
+		bpp = 2
+	case color.GrayModel, color.AlphaModel:
+		bpp = 1
+	default:
+		if _, ok := cfg.ColorModel.(color.Palette); ok {
+			bpp = 1
+		}
+	}
+	if format == "jpeg" {
+		bpp = 4
+	}
+	return int64(cfg.Width) * int64(cfg.Height) * bpp
 }
 
 // decodeJPEG decodes an RGB JPEG with libjpeg-turbo at full size, the pixels Pillow decodes
@@ -180,6 +222,13 @@ func (p *Preprocessor) Len() int { return 3 * p.size * p.size }
 // Decode is [DecodeImage] with the preprocessor's caps and orientation: the image the model
 // sees, which is not upright when EXIFTranspose is false.
 func (p *Preprocessor) Decode(r io.Reader) (image.Image, error) { return DecodeImage(r, p.opts) }
+
+// DecodeWith is Decode with the caps of caps (MaxPixels, MaxBytes, MaxDecodedBytes; zero fields
+// the defaults) and the preprocessor's orientation rule.
+func (p *Preprocessor) DecodeWith(r io.Reader, caps ImageOptions) (image.Image, error) {
+	caps.KeepOrientation = p.opts.KeepOrientation
+	return DecodeImage(r, caps)
+}
 
 // EXIFTranspose reports whether the model sees JPEGs with their EXIF orientation applied (the
 // manifest's image.exif_transpose). When false, callers that also display the image decode it

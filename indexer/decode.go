@@ -92,6 +92,9 @@ func (ix *Indexer) decodeJPEG(data []byte, pixels bool) (decoded, error) {
 	if err := ix.checkSize(formatJPEG, w, h); err != nil {
 		return d, err
 	}
+	if err := encoder.CheckJPEG(data); err != nil {
+		return d, err
+	}
 	o := encoder.ExifOrientation(data)
 	d.w, d.h = w, h
 	if o >= 5 {

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 
+	"github.com/glimpse-search/glimpse/internal/hostile"
 	"github.com/glimpse-search/glimpse/store"
 )
 
@@ -138,6 +139,7 @@ func TestBadFiles(t *testing.T) {
 		{"bad png crc", "crc.png", func(p string) { writeFile(t, p, corruptCRC(t, pngb)) }, StatusFailed, "checksum", 0, 0},
 		{"huge png header", "huge.png", func(p string) { writeFile(t, p, pngHeaderOnly(100_000, 100_000)) }, StatusSkipped, "over the cap", 0, 0},
 		{"huge jpeg header", "huge.jpg", func(p string) { writeFile(t, p, patchSOF(t, jpg, 65000, 65000)) }, StatusSkipped, "over the cap", 0, 0},
+		{"jpeg scan bomb", "bomb.jpg", func(p string) { writeFile(t, p, hostile.ProgressiveJPEG(4096, 4096, 400)) }, StatusFailed, "scans", 0, 0},
 		{"dangling symlink", "gone.jpg", func(p string) {
 			if err := os.Symlink(filepath.Join(src, "nowhere.jpg"), p); err != nil {
 				t.Fatal(err)

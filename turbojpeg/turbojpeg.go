@@ -88,7 +88,7 @@ func Decode(data []byte, w, h int, f Factor) (*image.RGBA, error) {
 	img := image.NewRGBA(image.Rect(0, 0, sw, sh))
 	rc := C.tjDecompress2(hd, (*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)),
 		(*C.uchar)(unsafe.Pointer(&img.Pix[0])), C.int(sw), C.int(img.Stride), C.int(sh),
-		C.TJPF_RGBA, C.TJFLAG_ACCURATEDCT)
+		C.TJPF_RGBA, C.TJFLAG_ACCURATEDCT|C.TJFLAG_LIMITSCANS)
 	if rc != 0 {
 		return nil, fmt.Errorf("turbojpeg decode: %s", tjError(hd))
 	}
