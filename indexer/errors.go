@@ -15,6 +15,8 @@ var (
 	ErrNotImage = errors.New("not an image")
 	// ErrNotRegular: the path is not a regular file (FIFO, socket, device).
 	ErrNotRegular = errors.New("not a regular file")
+	// ErrOutside: a symlink leads out of the folders Options.Confine allows.
+	ErrOutside = errors.New("symlink to a path outside the allowed folders")
 	// ErrEmpty: the file has no bytes.
 	ErrEmpty = errors.New("empty file")
 	// ErrBadTexts: a texts file line is malformed.
@@ -35,7 +37,7 @@ func (e *FileError) Unwrap() error { return e.Err }
 // statusOf says whether a per-file error means the file was deliberately skipped (not an
 // image, too large, not a regular file, empty) or failed (unreadable, damaged).
 func statusOf(err error) Status {
-	for _, s := range []error{ErrNotImage, ErrNotRegular, ErrEmpty, encoder.ErrTooLarge} {
+	for _, s := range []error{ErrNotImage, ErrNotRegular, ErrEmpty, ErrOutside, encoder.ErrTooLarge} {
 		if errors.Is(err, s) {
 			return StatusSkipped
 		}

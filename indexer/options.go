@@ -51,6 +51,10 @@ type Options struct {
 	FullDecode bool
 	// Hidden also walks hidden (dot) folders and files. Default false.
 	Hidden bool
+	// Confine, when set, are the only folders files may be indexed from: a root or a symlink
+	// whose target (symlinks resolved) lies outside all of them is skipped (ErrOutside). A
+	// server's index jobs set it to its --index-root folders. Default: anywhere.
+	Confine []string
 	// SkipDirs are folder names not entered (default DefaultSkipDirs). Set to an empty,
 	// non-nil slice to enter every folder.
 	SkipDirs []string

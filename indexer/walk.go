@@ -35,12 +35,21 @@ type walker struct {
 	o       *Options
 	emit    func(ctx context.Context, j job) error
 	visited map[fileID]bool // folders entered; grows with the number of folders, not files
+	confine []string        // Options.Confine with symlinks resolved; nil: anywhere
 }
 
 // newWalker returns a walker that never enters the library's own data dir (its thumbnails
 // are not photos to index, e.g. for `indexer add .` next to ./glimpse-data).
 func (ix *Indexer) newWalker(emit func(ctx context.Context, j job) error) *walker {
 	w := &walker{o: &ix.o, visited: map[fileID]bool{}, emit: emit}
+	for _, c := range ix.o.Confine {
+		if r, err := filepath.EvalSymlinks(c); err == nil {
+			w.confine = append(w.confine, r)
+		}
+	}
+	if len(ix.o.Confine) > 0 && len(w.confine) == 0 {
+		w.confine = []string{} // none of the allowed folders exists: nothing is inside
+	}
 	if info, err := os.Stat(ix.lib.dir); err == nil {
 		if id, ok := idOf(info); ok {
 			w.visited[id] = true
@@ -81,6 +90,12 @@ func (w *walker) roots(ctx context.Context, roots []string) error {
 		abs, err := filepath.Abs(r)
 		if err != nil {
 			return err
+		}
+		if !w.inside(abs) {
+			if err := w.emit(ctx, job{path: abs, err: &FileError{Op: "stat", Path: abs, Err: ErrOutside}}); err != nil {
+				return err
+			}
+			continue
 		}
 		info, err := os.Stat(abs)
 		if err != nil {
@@ -126,6 +141,12 @@ func (w *walker) dir(ctx context.Context, path string, info fs.FileInfo) error {
 		p := filepath.Join(path, name)
 		t := e.Type()
 		if t&fs.ModeSymlink != 0 {
+			if !w.inside(p) {
+				if err := w.emit(ctx, job{path: p, err: &FileError{Op: "stat", Path: p, Err: ErrOutside}}); err != nil {
+					return err
+				}
+				continue
+			}
 			target, err := os.Stat(p)
 			if err != nil {
 				if err := w.emit(ctx, job{path: p, err: &FileError{Op: "stat", Path: p,
@@ -171,4 +192,27 @@ func (w *walker) dir(ctx context.Context, path string, info fs.FileInfo) error {
 		}
 	}
 	return nil
+}
+
+// inside reports whether p, symlinks resolved, is in one of the confining folders (always true
+// without Options.Confine). A path that cannot be resolved is not inside.
+func (w *walker) inside(p string) bool {
+	if w.confine == nil {
+		return true
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return false
+	}
+	return Within(real, w.confine)
+}
+
+// Within reports whether the clean absolute path p is one of roots or below one, lexically.
+func Within(p string, roots []string) bool {
+	for _, r := range roots {
+		if rel, err := filepath.Rel(r, p); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return true
+		}
+	}
+	return false
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -74,10 +75,10 @@ func classify(err error) *apiError {
 		return &apiError{http.StatusNotFound, CodeNotFound, "no such image or text", err}
 	case errors.Is(err, encoder.ErrTooLarge):
 		return &apiError{http.StatusRequestEntityTooLarge, CodeTooLarge,
-			"the image is too large (pixels or bytes over the server's cap)", err}
+			"the image is too large for the server's upload caps: " + imageDetail(err), err}
 	case errors.Is(err, encoder.ErrUnsupportedImage):
 		return &apiError{http.StatusUnprocessableEntity, CodeUnprocessable,
-			"the upload is not a supported image (PNG, JPEG, GIF, WebP, BMP, TIFF) or is damaged", err}
+			"the upload is not a supported image (PNG, JPEG, GIF, WebP, BMP, TIFF) or is damaged: " + imageDetail(err), err}
 	case errors.Is(err, encoder.ErrNoITM), errors.Is(err, searcher.ErrNoAttention):
 		return &apiError{http.StatusNotImplemented, CodeNotImplemented,
 			"the server's model has no image-text matching head for this request", err}
@@ -90,6 +91,18 @@ func classify(err error) *apiError {
 		return &apiError{http.StatusServiceUnavailable, CodeUnavailable, "the request was cancelled", err}
 	}
 	return &apiError{http.StatusInternalServerError, CodeInternal, "internal error; the server log has the details", err}
+}
+
+// imageDetail is what an image error says after the package prefixes ("searcher: query image:
+// image too large: png of 10000x10000 decodes to 762 MiB, over 128 MiB" -> "png of ...").
+func imageDetail(err error) string {
+	msg := err.Error()
+	for _, sep := range []string{encoder.ErrTooLarge.Error() + ": ", encoder.ErrUnsupportedImage.Error() + ": "} {
+		if i := strings.LastIndex(msg, sep); i >= 0 {
+			return msg[i+len(sep):]
+		}
+	}
+	return msg
 }
 
 // trimPrefix drops the searcher's package prefix from an input error's message.

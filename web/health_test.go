@@ -42,7 +42,9 @@ func TestReadyzBackendDown(t *testing.T) {
 		{"/readyz", http.StatusServiceUnavailable, "the vector backend does not answer"},
 	} {
 		rec := httptest.NewRecorder()
-		srv.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tc.path, nil))
+		hr := httptest.NewRequest(http.MethodGet, tc.path, nil)
+		hr.Host = "127.0.0.1:8080"
+		srv.Handler().ServeHTTP(rec, hr)
 		if rec.Code != tc.code || !strings.Contains(rec.Body.String(), tc.want) {
 			t.Errorf("GET %s = %d %s, want %d containing %q", tc.path, rec.Code, rec.Body, tc.code, tc.want)
 		}

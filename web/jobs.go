@@ -170,6 +170,7 @@ func (js *jobs) runJob(ctx context.Context, jb *job) {
 		Workers:   jb.req.Workers,
 		Batch:     jb.req.Batch,
 		MaxPixels: jb.req.MaxPixels,
+		Confine:   s.o.IndexRoots,
 		Logger:    s.o.Logger,
 		OnProgress: func(p indexer.Progress) {
 			js.update(jb, func(j *client.Job) { j.Progress = progressOf(p.Summary, p.Total, p.WalkDone) })
@@ -265,27 +266,38 @@ func (s *Server) checkJob(req *client.IndexRequest) error {
 		if strings.ContainsRune(p, 0) || !filepath.IsAbs(p) || filepath.Clean(p) != p {
 			return badRequest("path %q: want an absolute, clean path on the server", clip(p))
 		}
-		if !s.indexable(p) {
-			return errorf(http.StatusForbidden, CodeForbidden, "path %q is outside the folders this server may index", clip(p))
+		outside := errorf(http.StatusForbidden, CodeForbidden, "path %q is outside the folders this server may index", clip(p))
+		if len(s.o.IndexRoots) > 0 && !indexer.Within(p, s.o.IndexRoots) {
+			return outside // lexically: says nothing about what exists elsewhere
 		}
 		if _, err := os.Stat(p); err != nil {
 			return badRequest("path %q cannot be read on the server: %v", clip(p), errors.Unwrap(err))
+		}
+		if !s.indexable(p) {
+			return outside // through a symlink
 		}
 	}
 	return nil
 }
 
-// indexable reports whether p is inside one of the IndexRoots (always, when there are none).
+// indexable reports whether p is inside one of the IndexRoots (always, when there are none),
+// symlinks resolved on both sides: a link inside a root that points elsewhere is outside. The
+// job's indexer is confined to the roots too, for links met while walking.
 func (s *Server) indexable(p string) bool {
 	if len(s.o.IndexRoots) == 0 {
 		return true
 	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return false
+	}
+	var roots []string
 	for _, r := range s.o.IndexRoots {
-		if rel, err := filepath.Rel(r, p); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
-			return true
+		if rr, err := filepath.EvalSymlinks(r); err == nil {
+			roots = append(roots, rr)
 		}
 	}
-	return false
+	return indexer.Within(real, roots)
 }
 
 // job is GET /jobs/{id}.

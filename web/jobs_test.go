@@ -3,7 +3,9 @@ package web
 import (
 	"context"
 	"net"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,5 +111,50 @@ func TestIndexRoots(t *testing.T) {
 	}
 	if _, err := c.StartIndex(context.Background(), client.IndexRequest{Paths: []string{root}}); err != nil {
 		t.Fatalf("inside: %v", err)
+	}
+}
+
+// TestIndexRootsSymlinks performs the escape: a symlink inside an index root that points at a
+// folder or a photo outside it is refused as a job path (403), and met while walking a root it
+// is skipped (nothing outside gets indexed, so nothing outside can be served).
+func TestIndexRootsSymlinks(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	secret, _ := writeScenes(t, outside, 3, 1)
+	inside, _ := writeScenes(t, filepath.Join(root, "photos"), 4, 1)
+	if err := os.Symlink(outside, filepath.Join(root, "photos", "linkdir")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(secret[0], filepath.Join(root, "photos", "link.png")); err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, 0, Options{IndexRoots: []string{root}})
+	c := &client.Client{BaseURL: serveReal(t, f), Key: testKey}
+	ctx := context.Background()
+	for _, p := range []string{filepath.Join(root, "photos", "linkdir"), filepath.Join(root, "photos", "link.png")} {
+		if _, err := c.StartIndex(ctx, client.IndexRequest{Paths: []string{p}}); !client.IsStatus(err, 403) {
+			t.Errorf("job on the link %s: %v, want 403", p, err)
+		}
+	}
+	j, err := c.StartIndex(ctx, client.IndexRequest{Paths: []string{root}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j = wait(t, c, j.ID)
+	if _, err := f.lib.DB().ImageByPath(inside[0]); err != nil {
+		t.Fatalf("the photo inside the root was not indexed: %v (job %+v)", err, j)
+	}
+	for _, p := range []string{filepath.Join(root, "photos", "link.png"), filepath.Join(root, "photos", "linkdir", filepath.Base(secret[0]))} {
+		if _, err := f.lib.DB().ImageByPath(p); err == nil {
+			t.Errorf("%s, a link out of the root, was indexed", p)
+		}
+	}
+	n := 0
+	for _, pr := range j.Problems {
+		if strings.Contains(pr.Reason, "outside the allowed folders") {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("problems %+v: want the two links reported as outside the allowed folders", j.Problems)
 	}
 }

@@ -154,6 +154,7 @@ func newRequest(r req) *http.Request {
 		r.method = http.MethodGet
 	}
 	hr := httptest.NewRequest(r.method, r.target, r.body)
+	hr.Host = "localhost:8080" // httptest's example.com is refused (checkHost)
 	if r.ctype != "" {
 		hr.Header.Set("Content-Type", r.ctype)
 	}

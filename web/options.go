@@ -9,27 +9,32 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/searcher"
 )
 
 // Defaults of Options.
 const (
-	DefaultMaxUploadBytes  = 32 << 20  // an uploaded query image
-	DefaultMaxBodyBytes    = 1 << 20   // a JSON body
-	DefaultMaxTextsBytes   = 16 << 20  // a POST /texts body
-	DefaultMaxQueryBytes   = 256 << 10 // a text query; longer texts are cut by the tokenizer anyway
-	DefaultMaxTexts        = 10_000    // texts per POST /texts
-	DefaultRequestTimeout  = 30 * time.Second
-	DefaultReadTimeout     = 60 * time.Second
-	DefaultWriteTimeout    = 120 * time.Second
-	DefaultIdleTimeout     = 120 * time.Second
-	DefaultShutdownTimeout = 15 * time.Second
-	DefaultRate            = 4.0 // expensive requests per second per client
-	DefaultBurst           = 8
-	DefaultExplainSide     = 512 // longest side of an explain heat map
-	DefaultMaxJobs         = 16  // queued or running index jobs
-	DefaultKeepJobs        = 100 // finished jobs remembered
-	DefaultProbeInterval   = 10 * time.Second
+	DefaultMaxUploadBytes = 32 << 20 // an uploaded query image
+	// DefaultMaxUploadDecodedBytes caps an uploaded image decoded (width x height x bytes per
+	// pixel): 128 MiB is a 33-megapixel JPEG or a 16-megapixel 16-bit PNG. The indexer's cap for a
+	// photo library is eight times that; a query image needs no more than the model's input.
+	DefaultMaxUploadDecodedBytes = 128 << 20
+	DefaultMaxBodyBytes          = 1 << 20   // a JSON body
+	DefaultMaxTextsBytes         = 16 << 20  // a POST /texts body
+	DefaultMaxQueryBytes         = 256 << 10 // a text query; longer texts are cut by the tokenizer anyway
+	DefaultMaxTexts              = 10_000    // texts per POST /texts
+	DefaultRequestTimeout        = 30 * time.Second
+	DefaultReadTimeout           = 60 * time.Second
+	DefaultWriteTimeout          = 120 * time.Second
+	DefaultIdleTimeout           = 120 * time.Second
+	DefaultShutdownTimeout       = 15 * time.Second
+	DefaultRate                  = 4.0 // expensive requests per second per client
+	DefaultBurst                 = 8
+	DefaultExplainSide           = 512 // longest side of an explain heat map
+	DefaultMaxJobs               = 16  // queued or running index jobs
+	DefaultKeepJobs              = 100 // finished jobs remembered
+	DefaultProbeInterval         = 10 * time.Second
 )
 
 // Options configures [New]. Zero fields take the documented defaults.
@@ -45,6 +50,10 @@ type Options struct {
 	// MaxBodyBytes a JSON body (default 1 MiB); MaxTextsBytes a POST /texts body (default
 	// 16 MiB). Larger requests get 413 before they are read.
 	MaxUploadBytes, MaxBodyBytes, MaxTextsBytes int64
+	// MaxUploadDecodedBytes caps an uploaded image decoded, from its header before any pixel is
+	// decoded (default DefaultMaxUploadDecodedBytes): a small file of many 16-bit pixels answers
+	// 413 instead of taking a gigabyte. It sets Search.DecodeCaps.
+	MaxUploadDecodedBytes int64
 	// MaxQueryBytes caps a text query (default DefaultMaxQueryBytes = 256 KiB; the model
 	// reads only its first tokens, the tokenizer cuts the rest).
 	MaxQueryBytes int
@@ -76,6 +85,13 @@ type Options struct {
 	// TrustProxy takes the client address from X-Forwarded-For when the peer is a loopback or
 	// private address (a reverse proxy). Default false: the connection's peer.
 	TrustProxy bool
+
+	// AllowedHosts are the host names (without port) that requests may name in their Host
+	// header besides IP addresses and "localhost", which are always allowed. Any other name is
+	// refused with 421: a web page on attacker.example that rebinds its DNS name to 127.0.0.1
+	// could otherwise read a loopback server's photos. Serving under a name (a reverse proxy's
+	// photos.example, a LAN host name) needs it here. Default: none.
+	AllowedHosts []string
 
 	// CORSOrigins are the origins allowed to call the API from a browser (e.g.
 	// "https://photos.example"). Empty (default): no CORS headers, same-origin only.
@@ -118,6 +134,9 @@ func (o Options) withDefaults() Options {
 		}
 	}
 	def(&o.MaxUploadBytes, DefaultMaxUploadBytes)
+	def(&o.MaxUploadDecodedBytes, DefaultMaxUploadDecodedBytes)
+	o.Search.DecodeCaps = encoder.ImageOptions{MaxBytes: o.MaxUploadBytes, MaxDecodedBytes: o.MaxUploadDecodedBytes,
+		MaxPixels: o.MaxUploadDecodedBytes} // at least one byte a pixel: the decoded cap decides
 	def(&o.MaxBodyBytes, DefaultMaxBodyBytes)
 	def(&o.MaxTextsBytes, DefaultMaxTextsBytes)
 	defInt := func(v *int, d int) {

@@ -1,10 +1,14 @@
 package web
 
 import (
+	"bytes"
+	"errors"
+	"io"
 	"math"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -81,7 +85,8 @@ func (l *limiter) allow(ip string) (bool, time.Duration) {
 }
 
 // expensive guards the model-running endpoints: the per-client rate limit (429 with
-// Retry-After), then a slot among MaxConcurrent (waiting until the request's deadline).
+// Retry-After), the whole body read and capped (readBody), then a slot among MaxConcurrent
+// (waiting until the request's deadline). A slow client's upload never holds a slot.
 func (s *Server) expensive(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if s.limit != nil {
@@ -93,6 +98,9 @@ func (s *Server) expensive(next echo.HandlerFunc) echo.HandlerFunc {
 					"too many requests from your address; retry in %d s", max(secs, 1))
 			}
 		}
+		if err := s.readBody(c); err != nil {
+			return err
+		}
 		ctx := c.Request().Context()
 		select {
 		case s.slots <- struct{}{}:
@@ -103,4 +111,52 @@ func (s *Server) expensive(next echo.HandlerFunc) echo.HandlerFunc {
 		defer func() { <-s.slots }()
 		return next(c)
 	}
+}
+
+// readBody reads a POST body into memory before the request may take a search slot: at most
+// MaxUploadBytes plus the multipart slack for a multipart upload, MaxBodyBytes otherwise (413
+// past it), within RequestTimeout of the request's start (a client sending a byte every few
+// seconds gets 408 and holds nothing meanwhile but its own connection). At most 4 x
+// MaxConcurrent bodies are read at once; more wait, until the request's deadline (503).
+func (s *Server) readBody(c echo.Context) error {
+	req := c.Request()
+	if req.Method != http.MethodPost || req.Body == nil || req.Body == http.NoBody {
+		return nil
+	}
+	limit := s.o.MaxBodyBytes
+	if strings.HasPrefix(strings.ToLower(req.Header.Get(echo.HeaderContentType)), "multipart/") {
+		limit = s.o.MaxUploadBytes + multipartSlack
+	}
+	if err := limitBody(c, limit); err != nil {
+		return err
+	}
+	ctx := req.Context()
+	select {
+	case s.bodies <- struct{}{}:
+	case <-ctx.Done():
+		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "the server is busy reading other uploads; try again")
+	}
+	defer func() { <-s.bodies }()
+	rc := http.NewResponseController(c.Response())
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(s.o.RequestTimeout)
+	}
+	_ = rc.SetReadDeadline(deadline) // unsupported by test recorders: then only ReadTimeout applies
+	data, err := io.ReadAll(req.Body)
+	if err != nil {
+		// the connection is not reused: net/http would otherwise try to drain the rest of the
+		// body before answering
+		c.Response().Header().Set(echo.HeaderConnection, "close")
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return errorf(http.StatusRequestTimeout, CodeBadRequest,
+				"the request body did not arrive within the server's time limit (%s)", s.o.RequestTimeout)
+		}
+		return bodyError(err)
+	}
+	_ = rc.SetReadDeadline(time.Time{})
+	req.Body = io.NopCloser(bytes.NewReader(data))
+	req.ContentLength = int64(len(data))
+	return nil
 }

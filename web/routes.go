@@ -22,6 +22,7 @@ func (s *Server) routes() error {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
 	e.Use(s.observe)
+	e.Use(s.checkHost)
 	if len(s.o.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 			AllowOrigins:  s.o.CORSOrigins,

@@ -23,17 +23,18 @@ import (
 // Server is Glimpse's HTTP server over one data dir and one model. It is safe for concurrent
 // use. It does not own the library or the model: close them after [Server.Close].
 type Server struct {
-	lib   *indexer.Library
-	m     *encoder.Model
-	info  store.ModelInfo
-	s     *searcher.Searcher
-	o     Options // defaults filled in
-	e     *echo.Echo
-	limit *limiter      // nil: no rate limit
-	slots chan struct{} // MaxConcurrent expensive requests
-	jobs  *jobs
-	texts sync.Mutex // one POST /texts at a time
-	fold  folderCache
+	lib    *indexer.Library
+	m      *encoder.Model
+	info   store.ModelInfo
+	s      *searcher.Searcher
+	o      Options // defaults filled in
+	e      *echo.Echo
+	limit  *limiter      // nil: no rate limit
+	slots  chan struct{} // MaxConcurrent expensive requests
+	bodies chan struct{} // bodies of expensive requests read at once (readBody)
+	jobs   *jobs
+	texts  sync.Mutex // one POST /texts at a time
+	fold   folderCache
 
 	metrics  *metrics
 	draining atomic.Bool // shutting down: /readyz answers 503
@@ -61,7 +62,8 @@ func New(lib *indexer.Library, m *encoder.Model, info store.ModelInfo, o Options
 	if o.Instance == "" {
 		o.Instance = randomID(8)
 	}
-	srv := &Server{lib: lib, m: m, info: info, s: s, o: o, slots: make(chan struct{}, o.MaxConcurrent)}
+	srv := &Server{lib: lib, m: m, info: info, s: s, o: o, slots: make(chan struct{}, o.MaxConcurrent),
+		bodies: make(chan struct{}, 4*o.MaxConcurrent)}
 	if !o.NoRateLimit {
 		srv.limit = newLimiter(o.Rate, o.Burst, o.RateExemptLoopback, o.Now)
 	}

@@ -30,9 +30,10 @@ const DefaultAddr = "127.0.0.1:8080"
 type serveFlags struct {
 	data, addr, keyFile      string
 	mf                       modelFlags
-	cors, roots              listFlag
+	cors, roots, hosts       listFlag
 	rate                     float64
 	burst, maxUploadMB       int
+	maxDecodedMB             int
 	exemptLoopback, trustXFF bool
 	requestTimeout           time.Duration
 	tokens                   string
@@ -45,6 +46,7 @@ func (sf *serveFlags) register(fset *flag.FlagSet) {
 	fset.StringVar(&sf.addr, "addr", DefaultAddr, "listen address; the default takes loopback only")
 	fset.StringVar(&sf.keyFile, "api-key-file", "", "file of API keys, one per line, for texts, index jobs and deletes (without it those are refused)")
 	sf.mf.register(fset)
+	fset.Var(&sf.hosts, "allowed-host", "host name the server may be reached by besides IP addresses and localhost (repeatable; e.g. photos.example behind a proxy)")
 	fset.Var(&sf.cors, "cors-origin", "origin allowed to call the API from a browser (repeatable; default none: CORS off)")
 	fset.Var(&sf.roots, "index-root", "folder that index jobs may read (repeatable; default: any folder, for key holders)")
 	fset.Float64Var(&sf.rate, "rate", web.DefaultRate, "searches, scores and explains per second per client address; 0 turns the limit off")
@@ -52,6 +54,8 @@ func (sf *serveFlags) register(fset *flag.FlagSet) {
 	fset.BoolVar(&sf.exemptLoopback, "rate-exempt-loopback", false, "do not rate limit clients on the loopback interface")
 	fset.BoolVar(&sf.trustXFF, "trust-proxy", false, "take the client address from X-Forwarded-For (behind a reverse proxy)")
 	fset.IntVar(&sf.maxUploadMB, "max-upload-mb", web.DefaultMaxUploadBytes>>20, "largest uploaded query image in MiB")
+	fset.IntVar(&sf.maxDecodedMB, "max-upload-decoded-mb", web.DefaultMaxUploadDecodedBytes>>20,
+		"largest uploaded query image decoded (width x height x bytes per pixel), in MiB")
 	fset.DurationVar(&sf.requestTimeout, "request-timeout", web.DefaultRequestTimeout, "deadline of every request")
 	fset.StringVar(&sf.tokens, "tokens", string(searcher.DefaultTokens), "candidate image tokens for the rerank: cache or recompute")
 	fset.Int64Var(&sf.cacheMB, "cache-mb", 1024, "token cache budget in MiB")
@@ -71,8 +75,8 @@ func (sf *serveFlags) validate() error {
 	switch {
 	case sf.rate < 0 || sf.burst < 1:
 		return usagef("--rate must be >= 0 and --burst >= 1")
-	case sf.maxUploadMB < 1 || sf.cacheMB < 1:
-		return usagef("--max-upload-mb and --cache-mb must be >= 1")
+	case sf.maxUploadMB < 1 || sf.maxDecodedMB < 1 || sf.cacheMB < 1:
+		return usagef("--max-upload-mb, --max-upload-decoded-mb and --cache-mb must be >= 1")
 	case sf.requestTimeout <= 0:
 		return usagef("--request-timeout must be positive")
 	case sf.logFormat != "text" && sf.logFormat != "json":
@@ -108,19 +112,21 @@ func (sf *serveFlags) logger(stderr io.Writer) *slog.Logger {
 // options turns the flags into the server's options.
 func (sf *serveFlags) options(keys *web.Keys, log *slog.Logger) web.Options {
 	return web.Options{
-		Search:             searcher.Options{Tokens: searcher.TokenStrategy(sf.tokens), CacheBudget: sf.cacheMB << 20},
-		Keys:               keys,
-		MaxUploadBytes:     int64(sf.maxUploadMB) << 20,
-		RequestTimeout:     sf.requestTimeout,
-		Rate:               sf.rate,
-		Burst:              sf.burst,
-		NoRateLimit:        sf.rate == 0,
-		RateExemptLoopback: sf.exemptLoopback,
-		TrustProxy:         sf.trustXFF,
-		CORSOrigins:        sf.cors,
-		IndexRoots:         sf.roots,
-		UI:                 ui.FS,
-		Logger:             log,
+		Search:                searcher.Options{Tokens: searcher.TokenStrategy(sf.tokens), CacheBudget: sf.cacheMB << 20},
+		Keys:                  keys,
+		MaxUploadBytes:        int64(sf.maxUploadMB) << 20,
+		MaxUploadDecodedBytes: int64(sf.maxDecodedMB) << 20,
+		RequestTimeout:        sf.requestTimeout,
+		Rate:                  sf.rate,
+		Burst:                 sf.burst,
+		NoRateLimit:           sf.rate == 0,
+		RateExemptLoopback:    sf.exemptLoopback,
+		TrustProxy:            sf.trustXFF,
+		CORSOrigins:           sf.cors,
+		AllowedHosts:          sf.hosts,
+		IndexRoots:            sf.roots,
+		UI:                    ui.FS,
+		Logger:                log,
 	}
 }
 
