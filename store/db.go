@@ -40,6 +40,7 @@ type DB struct {
 	nImages  int
 	nTexts   int
 	closed   bool
+	lock     *fileLock // path + ".lock", held from Open to Close
 
 	nContents int // contents with at least one image (under mu)
 }
@@ -56,8 +57,17 @@ type imageInfo struct {
 // Open opens or creates the database at path. A file that is not a
 // Glimpse database, or is damaged or truncated, gives an error wrapping
 // ErrCorrupt; an unknown schema version gives ErrSchema.
-func Open(path string, o Options) (*DB, error) {
+func Open(path string, o Options) (db *DB, err error) {
 	o = o.withDefaults()
+	lock, err := lockFile(path+".lock", o.Timeout)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = lock.unlock()
+		}
+	}()
 	if err := precheck(path); err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -69,7 +79,7 @@ func Open(path string, o Options) (*DB, error) {
 		return nil, fmt.Errorf("open %s: not a database or damaged (%v): %w", path, err, ErrCorrupt)
 	}
 	bdb.AllocSize = o.AllocSize
-	db := &DB{bolt: bdb, path: path, o: o, nss: map[string]*Namespace{}}
+	db = &DB{bolt: bdb, path: path, o: o, nss: map[string]*Namespace{}, lock: lock}
 	if err := db.init(); err != nil {
 		_ = bdb.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -254,6 +264,9 @@ func (db *DB) Close() error {
 		return nil
 	}
 	err := db.bolt.Close()
+	if uerr := db.lock.unlock(); err == nil {
+		err = uerr
+	}
 	if db.o.Backend != nil {
 		if berr := db.o.Backend.Close(); err == nil {
 			err = berr
