@@ -138,3 +138,35 @@ func (s *Server) requireKey(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// requireRead guards every route but the health checks when Options.ReadKeys is set: a request
+// needs a read key or a write key (Options.Keys), as "Authorization: Bearer KEY" or as the
+// password of HTTP Basic authentication, which browsers ask for once and then send with every
+// request of the page, thumbnails included (the user name is ignored). A 401 carries
+// WWW-Authenticate: Basic, so opening the UI brings up the browser's login prompt.
+func (s *Server) requireRead(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.o.ReadKeys.Len() == 0 {
+			return next(c)
+		}
+		switch c.Request().URL.Path {
+		case "/healthz", "/readyz":
+			return next(c)
+		}
+		key, ok := "", false
+		if _, pass, basic := c.Request().BasicAuth(); basic {
+			key, ok = pass, pass != ""
+		} else {
+			key, ok = bearer(c.Request().Header.Get(echo.HeaderAuthorization))
+		}
+		if ok && (s.o.ReadKeys.Match(key) || s.o.Keys.Match(key)) {
+			return next(c)
+		}
+		if ok {
+			s.metrics.authFailures.Inc()
+		}
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Basic realm="glimpse", charset="UTF-8"`)
+		return errorf(http.StatusUnauthorized, CodeUnauthorized,
+			"this server needs a key to read: send Authorization: Bearer KEY (or the key as the Basic password)")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -220,19 +223,40 @@ func TestRateLimit(t *testing.T) {
 func TestLimiter(t *testing.T) {
 	now := time.Unix(1000, 0)
 	l := newLimiter(1, 2, false, func() time.Time { return now })
-	ok1, _ := l.allow("a")
-	ok2, _ := l.allow("a")
-	ok3, wait := l.allow("a")
+	ok1, _ := l.allow("a", 1)
+	ok2, _ := l.allow("a", 1)
+	ok3, wait := l.allow("a", 1)
 	if !ok1 || !ok2 || ok3 || wait <= 0 || wait > time.Second {
 		t.Fatalf("burst: %v %v %v wait %v", ok1, ok2, ok3, wait)
 	}
 	now = now.Add(time.Second)
-	if ok, _ := l.allow("a"); !ok {
+	if ok, _ := l.allow("a", 1); !ok {
 		t.Fatal("no token after a second")
 	}
 	now = now.Add(limiterIdle + limiterSweep)
-	l.allow("b")
+	l.allow("b", 1)
 	if _, ok := l.clients["a"]; ok {
 		t.Fatal("idle client kept")
+	}
+	// a deep search costs its share of the burst: k = 256 takes both tokens at once
+	if ok, _ := l.allow("c", 2); !ok {
+		t.Fatal("a cost of 2 refused with a full burst of 2")
+	}
+	if ok, _ := l.allow("c", 1); ok {
+		t.Fatal("the cost of 2 took only one token")
+	}
+	if ok, _ := l.allow("d", 50); !ok {
+		t.Fatal("a cost over the burst is capped at the burst, not refused forever")
+	}
+}
+
+// TestRequestCost: k counts in the rate limit.
+func TestRequestCost(t *testing.T) {
+	e := echo.New()
+	for k, want := range map[string]int{"": 1, "16": 1, "128": 1, "129": 2, "1024": 8, "x": 1} {
+		c := e.NewContext(httptest.NewRequest(http.MethodGet, "/api/v1/search?q=a&k="+k, nil), httptest.NewRecorder())
+		if got := requestCost(c); got != want {
+			t.Errorf("k=%q: cost %d, want %d", k, got, want)
+		}
 	}
 }

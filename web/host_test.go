@@ -36,3 +36,38 @@ func TestHostAllowList(t *testing.T) {
 		}
 	}
 }
+
+// TestTrustProxy performs the rate-limit dodge: a client on the LAN sending a new
+// X-Forwarded-For with every request is limited by its own address unless it is a configured
+// proxy; loopback proxies are believed.
+func TestTrustProxy(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		peer    string
+		proxies []string
+		limited bool // the second request, with another X-Forwarded-For, is refused
+	}{
+		{"LAN client, not a proxy", "192.168.1.5:4000", nil, true},
+		{"configured proxy", "192.168.1.5:4000", []string{"192.168.1.0/24"}, false},
+		{"single-address proxy", "192.168.1.5:4000", []string{"192.168.1.5"}, false},
+		{"loopback proxy", "127.0.0.1:4000", nil, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, 1, Options{TrustProxy: true, TrustedProxies: c.proxies, Rate: 0.001, Burst: 1})
+			codes := []int{}
+			for _, xff := range []string{"203.0.113.1", "203.0.113.2"} {
+				hr := newRequest(req{target: "/api/v1/search?q=a+red+circle&k=2", header: map[string]string{"X-Forwarded-For": xff}})
+				hr.RemoteAddr = c.peer
+				codes = append(codes, serve(f, hr).Code)
+			}
+			if codes[0] != http.StatusOK || (codes[1] == http.StatusTooManyRequests) != c.limited {
+				t.Fatalf("codes %v, limited %v", codes, c.limited)
+			}
+		})
+	}
+	for _, bad := range []string{"not-an-address", "10.0.0.0/33", ""} {
+		if _, err := parseCIDR(bad); err == nil {
+			t.Errorf("parseCIDR(%q) accepted it", bad)
+		}
+	}
+}

@@ -45,6 +45,11 @@ type Options struct {
 	// Keys are the API keys that writes need (POST /texts, POST /index, GET and DELETE
 	// /jobs/{id}, DELETE /images/{id}). Nil or empty: those endpoints answer 403.
 	Keys *Keys
+	// ReadKeys, when set, are keys that every other request needs too (searches, images,
+	// thumbnails, folders, the UI; not /healthz and /readyz): a read key or a write key, as a
+	// bearer token or a Basic password. Nil or empty (default): reads are open, as on a
+	// loopback-only server.
+	ReadKeys *Keys
 
 	// MaxUploadBytes caps an uploaded image (default DefaultMaxUploadBytes = 32 MiB);
 	// MaxBodyBytes a JSON body (default 1 MiB); MaxTextsBytes a POST /texts body (default
@@ -82,9 +87,14 @@ type Options struct {
 	// MaxConcurrent bounds the expensive requests computing at once (default GOMAXPROCS);
 	// the others wait for a slot until their deadline.
 	MaxConcurrent int
-	// TrustProxy takes the client address from X-Forwarded-For when the peer is a loopback or
-	// private address (a reverse proxy). Default false: the connection's peer.
+	// TrustProxy takes the client address from X-Forwarded-For when the peer is a loopback
+	// address or in TrustedProxies (a reverse proxy); any other peer's header is ignored, so a
+	// client on the LAN cannot pick its own address to dodge the rate limit. Default false: the
+	// connection's peer.
 	TrustProxy bool
+	// TrustedProxies are the CIDRs (or single addresses) of reverse proxies besides loopback
+	// whose X-Forwarded-For TrustProxy believes. Invalid entries are an error of New.
+	TrustedProxies []string
 
 	// AllowedHosts are the host names (without port) that requests may name in their Host
 	// header besides IP addresses and "localhost", which are always allowed. Any other name is

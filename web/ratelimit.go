@@ -14,6 +14,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/time/rate"
+
+	"github.com/glimpse-search/glimpse/searcher"
 )
 
 // Bookkeeping of the per-client limiters.
@@ -47,7 +49,7 @@ func newLimiter(r float64, burst int, exemptLoopback bool, now func() time.Time)
 }
 
 // allow takes a token for client ip; when there is none it says how long until there is.
-func (l *limiter) allow(ip string) (bool, time.Duration) {
+func (l *limiter) allow(ip string, cost int) (bool, time.Duration) {
 	if l.loopback {
 		if a := net.ParseIP(ip); a != nil && a.IsLoopback() {
 			return true, 0
@@ -76,7 +78,7 @@ func (l *limiter) allow(ip string) (bool, time.Duration) {
 		l.clients[ip] = &bucket{lim: lim, seen: now}
 	}
 	l.mu.Unlock()
-	r := lim.ReserveN(now, 1)
+	r := lim.ReserveN(now, min(cost, l.burst))
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
 		return false, d
@@ -90,7 +92,7 @@ func (l *limiter) allow(ip string) (bool, time.Duration) {
 func (s *Server) expensive(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if s.limit != nil {
-			if ok, wait := s.limit.allow(c.RealIP()); !ok {
+			if ok, wait := s.limit.allow(c.RealIP(), requestCost(c)); !ok {
 				s.metrics.rateLimited.WithLabelValues(c.Path()).Inc()
 				secs := int(math.Ceil(wait.Seconds()))
 				c.Response().Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
@@ -159,4 +161,15 @@ func (s *Server) readBody(c echo.Context) error {
 	req.Body = io.NopCloser(bytes.NewReader(data))
 	req.ContentLength = int64(len(data))
 	return nil
+}
+
+// requestCost is what a request takes from its client's rate budget: one per searcher.DefaultK
+// candidates to rerank (the ITM pairs are nearly all of a search's cost), at least one. k = 1024
+// costs 8, a whole default burst: a client cannot buy 8 times the work at the price of one.
+func requestCost(c echo.Context) int {
+	k, err := strconv.Atoi(c.QueryParam("k"))
+	if err != nil || k <= searcher.DefaultK {
+		return 1
+	}
+	return (k + searcher.DefaultK - 1) / searcher.DefaultK
 }

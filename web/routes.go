@@ -1,6 +1,8 @@
 package web
 
 import (
+	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -19,10 +21,17 @@ func (s *Server) routes() error {
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = echo.ExtractIPDirect()
 	if s.o.TrustProxy {
-		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+		trust := []echo.TrustOption{echo.TrustLoopback(true), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, p := range s.o.TrustedProxies {
+			n, err := parseCIDR(p)
+			if err != nil {
+				return fmt.Errorf("web: trusted proxy %q: %w", p, err)
+			}
+			trust = append(trust, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(trust...)
 	}
 	e.Use(s.observe)
-	e.Use(s.checkHost)
 	if len(s.o.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 			AllowOrigins:  s.o.CORSOrigins,
@@ -32,6 +41,8 @@ func (s *Server) routes() error {
 			MaxAge:        600,
 		}))
 	}
+	e.Use(s.checkHost)   // after CORS, whose preflight answers carry no data
+	e.Use(s.requireRead) // after checkHost: a rebinding page learns nothing, not even that a key is needed
 	s.e = e
 
 	e.GET("/healthz", s.healthz)
@@ -90,4 +101,20 @@ func matchRoute(pattern, p string) bool {
 		}
 	}
 	return true
+}
+
+// parseCIDR reads "10.0.0.0/8" or a single address ("10.0.0.5": a /32 or /128).
+func parseCIDR(s string) (*net.IPNet, error) {
+	if _, n, err := net.ParseCIDR(s); err == nil {
+		return n, nil
+	}
+	ip := net.ParseIP(s)
+	if ip == nil {
+		return nil, fmt.Errorf("not an address or CIDR")
+	}
+	bits := 128
+	if ip.To4() != nil {
+		ip, bits = ip.To4(), 32
+	}
+	return &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)}, nil
 }

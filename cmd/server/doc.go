@@ -4,7 +4,8 @@
 // Usage:
 //
 //	server [--data DIR] [--addr 127.0.0.1:8080] [--model DIR] [--device cpu|cuda] [--api-key-file FILE]
-//	       [--cors-origin ORIGIN]... [--rate R] [--burst N] [--rate-exempt-loopback] [--index-root DIR]...
+//	       [--read-key-file FILE] [--allowed-host NAME]... [--cors-origin ORIGIN]... [--rate R] [--burst N]
+//	       [--rate-exempt-loopback] [--index-root DIR]...
 //	server load [--url URL | --data DIR] [--n 1000] [--concurrency 8] [--queries FILE]
 //
 // The server binds to loopback unless --addr says otherwise, holds the data dir's database
@@ -12,7 +13,9 @@
 // once the server listens and removed when it stops), logs one structured line per request,
 // and shuts down gracefully on SIGINT or SIGTERM: in-flight requests finish, index jobs commit
 // the batch under way. Writes (texts, index jobs, deletes) need a key from --api-key-file (one
-// key per line, sent as "Authorization: Bearer KEY").
+// key per line, sent as "Authorization: Bearer KEY"); with --read-key-file every read needs a key
+// too. Requests that name another host than an IP address, localhost or an --allowed-host are
+// refused (DNS rebinding). docs/operations.md says how to expose a server safely.
 //
 // load sends searches to a server on this machine (--url, loopback only) or to one it starts
 // in-process over --data with the rate limit off, at a fixed concurrency, and prints throughput

@@ -38,8 +38,9 @@ const defaultDataDir = indexer.DefaultDataDir
 
 // Usage lines.
 const (
-	usageServe = "server [--data DIR] [--addr 127.0.0.1:8080] [--model DIR] [--device cpu|cuda] [--api-key-file FILE] [--store URL] " +
-		"[--cors-origin ORIGIN]... [--rate R] [--burst N] [--rate-exempt-loopback] [--index-root DIR]... [flags]"
+	usageServe = "server [--data DIR] [--addr 127.0.0.1:8080] [--model DIR] [--device cpu|cuda] [--api-key-file FILE] [--read-key-file FILE] " +
+		"[--store URL] [--allowed-host NAME]... [--cors-origin ORIGIN]... [--rate R] [--burst N] [--rate-exempt-loopback] " +
+		"[--index-root DIR]... [flags]"
 	usageLoad = "server load [--url URL | --data DIR] [--n 1000] [--concurrency 8] [--queries FILE] [--k K] [--limit N]"
 )
 

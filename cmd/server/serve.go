@@ -29,8 +29,10 @@ const DefaultAddr = "127.0.0.1:8080"
 // serveFlags are the server's flags.
 type serveFlags struct {
 	data, addr, keyFile      string
+	readKeyFile              string
 	mf                       modelFlags
 	cors, roots, hosts       listFlag
+	proxies                  listFlag
 	rate                     float64
 	burst, maxUploadMB       int
 	maxDecodedMB             int
@@ -45,6 +47,7 @@ func (sf *serveFlags) register(fset *flag.FlagSet) {
 	fset.StringVar(&sf.data, "data", "", "data dir the server owns (default $"+envData+", else ./"+defaultDataDir+"); created when missing")
 	fset.StringVar(&sf.addr, "addr", DefaultAddr, "listen address; the default takes loopback only")
 	fset.StringVar(&sf.keyFile, "api-key-file", "", "file of API keys, one per line, for texts, index jobs and deletes (without it those are refused)")
+	fset.StringVar(&sf.readKeyFile, "read-key-file", "", "file of read keys: with it every search, image and page needs a read or API key (bearer token or Basic password; health checks stay open)")
 	sf.mf.register(fset)
 	fset.Var(&sf.hosts, "allowed-host", "host name the server may be reached by besides IP addresses and localhost (repeatable; e.g. photos.example behind a proxy)")
 	fset.Var(&sf.cors, "cors-origin", "origin allowed to call the API from a browser (repeatable; default none: CORS off)")
@@ -52,7 +55,8 @@ func (sf *serveFlags) register(fset *flag.FlagSet) {
 	fset.Float64Var(&sf.rate, "rate", web.DefaultRate, "searches, scores and explains per second per client address; 0 turns the limit off")
 	fset.IntVar(&sf.burst, "burst", web.DefaultBurst, "burst of the per-client rate limit")
 	fset.BoolVar(&sf.exemptLoopback, "rate-exempt-loopback", false, "do not rate limit clients on the loopback interface")
-	fset.BoolVar(&sf.trustXFF, "trust-proxy", false, "take the client address from X-Forwarded-For (behind a reverse proxy)")
+	fset.BoolVar(&sf.trustXFF, "trust-proxy", false, "take the client address from X-Forwarded-For sent by a reverse proxy on loopback or a --trusted-proxy")
+	fset.Var(&sf.proxies, "trusted-proxy", "address or CIDR of a reverse proxy whose X-Forwarded-For is believed (repeatable; implies --trust-proxy)")
 	fset.IntVar(&sf.maxUploadMB, "max-upload-mb", web.DefaultMaxUploadBytes>>20, "largest uploaded query image in MiB")
 	fset.IntVar(&sf.maxDecodedMB, "max-upload-decoded-mb", web.DefaultMaxUploadDecodedBytes>>20,
 		"largest uploaded query image decoded (width x height x bytes per pixel), in MiB")
@@ -121,7 +125,8 @@ func (sf *serveFlags) options(keys *web.Keys, log *slog.Logger) web.Options {
 		Burst:                 sf.burst,
 		NoRateLimit:           sf.rate == 0,
 		RateExemptLoopback:    sf.exemptLoopback,
-		TrustProxy:            sf.trustXFF,
+		TrustProxy:            sf.trustXFF || len(sf.proxies) > 0,
+		TrustedProxies:        sf.proxies,
 		CORSOrigins:           sf.cors,
 		AllowedHosts:          sf.hosts,
 		IndexRoots:            sf.roots,
@@ -209,14 +214,23 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var keys *web.Keys
 	if sf.keyFile != "" {
 		var err error
-		if keys, err = readKeys(sf.keyFile, log); err != nil {
+		if keys, err = readKeys(sf.keyFile, "--api-key-file", log); err != nil {
 			return err
 		}
 	} else {
 		log.Warn("no --api-key-file: texts, index jobs and deletes are refused")
 	}
+	opts := sf.options(keys, log)
+	if sf.readKeyFile != "" {
+		var err error
+		if opts.ReadKeys, err = readKeys(sf.readKeyFile, "--read-key-file", log); err != nil {
+			return err
+		}
+	} else if host, _, _ := net.SplitHostPort(sf.addr); !isLoopback(host) {
+		log.Warn("listening beyond loopback without --read-key-file: anyone who reaches the address sees the photos")
+	}
 	dir := indexer.DataDir(sf.data)
-	in, err := open(dir, &sf.mf, sf.options(keys, log))
+	in, err := open(dir, &sf.mf, opts)
 	if err != nil {
 		return err
 	}
@@ -245,19 +259,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return in.srv.Serve(ctx, ln)
 }
 
-// readKeys reads the API key file, warning when others may read it.
-func readKeys(path string, log *slog.Logger) (*web.Keys, error) {
+// readKeys reads a key file (flag names it in errors), warning when others may read it.
+func readKeys(path, flag string, log *slog.Logger) (*web.Keys, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("--api-key-file: %w", err)
+		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && st.Mode().Perm()&0o044 != 0 {
-		log.Warn("the API key file is readable by other users; chmod 600 it", "file", path)
+		log.Warn("a key file is readable by other users; chmod 600 it", "file", path, "flag", flag)
 	}
 	keys, err := web.ParseKeys(f)
 	if err != nil {
-		return nil, fmt.Errorf("--api-key-file %s: %w", path, err)
+		return nil, fmt.Errorf("%s %s: %w", flag, path, err)
 	}
 	return keys, nil
 }
