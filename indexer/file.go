@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/store"
@@ -14,7 +15,7 @@ import (
 // process examines one file: it returns the item to store, or nil after reporting why the
 // file needs nothing (unchanged) or cannot be indexed.
 func (ix *Indexer) process(j job, t *tally) *item {
-	it, err := ix.prepare(j)
+	it, err := ix.safePrepare(j)
 	switch {
 	case err != nil:
 		var fe *FileError
@@ -31,7 +32,25 @@ func (ix *Indexer) process(j job, t *tally) *item {
 	return it
 }
 
+// safePrepare is prepare with a panic (a decoder bug on a crafted file) turned into that
+// file's failure: one photo never takes the run, or a server with its index job, down.
+func (ix *Indexer) safePrepare(j job) (it *item, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ix.o.Logger.Error("panic while reading a file", "path", j.path, "panic", r, "stack", string(debug.Stack()))
+			it, err = nil, &FileError{Op: "decode", Path: j.path, Err: fmt.Errorf("internal error (panic: %v)", r)}
+		}
+	}()
+	return ix.prepare(j)
+}
+
+// prepareHook, when set by a test, runs first in prepare (a seam to inject a panic).
+var prepareHook func(path string)
+
 func (ix *Indexer) prepare(j job) (*item, error) {
+	if prepareHook != nil {
+		prepareHook(j.path)
+	}
 	if j.err != nil {
 		return nil, j.err
 	}
@@ -49,6 +68,7 @@ func (ix *Indexer) prepare(j job) (*item, error) {
 	if rec, ok, err := ix.cat.Lookup(j.path); err != nil {
 		return fail("lookup", err)
 	} else if ok && rec.Size == info.Size() && rec.ModTime.Equal(info.ModTime()) {
+		ix.repairThumb(j.path, rec.SHA256)
 		return &item{status: StatusUnchanged}, nil
 	}
 	data, info, err := readFile(j.path, ix.o.MaxBytes)
@@ -108,4 +128,26 @@ func readFile(path string, max int64) ([]byte, os.FileInfo, error) {
 		return nil, nil, fmt.Errorf("%w (the file changed while being read?)", err)
 	}
 	return data, info, nil
+}
+
+// repairThumb makes the thumbnail of an unchanged file again when it is missing or empty (a
+// crash between a thumbnail's rename and its data reaching the disk, or a deleted thumbs
+// folder). Best effort: a failure is logged, the file stays unchanged.
+func (ix *Indexer) repairThumb(path string, sha [32]byte) {
+	if ix.o.ThumbSize < 0 {
+		return
+	}
+	if st, err := os.Stat(ix.lib.ThumbPath(sha)); err == nil && st.Size() > 0 {
+		return
+	}
+	data, _, err := readFile(path, ix.o.MaxBytes)
+	if err == nil {
+		var d decoded
+		if d, err = ix.decode(data, sniff(data), true); err == nil {
+			err = ix.thumbnail(d.img, sha)
+		}
+	}
+	if err != nil {
+		ix.o.Logger.Warn("cannot remake a missing thumbnail", "path", path, "err", err)
+	}
 }

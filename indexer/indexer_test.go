@@ -454,3 +454,92 @@ func TestCancelStopsAfterBatch(t *testing.T) {
 		t.Fatalf("rerun %+v, %d stored", s, lib.DB().ImageCount())
 	}
 }
+
+// TestPanicIsTheFilesFailure: a panic while reading one file (a decoder bug met on a crafted
+// photo) fails that file and the run goes on.
+func TestPanicIsTheFilesFailure(t *testing.T) {
+	src := t.TempDir()
+	for i, name := range []string{"a.png", "boom.png", "c.png"} {
+		writeFile(t, filepath.Join(src, name), encodePNG(t, sceneImage(t, i+1, 64)))
+	}
+	prepareHook = func(p string) {
+		if filepath.Base(p) == "boom.png" {
+			panic("injected decoder bug")
+		}
+	}
+	defer func() { prepareHook = nil }()
+	s, res := run(t, testLib(t, ""), Options{}, src)
+	if s.Indexed != 2 || s.Failed != 1 {
+		t.Fatalf("summary %+v, want 2 indexed and 1 failed", s)
+	}
+	r := res[filepath.Join(src, "boom.png")]
+	if r.Status != StatusFailed || !strings.Contains(r.Reason, "panic") {
+		t.Fatalf("boom.png: %+v", r)
+	}
+}
+
+// TestChangedSameSize: an edit that keeps the file's size (a photo re-saved with the same
+// encoder settings, a flipped pixel) is caught by the modification time alone.
+func TestChangedSameSize(t *testing.T) {
+	src := t.TempDir()
+	p := filepath.Join(src, "a.bmp") // BMP: the size depends only on the dimensions
+	enc := func(i int) []byte {
+		return encodeWith(t, func(b *bytes.Buffer) error { return bmp.Encode(b, sceneImage(t, i, 64)) })
+	}
+	writeFile(t, p, enc(1))
+	lib := testLib(t, "")
+	if s, _ := run(t, lib, Options{}, src); s.Indexed != 1 {
+		t.Fatalf("first run %+v", s)
+	}
+	before, err := lib.DB().ImageByPath(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := enc(2)
+	if int64(len(other)) != before.Size {
+		t.Fatalf("the edit changes the size (%d -> %d): the test needs the same size", before.Size, len(other))
+	}
+	writeFile(t, p, other)
+	later := time.Now().Add(time.Minute)
+	if err := os.Chtimes(p, later, later); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := run(t, lib, Options{}, src); s.Indexed != 1 || s.Unchanged != 0 {
+		t.Fatalf("after a same-size edit: %+v, want it indexed again", s)
+	}
+	after, err := lib.DB().ImageByPath(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.SHA256 == before.SHA256 {
+		t.Fatal("the stored content hash did not change")
+	}
+}
+
+// TestThumbnailRepaired: an unchanged file whose thumbnail is empty (a crash left it so) or
+// gone gets it made again by the next run.
+func TestThumbnailRepaired(t *testing.T) {
+	src := t.TempDir()
+	p := filepath.Join(src, "a.png")
+	writeFile(t, p, encodePNG(t, sceneImage(t, 1, 64)))
+	lib := testLib(t, "")
+	run(t, lib, Options{}, src)
+	rec, err := lib.DB().ImageByPath(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	thumb := lib.ThumbPath(rec.SHA256)
+	for _, damage := range []func(){
+		func() { writeFile(t, thumb, nil) },
+		func() { os.Remove(thumb) },
+	} {
+		damage()
+		if s, _ := run(t, lib, Options{}, src); s.Unchanged != 1 {
+			t.Fatalf("rerun %+v, want unchanged", s)
+		}
+		st, err := os.Stat(thumb)
+		if err != nil || st.Size() == 0 {
+			t.Fatalf("thumbnail not repaired: %v %v", st, err)
+		}
+	}
+}

@@ -64,8 +64,9 @@ type LibraryOptions struct {
 // (DIR/thumbs/ab/<sha256>.jpg) and the last run's summary (DIR/last-run.json). It holds the
 // database's write lock until Close. A Library is safe for concurrent use.
 type Library struct {
-	dir string
-	db  *store.DB
+	dir    string
+	db     *store.DB
+	noSync bool // LibraryOptions.NoSync: files are not fsynced either
 }
 
 // OpenLibrary opens (creating it when missing) the data dir. When another process holds the
@@ -91,7 +92,7 @@ func OpenLibrary(dir string, o LibraryOptions) (*Library, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data dir %s: %w", dir, err)
 	}
-	return &Library{dir: dir, db: db}, nil
+	return &Library{dir: dir, db: db, noSync: o.NoSync}, nil
 }
 
 // Dir returns the data dir.
@@ -131,12 +132,15 @@ func ModelInfo(bundle fs.FS) (store.ModelInfo, error) {
 
 // writeFileAtomic writes data to path through a temporary file in the same (existing)
 // folder and a rename, so readers never see a partial file.
-func writeFileAtomic(path string, data []byte) error {
+func writeFileAtomic(path string, data []byte, sync bool) error {
 	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
 	if err != nil {
 		return err
 	}
 	_, err = f.Write(data)
+	if err == nil && sync {
+		err = f.Sync() // the bytes are on disk before the name is: a crash leaves no empty file
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -162,7 +166,7 @@ func (l *Library) saveLastRun(r LastRun) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(l.dir, LastRunFile), append(b, '\n'))
+	return writeFileAtomic(filepath.Join(l.dir, LastRunFile), append(b, '\n'), !l.noSync)
 }
 
 // LastRun returns the latest run's summary; ok is false when there has been none.

@@ -18,13 +18,14 @@ import (
 const thumbQuality = 82
 
 // thumbnail writes the thumbnail of an upright image (longest side ThumbSize, never
-// upscaled, transparency flattened on white) to its content-keyed path, unless it exists.
+// upscaled, transparency flattened on white) to its content-keyed path, unless a non-empty one
+// exists (an empty one, left by a crash of a filesystem that reorders writes, is made again).
 func (ix *Indexer) thumbnail(img image.Image, sha [32]byte) error {
 	if ix.o.ThumbSize < 0 {
 		return nil
 	}
 	p := ix.lib.ThumbPath(sha)
-	if _, err := os.Stat(p); err == nil || !errors.Is(err, fs.ErrNotExist) {
+	if st, err := os.Stat(p); err == nil && st.Size() > 0 || err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	b := img.Bounds()
@@ -42,7 +43,7 @@ func (ix *Indexer) thumbnail(img image.Image, sha [32]byte) error {
 		}
 		ix.thumbDirs.Store(filepath.Dir(p), true)
 	}
-	return writeFileAtomic(p, data)
+	return writeFileAtomic(p, data, !ix.lib.noSync)
 }
 
 // opaqueRGBA returns img as an opaque *image.RGBA, flattened on white, without copying

@@ -501,3 +501,20 @@ func TestCloseTwice(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncByDefault: commits are fsynced unless Options.NoSync says otherwise (nearly every
+// other test sets it for speed, so this is the one that notices if syncing is turned off). A
+// kill -9 cannot show a missing fsync, as the page cache outlives the process; a power cut
+// would, so the setting itself is checked.
+func TestSyncByDefault(t *testing.T) {
+	for _, noSync := range []bool{false, true} {
+		db, err := Open(filepath.Join(t.TempDir(), "g.db"), Options{NoSync: noSync})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if db.bolt.NoSync != noSync {
+			t.Errorf("Options.NoSync %v: bbolt NoSync %v", noSync, db.bolt.NoSync)
+		}
+		db.Close()
+	}
+}

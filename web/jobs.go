@@ -3,9 +3,11 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -156,6 +158,12 @@ func (js *jobs) update(jb *job, fn func(j *client.Job)) {
 
 func (js *jobs) runJob(ctx context.Context, jb *job) {
 	defer jb.cancel()
+	defer func() { // a bug in a job fails the job, not the server
+		if r := recover(); r != nil {
+			js.srv.o.Logger.Error("index job panicked", "job", jb.j.ID, "panic", r, "stack", string(debug.Stack()))
+			js.finish(jb, indexer.Summary{}, fmt.Errorf("internal error (panic: %v)", r))
+		}
+	}()
 	select {
 	case <-js.run:
 		defer func() { js.run <- struct{}{} }()

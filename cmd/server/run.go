@@ -53,6 +53,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			"      send searches to a server and report throughput and latency (server load -h)\n\nenvironment:\n"+
 			"  %s     default data dir (else ./%s)\n  %s  path of libonnxruntime.so.1 (default: the `make setup` cache)\n",
 			usageServe, usageLoad, envData, defaultDataDir, envORTLib)
+		fmt.Fprintln(stdout, "\nflags of server:")
+		var sf serveFlags
+		fset := newFlags("server", usageServe, stdout)
+		sf.register(fset)
+		fset.SetOutput(stdout)
+		fset.PrintDefaults()
 		return nil
 	case len(args) > 0 && args[0] == "load":
 		err = runLoad(ctx, args[1:], stdout, stderr)

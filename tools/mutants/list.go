@@ -98,6 +98,13 @@ var mutants = []Mutant{
 		Why:      "an edited photo of the same size keeps its old embedding",
 	},
 	{
+		Name: "bbolt-no-fsync", File: "store/db.go",
+		Old:      "NoSync:       o.NoSync,",
+		New:      "NoSync:       true,",
+		Packages: []string{"./store/"},
+		Why:      "commits are not fsynced: a power cut loses indexed photos",
+	},
+	{
 		Name: "api-key-prefix", File: "web/auth.go",
 		Old:      "ok |= subtle.ConstantTimeCompare(d[:], k.digests[i][:])",
 		New:      "ok |= subtle.ConstantTimeCompare(d[:1], k.digests[i][:1])",

@@ -117,3 +117,28 @@ func TestClient(t *testing.T) {
 		t.Fatalf("401: %v", err)
 	}
 }
+
+// TestServerFileURLMustBeLocal: a server.json that names another machine (whoever can write
+// the data dir could point the indexer's API key at attacker.example) is refused.
+func TestServerFileURLMustBeLocal(t *testing.T) {
+	for raw, ok := range map[string]bool{
+		"http://127.0.0.1:8080":        true,
+		"http://[::1]:8080":            true,
+		"http://attacker.example:8080": false,
+		"http://localhost:8080":        false, // a name: resolved by whoever answers DNS
+		"http://203.0.113.9:8080":      false,
+		"ftp://127.0.0.1/":             false,
+		"":                             false,
+	} {
+		if err := checkLocalURL(raw); (err == nil) != ok {
+			t.Errorf("checkLocalURL(%q) = %v, want ok %v", raw, err, ok)
+		}
+	}
+	dir := t.TempDir()
+	if err := WriteServerFile(dir, ServerFile{URL: "http://attacker.example:8080", PID: 1, Instance: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, st, err := Discover(t.Context(), dir, nil); st != StaleServer || err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("a server.json naming attacker.example: %v %v, want it refused", st, err)
+	}
+}

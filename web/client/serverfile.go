@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -67,6 +68,30 @@ func ReadServerFile(dataDir string) (ServerFile, error) {
 	return f, nil
 }
 
+// checkLocalURL refuses a server URL that is not http(s) to an IP address of this machine
+// (loopback or one of its interfaces): the indexer sends its API key to the URL server.json
+// names, and whoever can write that file must not be able to send the key elsewhere.
+func checkLocalURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("server URL %q is not an http URL", raw)
+	}
+	ip := net.ParseIP(u.Hostname())
+	if ip == nil {
+		return fmt.Errorf("server URL %q names a host, not an address of this machine: refused (the API key is sent to it)", raw)
+	}
+	if ip.IsLoopback() {
+		return nil
+	}
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
+			return nil
+		}
+	}
+	return fmt.Errorf("server URL %q is not an address of this machine: refused (the API key is sent to it)", raw)
+}
+
 // RemoveServerFile removes DATA/server.json if it still names this instance (a newer server
 // may have replaced it).
 func RemoveServerFile(dataDir, instance string) error {
@@ -106,7 +131,9 @@ func (s ServerState) String() string {
 // DiscoverTimeout bounds the /healthz call of [Discover].
 const DiscoverTimeout = 3 * time.Second
 
-// Discover looks for the server that owns dataDir. It returns the file and LiveServer when the
+// Discover looks for the server that owns dataDir. A file whose URL is not an address of this
+// machine is refused (StaleServer and the reason): the caller would send its API key there. It
+// returns the file and LiveServer when the
 // file's process runs and its /healthz answers the file's instance id; StaleServer (with the
 // file and the reason) when the file was left behind by a server that is gone; NoServer when
 // there is no file. A server whose process runs but which does not answer is an error: the
@@ -118,6 +145,9 @@ func Discover(ctx context.Context, dataDir string, hc *http.Client) (ServerFile,
 		return f, NoServer, nil
 	case err != nil:
 		return f, StaleServer, err // unreadable: treat as left behind, say why
+	}
+	if err := checkLocalURL(f.URL); err != nil {
+		return f, StaleServer, fmt.Errorf("%s: %w", filepath.Join(dataDir, ServerFileName), err)
 	}
 	if f.PID > 0 && !processAlive(f.PID) {
 		return f, StaleServer, fmt.Errorf("process %d is gone", f.PID)
