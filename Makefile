@@ -11,7 +11,7 @@ DEMO_ADDR ?= 127.0.0.1:8080
 BENCH_SERVER_DIR ?= build/bench-server
 
 .PHONY: all setup venv build test test-go test-python demo model model-eval model-export clean \
-	bench-encoder bench-ann bench-index bench-query bench-server parity parity-reduced bench-models mutants
+	bench-encoder bench-ann bench-index bench-query bench-server parity parity-reduced bench-models mutants fuzz
 
 all: build
 
@@ -130,6 +130,13 @@ parity-reduced: setup
 ## one survives (about 15 minutes on 2 cores; last line: one JSON object)
 mutants: setup
 	$(GO) run ./tools/mutants $(if $(ONLY),--only $(ONLY))
+
+## fuzz: every fuzz target (decoders, the JPEG scan counter, libjpeg-turbo, tokenizers, manifests, store
+## records, request bodies, keys, parameters) for FUZZTIME each (default 10m; `make test` runs their seeds);
+## new inputs stay in Go's fuzz cache, a failing one lands in the package's testdata/fuzz
+FUZZTIME ?= 10m
+fuzz: setup
+	./scripts/fuzz.sh $(FUZZTIME)
 
 ## bench-models: real-size --random-init bundles of mPLUG-large, CLIP ViT-B/32 and ViT-L/14@336 and
 ## BLIP base (exported once into the git-ignored build/models, about 3 GB, then verified in Go),

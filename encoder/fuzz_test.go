@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/glimpse-search/glimpse/internal/hostile"
 	"github.com/glimpse-search/glimpse/models"
 )
 
@@ -48,6 +49,8 @@ func FuzzDecodeImage(f *testing.F) {
 	f.Add(encodePNG(f, halves(5, 3)))
 	f.Add(pngHeaderOnly(70000, 70000))
 	f.Add(withOrientation(encodeJPEG(f, halves(6, 4)), 6, binary.BigEndian))
+	f.Add(hostile.ProgressiveJPEG(64, 48, 3)) // progressive: the scan counter and libjpeg-turbo's progressive path
+	f.Add(hostile.PNG16(40, 30))              // 16-bit: the decoded-bytes cap
 	pre := testPre(f)
 	opts := ImageOptions{MaxPixels: 1 << 16, MaxBytes: 1 << 20}
 	f.Fuzz(func(t *testing.T, data []byte) {

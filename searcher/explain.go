@@ -103,6 +103,12 @@ func (s *Searcher) loadImage(id uint64) (image.Image, error) {
 		return nil, fmt.Errorf("searcher: image %d: %w (%w)", id, err, rerank.ErrUnavailable)
 	}
 	defer f.Close()
+	// the file at the path must still be the one indexed: anything else put there since is not
+	// this image (and may not be meant to be shown)
+	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() || info.Size() != r.Size || !info.ModTime().Equal(r.ModTime) {
+		return nil, fmt.Errorf("searcher: image %d: the file %s changed since it was indexed; re-index its folder (%w)",
+			id, r.Path, rerank.ErrUnavailable)
+	}
 	img, err := s.m.Preprocessor().Decode(f)
 	if err != nil {
 		return nil, fmt.Errorf("searcher: image %d (%s): %w", id, r.Path, err)

@@ -95,6 +95,10 @@ func newFixture(tb testing.TB, withTexts bool) *fixture {
 		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
 			tb.Fatal(err)
 		}
+		st, err := os.Stat(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
 		f.paths = append(f.paths, p)
 		var caps []string
 		for _, s := range recs[0].Sentences {
@@ -103,7 +107,7 @@ func newFixture(tb testing.TB, withTexts bool) *fixture {
 		f.captions = append(f.captions, caps)
 		imgs = append(imgs, img)
 		batch = append(batch, store.NewImage{Record: store.ImageRecord{Path: p, SHA256: sha256.Sum256(buf.Bytes()),
-			Size: int64(buf.Len()), Width: 96, Height: 96, Captured: sceneDate(i)}})
+			Size: int64(buf.Len()), ModTime: st.ModTime(), Width: 96, Height: 96, Captured: sceneDate(i)}})
 	}
 	out, err := m.Vision.Encode(context.Background(), imgs, encoder.VisionOptions{})
 	if err != nil {

@@ -114,6 +114,9 @@ type Options struct {
 	RerankBatch int
 	// Workers decode candidate files in parallel for TokensRecompute (default GOMAXPROCS).
 	Workers int
+	// DecodeCaps caps the query images Decode reads (zero fields: the encoder's defaults, the
+	// indexer's caps for a photo library). A server sets far smaller ones for uploads.
+	DecodeCaps encoder.ImageOptions
 	// Logger receives warnings (candidates whose files are gone). Nil: silent.
 	Logger *slog.Logger
 	// Now is the clock of the timings (default time.Now); a test seam.

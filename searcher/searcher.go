@@ -159,10 +159,11 @@ func (s *Searcher) namespace() (*store.Namespace, error) {
 	return ns, nil
 }
 
-// Decode reads an uploaded or local image with the model's decoding caps. Undecodable input
-// gives an error wrapping encoder.ErrUnsupportedImage (or encoder.ErrTooLarge).
+// Decode reads an uploaded or local image with Options.DecodeCaps and the model's orientation
+// rule. Undecodable input gives an error wrapping encoder.ErrUnsupportedImage (or
+// encoder.ErrTooLarge).
 func (s *Searcher) Decode(r io.Reader) (image.Image, error) {
-	img, err := s.m.Preprocessor().Decode(r)
+	img, err := s.m.Preprocessor().DecodeWith(r, s.o.DecodeCaps)
 	if err != nil {
 		return nil, fmt.Errorf("searcher: query image: %w", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/rerank"
 	"github.com/glimpse-search/glimpse/store"
 )
 
@@ -547,6 +548,14 @@ func TestExplain(t *testing.T) {
 	}
 	if _, err := s.Explain(ctx, ExplainQuery{ImageInput: ImageInput{ImageID: f.images[0]}, Text: "  "}); !errors.Is(err, ErrInput) {
 		t.Fatalf("blank text: %v", err)
+	}
+	// another file put at an indexed path is not explained as that image
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(f.paths[1], later, later); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Explain(ctx, ExplainQuery{ImageInput: ImageInput{ImageID: f.images[1]}, Text: "a circle"}); !errors.Is(err, rerank.ErrUnavailable) {
+		t.Fatalf("explain of a changed file: %v, want ErrUnavailable", err)
 	}
 }
 

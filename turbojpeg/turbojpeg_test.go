@@ -77,3 +77,42 @@ func TestDecodeMatchesStdlib(t *testing.T) {
 		t.Error("a truncated JPEG decoded without error")
 	}
 }
+
+// FuzzDecode: libjpeg-turbo through the cgo wrapper never crashes the process, at full size and
+// at the scaled sizes the indexer uses; what it returns has the size Header promised.
+func FuzzDecode(f *testing.F) {
+	src := image.NewRGBA(image.Rect(0, 0, 40, 24))
+	for i := range src.Pix {
+		src.Pix[i] = uint8(i * 7)
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, src, &jpeg.Options{Quality: 75}); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes())
+	f.Add(buf.Bytes()[:buf.Len()/2])
+	gray := image.NewGray(image.Rect(0, 0, 17, 9))
+	buf.Reset()
+	if err := jpeg.Encode(&buf, gray, nil); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 {
+			return
+		}
+		w, h, rgb, err := Header(data)
+		if err != nil || !rgb || w <= 0 || h <= 0 || int64(w)*int64(h) > 1<<20 {
+			return // the callers refuse these before decoding
+		}
+		for _, fa := range []Factor{{1, 1}, {1, 8}} {
+			img, err := Decode(data, w, h, fa)
+			if err != nil {
+				continue
+			}
+			if b := img.Bounds(); b.Dx() != fa.Scaled(w) || b.Dy() != fa.Scaled(h) {
+				t.Fatalf("decoded %v at %v, header says %dx%d", b, fa, w, h)
+			}
+		}
+	})
+}

@@ -1,9 +1,13 @@
 package web
 
 import (
+	"bytes"
+	"io"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/glimpse-search/glimpse/internal/hostile"
 )
 
 // FuzzParseKeys: any key file either parses into keys that match themselves or fails with
@@ -62,6 +66,32 @@ func FuzzParseID(f *testing.F) {
 		id, err := parseID(s)
 		if err == nil && (id == 0 || strings.ContainsAny(s, "./%")) {
 			t.Fatalf("parseID(%q) = %d", s, id)
+		}
+	})
+}
+
+// FuzzRequestBodies: whatever bytes arrive as a multipart upload or a JSON body of the
+// model-running endpoints, the answer is a JSON success or a 4xx, never a 5xx or a crash.
+func FuzzRequestBodies(f *testing.F) {
+	body, ct := form(f, map[string][]byte{"image": hostile.PNG16(8, 8)}, map[string]string{"text": "a red circle"})
+	b, _ := io.ReadAll(body)
+	boundary := strings.TrimPrefix(ct, "multipart/form-data; boundary=")
+	f.Add(b, boundary, false)
+	f.Add(b[:len(b)/2], boundary, false)
+	f.Add([]byte(`{"id": 1, "text": "a red circle"}`), "", true)
+	f.Add([]byte(`{"id": -1, "text": 7}`), "", true)
+	f.Add([]byte("--x\r\nContent-Disposition: form-data; name=\"image\"\r\n\r\n\xff\xd8\xff\r\n--x--\r\n"), "x", false)
+	fx := newFixture(f, 1, Options{NoRateLimit: true, MaxUploadBytes: 1 << 20})
+	f.Fuzz(func(t *testing.T, data []byte, boundary string, asJSON bool) {
+		ct := "application/json"
+		if !asJSON {
+			ct = "multipart/form-data; boundary=" + boundary
+		}
+		for _, target := range []string{"/api/v1/search/image", "/api/v1/score"} {
+			w := fx.do(t, req{method: "POST", target: target, body: bytes.NewReader(data), ctype: ct})
+			if w.Code >= 500 {
+				t.Fatalf("%s: %d %s", target, w.Code, clip(w.Body.String()))
+			}
 		}
 	})
 }
