@@ -11,7 +11,7 @@ DEMO_ADDR ?= 127.0.0.1:8080
 BENCH_SERVER_DIR ?= build/bench-server
 
 .PHONY: all setup venv build test test-go test-python demo model model-eval model-export clean \
-	bench-encoder bench-ann bench-index bench-query bench-server parity parity-reduced bench-models mutants fuzz
+	bench-encoder bench-ann bench-index bench-query bench-server bench-server-attack parity parity-reduced bench-models mutants fuzz
 
 all: build
 
@@ -172,6 +172,21 @@ bench-server: setup build
 	$(BIN)/indexer add --data $(BENCH_SERVER_DIR)/data $(BENCH_SERVER_DIR)/gallery/images
 	$(BIN)/server load --data $(BENCH_SERVER_DIR)/data --n 1000 --concurrency 8 \
 		--queries $(BENCH_SERVER_DIR)/gallery/captions.json $(ARGS)
+
+## bench-server-attack: bench-server's load twice in one run, alone and beside two clients sending crafted
+## uploads in a loop (JPEG scan bombs, 16-bit PNG bombs, a stalled upload): the well-behaved searches' p50/p99
+## and errors, the bombs' answers and the peak RSS; last line: {"alone": {...}, "attacked": {...}, "p99_ratio"}
+bench-server-attack: setup build
+	@if [ ! -f $(BENCH_SERVER_DIR)/gallery/captions.json ]; then \
+		$(BIN)/scenes generate --n 10000 --seed 11 --size 128 --out $(BENCH_SERVER_DIR)/gallery; fi
+	$(BIN)/indexer add --data $(BENCH_SERVER_DIR)/data $(BENCH_SERVER_DIR)/gallery/images
+	@set -o pipefail; mkdir -p build; \
+	$(BIN)/server load --data $(BENCH_SERVER_DIR)/data --n 2000 --concurrency 8 \
+		--queries $(BENCH_SERVER_DIR)/gallery/captions.json $(ARGS) | tee build/bench-server-alone.txt && \
+	$(BIN)/server load --data $(BENCH_SERVER_DIR)/data --n 2000 --concurrency 8 --hostile 2 \
+		--queries $(BENCH_SERVER_DIR)/gallery/captions.json $(ARGS) | tee build/bench-server-attacked.txt && \
+	/usr/bin/python3 -c 'import json,sys; a,b=(json.loads(open(f).read().strip().splitlines()[-1]) for f in sys.argv[1:]); print(json.dumps({"alone": a, "attacked": b, "p99_ratio": round(b["p99_ms"]/a["p99_ms"], 2)}))' \
+		build/bench-server-alone.txt build/bench-server-attacked.txt
 
 ## weaviate-server: Weaviate's server built from the Go module proxy into the git-ignored .cache
 ## (once: about 3 minutes on an idle machine, much longer on a busy one; outside go.mod)

@@ -35,6 +35,7 @@ type loadFlags struct {
 	mf                 modelFlags
 	n, concurrency     int
 	k, limit, warmup   int
+	hostile            int
 	minScore           string
 	timeout            time.Duration
 }
@@ -58,6 +59,10 @@ type loadReport struct {
 	RerankP50   float64 `json:"rerank_p50_ms"`
 	NoMatch     int     `json:"no_confident_match"`
 	URL         string  `json:"url"`
+	// Hostile is what the --hostile clients met; PeakRSSMB the peak resident set of this
+	// process, the server's included when it runs in-process (--data).
+	Hostile   *hostileReport `json:"hostile,omitempty"`
+	PeakRSSMB float64        `json:"peak_rss_mb,omitempty"`
 }
 
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -74,6 +79,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fset.StringVar(&lf.minScore, "min-score", "", "minimum match probability (default: the server's)")
 	fset.IntVar(&lf.warmup, "warmup", 32, "searches sent first and not counted (they fill the token cache)")
 	fset.DurationVar(&lf.timeout, "timeout", 30*time.Minute, "stop the run after this long")
+	fset.IntVar(&lf.hostile, "hostile", 0, "clients sending crafted uploads (JPEG scan bombs, 16-bit PNG bombs, one stalled upload) in a loop during the run")
 	if err := parseFlags(fset, args); err != nil {
 		return err
 	}
@@ -82,8 +88,8 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef("load: give exactly one of --url URL and --data DIR\nusage: %s", usageLoad)
 	case lf.n < 1 || lf.n > maxLoadN || lf.concurrency < 1 || lf.concurrency > maxLoadConcurrency:
 		return usagef("load: --n is 1..%d and --concurrency 1..%d", maxLoadN, maxLoadConcurrency)
-	case lf.warmup < 0 || lf.k < 0 || lf.limit < 1 || lf.timeout <= 0:
-		return usagef("load: --warmup and --k must be >= 0, --limit >= 1, --timeout positive")
+	case lf.warmup < 0 || lf.k < 0 || lf.limit < 1 || lf.timeout <= 0 || lf.hostile < 0 || lf.hostile > 64:
+		return usagef("load: --warmup and --k must be >= 0, --limit >= 1, --timeout positive, --hostile 0..64")
 	}
 	if err := lf.mf.validate(); err != nil {
 		return err
@@ -197,11 +203,26 @@ func loadRun(ctx context.Context, base string, texts []string, lf loadFlags, std
 	if lf.warmup > 0 {
 		runSearches(ctx, hc, lf.warmup, lf.concurrency, func(i int) string { return target(lf.n + i) })
 	}
+	var bombs []bomb
+	if lf.hostile > 0 {
+		bombs = makeBombs()
+	}
+	hctx, stopHostile := context.WithCancel(ctx)
+	hdone := make(chan hostileReport, 1)
+	go func() { hdone <- hostileLoad(hctx, base, lf.hostile, bombs) }()
 	start := time.Now()
 	samples := runSearches(ctx, hc, lf.n, lf.concurrency, target)
 	wall := time.Since(start)
+	stopHostile()
+	hrep := <-hdone
 	rep := loadReport{Searches: lf.n, Concurrency: lf.concurrency, Images: images, K: lf.k, Limit: lf.limit, URL: base,
 		WallS: round(wall.Seconds(), 2), Throughput: round(float64(lf.n)/wall.Seconds(), 2)}
+	if lf.hostile > 0 {
+		rep.Hostile = &hrep
+	}
+	if lf.data != "" {
+		rep.PeakRSSMB = peakRSSMB()
+	}
 	var lat, srv, rr []float64
 	var errs []string
 	for _, s := range samples {
@@ -225,6 +246,13 @@ func loadRun(ctx context.Context, base string, texts []string, lf loadFlags, std
 	fmt.Fprintf(stdout, "latency ms        p50      p90      p99      max\n")
 	fmt.Fprintf(stdout, "client        %8.1f %8.1f %8.1f %8.1f\n", rep.P50, rep.P90, rep.P99, rep.Max)
 	fmt.Fprintf(stdout, "server        %8.1f %8s %8.1f\n", rep.ServerP50, "", rep.ServerP99)
+	if rep.Hostile != nil {
+		fmt.Fprintf(stdout, "hostile: %d clients sent %d crafted uploads, answers %v, slowest %.0f ms; the stalled upload: %s\n",
+			hrep.Clients, hrep.Sent, hrep.Codes, hrep.MaxMS, hrep.Slow)
+	}
+	if rep.PeakRSSMB > 0 {
+		fmt.Fprintf(stdout, "peak RSS of the process (server included) %.0f MiB\n", rep.PeakRSSMB)
+	}
 	for _, e := range errs {
 		fmt.Fprintln(stdout, "error:", e)
 	}

@@ -28,3 +28,27 @@ func TestLoad(t *testing.T) {
 		t.Fatalf("report %+v", rep)
 	}
 }
+
+// TestLoadHostile: with hostile clients sending bombs in a loop, the well-behaved searches all
+// succeed and every bomb is refused with a 4xx.
+func TestLoadHostile(t *testing.T) {
+	data, _ := library(t, 6)
+	out, stderr, err := runCmd(t, "load", "--data", data, "--n", "16", "--concurrency", "4", "--warmup", "2", "--limit", "3",
+		"--k", "6", "--hostile", "2")
+	if err != nil {
+		t.Fatalf("%v\n%s\n%s", err, out, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var rep loadReport
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil {
+		t.Fatalf("last line %q: %v", lines[len(lines)-1], err)
+	}
+	if rep.Errors != 0 || rep.Hostile == nil || rep.Hostile.Clients != 2 || rep.Hostile.Sent == 0 || rep.PeakRSSMB <= 0 {
+		t.Fatalf("report %+v", rep)
+	}
+	for code, n := range rep.Hostile.Codes {
+		if !strings.HasSuffix(code, " 413") && !strings.HasSuffix(code, " 422") {
+			t.Errorf("%d hostile uploads answered %q, want 413 or 422", n, code)
+		}
+	}
+}

@@ -41,7 +41,7 @@ const (
 	usageServe = "server [--data DIR] [--addr 127.0.0.1:8080] [--model DIR] [--device cpu|cuda] [--api-key-file FILE] [--read-key-file FILE] " +
 		"[--store URL] [--allowed-host NAME]... [--cors-origin ORIGIN]... [--rate R] [--burst N] [--rate-exempt-loopback] " +
 		"[--index-root DIR]... [flags]"
-	usageLoad = "server load [--url URL | --data DIR] [--n 1000] [--concurrency 8] [--queries FILE] [--k K] [--limit N]"
+	usageLoad = "server load [--url URL | --data DIR] [--n 1000] [--concurrency 8] [--queries FILE] [--k K] [--limit N] [--hostile N]"
 )
 
 // Run executes the command line args (without the program name): serve, or a subcommand.
