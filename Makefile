@@ -11,7 +11,7 @@ DEMO_ADDR ?= 127.0.0.1:8080
 BENCH_SERVER_DIR ?= build/bench-server
 
 .PHONY: all setup venv build test test-go test-python demo model model-eval model-export clean \
-	bench-encoder bench-ann bench-index bench-query bench-server bench-server-attack parity parity-reduced bench-models mutants fuzz
+	bench-encoder bench-ann bench-index bench-query bench-server bench-server-attack parity parity-reduced bench-models mutants fuzz chaos
 
 all: build
 
@@ -130,6 +130,16 @@ parity-reduced: setup
 ## one survives (about 15 minutes on 2 cores; last line: one JSON object)
 mutants: setup
 	$(GO) run ./tools/mutants $(if $(ONLY),--only $(ONLY))
+
+## chaos: 100 kill -9 trials of an indexer child process, spread over indexing, adding a new folder and
+## compacting; after each the library must open, pass bbolt's check and, rerun, hold every photo once with its
+## embedding and a decodable thumbnail (`make test` runs 10; CHAOS_TRIALS=N; last line: one JSON object)
+CHAOS_TRIALS ?= 100
+chaos: setup
+	@mkdir -p build
+	@set -o pipefail; GLIMPSE_CHAOS_TRIALS=$(CHAOS_TRIALS) GLIMPSE_CHAOS_REPORT=$(CURDIR)/build/chaos.json \
+		$(GO) test -count=1 -timeout 60m -run '^TestChaos$$' -v ./indexer/ | grep -e '^--- ' -e 'trial' ; \
+		cat build/chaos.json
 
 ## fuzz: every fuzz target (decoders, the JPEG scan counter, libjpeg-turbo, tokenizers, manifests, store
 ## records, request bodies, keys, parameters) for FUZZTIME each (default 10m; `make test` runs their seeds);

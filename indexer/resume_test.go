@@ -17,8 +17,9 @@ import (
 // The kill -9 child: the test binary run again with these variables indexes a folder into a
 // data dir, printing one line per stored file.
 const (
-	envChild     = "GLIMPSE_INDEXER_TEST_CHILD" // the folder to index
-	envChildData = "GLIMPSE_INDEXER_TEST_DATA"  // the data dir
+	envChild        = "GLIMPSE_INDEXER_TEST_CHILD"   // the folders to index, separated by os.PathListSeparator
+	envChildData    = "GLIMPSE_INDEXER_TEST_DATA"    // the data dir
+	envChildCompact = "GLIMPSE_INDEXER_TEST_COMPACT" // "1": then compact the database, printing "compacting" first
 )
 
 func runChild(src, data string) int {
@@ -46,9 +47,23 @@ func runChild(src, data string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if _, err := ix.Add(context.Background(), []string{src}); err != nil {
+	if _, err := ix.Add(context.Background(), filepath.SplitList(src)); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
+	}
+	if os.Getenv(envChildCompact) == "1" {
+		if err := lib.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Fprintln(out, "compacting")
+		out.Flush()
+		if _, err := Compact(data, CompactOptions{MaxRatio: -1, NoSync: true}); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Fprintln(out, "compacted")
+		out.Flush()
 	}
 	return 0
 }

@@ -310,3 +310,25 @@ func nextID(meta *bolt.Bucket, key []byte) (uint64, error) {
 	v++
 	return v, meta.Put(key, binary.LittleEndian.AppendUint64(nil, v))
 }
+
+// Check runs bbolt's consistency check of the whole file (every page reachable once, no page both
+// free and in use, keys in order) in a read transaction, alongside writers. It returns the first
+// errors found, wrapping ErrCorrupt, or nil.
+func (db *DB) Check() error {
+	var errs []error
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			if len(errs) < 10 {
+				errs = append(errs, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %d problems, first %v", ErrCorrupt, len(errs), errors.Join(errs...))
+	}
+	return nil
+}
