@@ -137,9 +137,9 @@ mutants: setup
 CHAOS_TRIALS ?= 100
 chaos: setup
 	@mkdir -p build
-	@set -o pipefail; GLIMPSE_CHAOS_TRIALS=$(CHAOS_TRIALS) GLIMPSE_CHAOS_REPORT=$(CURDIR)/build/chaos.json \
-		$(GO) test -count=1 -timeout 60m -run '^TestChaos$$' -v ./indexer/ | grep -e '^--- ' -e 'trial' ; \
-		cat build/chaos.json
+	@set -o pipefail; rc=0; GLIMPSE_CHAOS_TRIALS=$(CHAOS_TRIALS) GLIMPSE_CHAOS_REPORT=$(CURDIR)/build/chaos.json \
+		$(GO) test -count=1 -timeout 60m -run '^TestChaos$$' -v ./indexer/ | grep -e '^--- ' -e 'trial' || rc=$$?; \
+		cat build/chaos.json; exit $$rc
 
 ## fuzz: every fuzz target (decoders, the JPEG scan counter, libjpeg-turbo, tokenizers, manifests, store
 ## records, request bodies, keys, parameters) for FUZZTIME each (default 10m; `make test` runs their seeds);
