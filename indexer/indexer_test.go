@@ -422,8 +422,12 @@ func TestCatalogFailureStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	ix.cat = failingCatalog{ix.cat}
-	if _, err := ix.Add(context.Background(), []string{src}); err == nil || !strings.Contains(err.Error(), "disk full") {
+	s, err := ix.Add(context.Background(), []string{src})
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("got %v, want the catalog's error", err)
+	}
+	if s.Indexed != 0 || s.NotProcessed == 0 || s.Done()+s.NotProcessed < 5 {
+		t.Fatalf("summary %+v: the files the failure left must be counted as not processed", s)
 	}
 }
 

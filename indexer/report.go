@@ -26,14 +26,17 @@ type FileResult struct {
 
 // Summary counts the outcomes of a run.
 type Summary struct {
-	Found       int           `json:"found"` // files seen by the walk
-	Indexed     int           `json:"indexed"`
-	Unchanged   int           `json:"unchanged"`
-	Duplicate   int           `json:"duplicate"`
-	Skipped     int           `json:"skipped"`
-	Failed      int           `json:"failed"`
-	Elapsed     time.Duration `json:"elapsed_ns"`
-	Interrupted bool          `json:"interrupted"`
+	Found     int `json:"found"` // files seen by the walk
+	Indexed   int `json:"indexed"`
+	Unchanged int `json:"unchanged"`
+	Duplicate int `json:"duplicate"`
+	Skipped   int `json:"skipped"`
+	Failed    int `json:"failed"`
+	// NotProcessed counts the files found that got no outcome because the run stopped early
+	// (an error such as a full disk, or a cancel): a rerun takes them up.
+	NotProcessed int           `json:"not_processed,omitempty"`
+	Elapsed      time.Duration `json:"elapsed_ns"`
+	Interrupted  bool          `json:"interrupted"`
 }
 
 // Done is the number of files with an outcome.
@@ -110,5 +113,7 @@ func (t *tally) summary() Summary {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.s.Elapsed = t.now().Sub(t.start)
-	return t.s
+	s := t.s
+	s.NotProcessed = max(s.Found, t.total) - s.Done()
+	return s
 }

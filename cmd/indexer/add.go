@@ -113,6 +113,9 @@ func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintf(stdout, "%d files: %d indexed, %d unchanged, %d duplicate, %d skipped, %d failed in %.1fs (%.1f files/s)\n",
 		s.Found, s.Indexed, s.Unchanged, s.Duplicate, s.Skipped, s.Failed, s.Elapsed.Seconds(), rate)
+	if s.NotProcessed > 0 {
+		fmt.Fprintf(stdout, "%d files not processed: the run stopped before reaching them; run the same command again\n", s.NotProcessed)
+	}
 	if len(listed) == maxListed && s.Skipped+s.Failed > maxListed {
 		fmt.Fprintf(stderr, "(%d more skipped or failed; --report FILE lists every file)\n", s.Skipped+s.Failed-maxListed)
 	}
