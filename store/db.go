@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 
@@ -331,4 +332,23 @@ func (db *DB) Check() error {
 		return fmt.Errorf("%w: %d problems, first %v", ErrCorrupt, len(errs), errors.Join(errs...))
 	}
 	return nil
+}
+
+// Snapshot writes a consistent copy of the database file to w from one read transaction, while
+// writers go on, and returns the bytes written. size is called first with the copy's length
+// (for an archive header).
+func (db *DB) Snapshot(w io.Writer, size func(int64) error) (int64, error) {
+	var n int64
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		if err := size(tx.Size()); err != nil {
+			return err
+		}
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("snapshot %s: %w", db.path, err)
+	}
+	return n, nil
 }

@@ -64,6 +64,7 @@ func (s *Server) routes() error {
 	api.POST("/index", s.startIndex, s.requireKey)
 	api.GET("/jobs/:id", s.job, s.requireKey)
 	api.DELETE("/jobs/:id", s.cancelJob, s.requireKey)
+	api.GET("/backup", s.backup, s.requireKey)
 	// Anything else under /api is a JSON 404 or 405, never the UI.
 	e.Any("/api/*", s.noRoute)
 	return s.mountUI()

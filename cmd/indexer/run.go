@@ -52,6 +52,8 @@ const (
 	usageRemove   = "indexer remove [--data DIR] [--store URL] PATH..."
 	usageStatus   = "indexer status [--data DIR] [--store URL] [--model DIR] [--json]"
 	usageCompact  = "indexer compact [--data DIR]"
+	usageBackup   = "indexer backup [--data DIR] --to FILE [--api-key-file FILE]"
+	usageRestore  = "indexer restore --from FILE [--data NEWDIR]"
 )
 
 var commands = []command{
@@ -60,6 +62,8 @@ var commands = []command{
 	{"remove", usageRemove, "remove the records of files or folders", runRemove},
 	{"status", usageStatus, "show counts, model, sizes and the last run", runStatus},
 	{"compact", usageCompact, "rewrite the database file without its free space", runCompact},
+	{"backup", usageBackup, "write the library as a tar archive, also while a server runs", runBackup},
+	{"restore", usageRestore, "extract a backup into a new data dir and check it", runRestore},
 }
 
 func usageText() string {
