@@ -1,7 +1,10 @@
 package web
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -89,5 +92,34 @@ func TestAuth(t *testing.T) {
 	w := open.do(t, with(testKey))
 	if e := decode[apiErr](t, w); w.Code != 403 || !strings.Contains(e.Error.Message, "--api-key-file") {
 		t.Fatalf("no keys: %d %+v", w.Code, e)
+	}
+}
+
+// TestKeysCompareWholeDigest: a key whose sha256 shares leading bytes with a valid key's (found
+// by search, as an attacker would) is still refused: the whole digest is compared.
+func TestKeysCompareWholeDigest(t *testing.T) {
+	const valid = "valid-key-0123456789abcdef"
+	k, err := NewKeys(valid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sha256.Sum256([]byte(valid))
+	for prefix := 1; prefix <= 2; prefix++ {
+		found := ""
+		for i := 0; found == "" && i < 1<<24; i++ {
+			c := "guess-" + strconv.Itoa(i) + "-0123456789"
+			if d := sha256.Sum256([]byte(c)); bytes.Equal(d[:prefix], want[:prefix]) {
+				found = c
+			}
+		}
+		if found == "" {
+			t.Fatalf("no key sharing %d digest bytes found", prefix)
+		}
+		if k.Match(found) {
+			t.Errorf("%q, sharing the first %d digest bytes with the valid key, matched", found, prefix)
+		}
+	}
+	if !k.Match(valid) {
+		t.Error("the valid key did not match")
 	}
 }
