@@ -78,31 +78,9 @@ func DecodeImage(r io.Reader, opts ImageOptions) (image.Image, error) {
 // DecodeImageBytes is [DecodeImage] on an in-memory file.
 func DecodeImageBytes(data []byte, opts ImageOptions) (image.Image, error) {
 	opts = opts.withDefaults()
-	if len(data) == 0 {
-		return nil, fmt.Errorf("%w: empty file", ErrUnsupportedImage)
-	}
-	if int64(len(data)) > opts.MaxBytes {
-		return nil, fmt.Errorf("%w: %d bytes, over %d", ErrTooLarge, len(data), opts.MaxBytes)
-	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	format, err := checkImage(data, opts)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnsupportedImage, err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, fmt.Errorf("%w: %s of %dx%d pixels", ErrUnsupportedImage, format, cfg.Width, cfg.Height)
-	}
-	if px := int64(cfg.Width) * int64(cfg.Height); px > opts.MaxPixels {
-		return nil, fmt.Errorf("%w: %s of %dx%d = %d pixels, over %d", ErrTooLarge, format, cfg.Width, cfg.Height,
-			px, opts.MaxPixels)
-	}
-	if n := DecodedBytes(cfg, format); n > opts.MaxDecodedBytes {
-		return nil, fmt.Errorf("%w: %s of %dx%d decodes to %d MiB, over %d MiB", ErrTooLarge, format, cfg.Width,
-			cfg.Height, n>>20, opts.MaxDecodedBytes>>20)
-	}
-	if format == "jpeg" {
-		if err := CheckJPEG(data); err != nil {
-			return nil, err
-		}
+		return nil, err
 	}
 	img := decodeJPEG(data, format)
 	if img == nil {
@@ -115,6 +93,43 @@ func DecodeImageBytes(data []byte, opts ImageOptions) (image.Image, error) {
 		img = Orient(img, ExifOrientation(data))
 	}
 	return img, nil
+}
+
+// CheckImage runs every check of [DecodeImageBytes] that needs no decoding (the format, the
+// byte, pixel and decoded-bytes caps from the header, a JPEG's scan count) and returns the
+// format: the cheap refusal of a crafted file before it waits for any decoding capacity.
+func CheckImage(data []byte, opts ImageOptions) (format string, err error) {
+	return checkImage(data, opts.withDefaults())
+}
+
+func checkImage(data []byte, opts ImageOptions) (string, error) {
+	if len(data) == 0 {
+		return "", fmt.Errorf("%w: empty file", ErrUnsupportedImage)
+	}
+	if int64(len(data)) > opts.MaxBytes {
+		return "", fmt.Errorf("%w: %d bytes, over %d", ErrTooLarge, len(data), opts.MaxBytes)
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrUnsupportedImage, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return "", fmt.Errorf("%w: %s of %dx%d pixels", ErrUnsupportedImage, format, cfg.Width, cfg.Height)
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); px > opts.MaxPixels {
+		return "", fmt.Errorf("%w: %s of %dx%d = %d pixels, over %d", ErrTooLarge, format, cfg.Width, cfg.Height,
+			px, opts.MaxPixels)
+	}
+	if n := DecodedBytes(cfg, format); n > opts.MaxDecodedBytes {
+		return "", fmt.Errorf("%w: %s of %dx%d decodes to %d MiB, over %d MiB", ErrTooLarge, format, cfg.Width,
+			cfg.Height, n>>20, opts.MaxDecodedBytes>>20)
+	}
+	if format == "jpeg" {
+		if err := CheckJPEG(data); err != nil {
+			return "", err
+		}
+	}
+	return format, nil
 }
 
 // DecodedBytes is the memory a decoder of this package's formats allocates for an image with

@@ -100,3 +100,22 @@ func TestUploadJPEGScanBomb(t *testing.T) {
 		t.Fatalf("%d %+v, want 422 naming the scan limit", w.Code, e)
 	}
 }
+
+// TestBombRefusedWithoutASlot: with every search slot busy, a crafted upload is still refused
+// at once (its header checks run before it would wait for a slot), not answered 503 after the
+// request's time limit.
+func TestBombRefusedWithoutASlot(t *testing.T) {
+	f := newFixture(t, 1, Options{NoRateLimit: true, MaxConcurrent: 1, RequestTimeout: 2 * time.Second})
+	f.srv.slots <- struct{}{} // the only slot is taken
+	defer func() { <-f.srv.slots }()
+	for name, data := range map[string][]byte{
+		"jpeg scan bomb": hostile.ProgressiveJPEG(2048, 2048, 400),
+		"16-bit png":     hostile.PNG16(10000, 10000),
+	} {
+		body, ct := form(t, map[string][]byte{"image": data}, nil)
+		w := f.do(t, req{method: "POST", target: "/api/v1/search/image", body: body, ctype: ct})
+		if w.Code != http.StatusUnprocessableEntity && w.Code != http.StatusRequestEntityTooLarge {
+			t.Errorf("%s with no free slot: %d %s, want 422 or 413 at once", name, w.Code, clip(w.Body.String()))
+		}
+	}
+}

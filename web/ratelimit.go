@@ -3,8 +3,11 @@ package web
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math"
+	"mime"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"strconv"
@@ -15,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/time/rate"
 
+	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/searcher"
 )
 
@@ -158,9 +162,41 @@ func (s *Server) readBody(c echo.Context) error {
 		return bodyError(err)
 	}
 	_ = rc.SetReadDeadline(time.Time{})
+	if err := s.precheckUpload(req, data); err != nil {
+		return err
+	}
 	req.Body = io.NopCloser(bytes.NewReader(data))
 	req.ContentLength = int64(len(data))
 	return nil
+}
+
+// precheckUpload refuses the image of a multipart upload that fails the checks needing no
+// decoding (encoder.CheckImage: format, caps from the header, a JPEG's scan count) before the
+// request waits for a search slot, so a crafted file is answered at once however busy the
+// server is. Anything it cannot parse is left to the handler, which says what is wrong.
+func (s *Server) precheckUpload(req *http.Request, data []byte) error {
+	_, params, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+	if err != nil || params["boundary"] == "" {
+		return nil
+	}
+	mr := multipart.NewReader(bytes.NewReader(data), params["boundary"])
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			return nil
+		}
+		if part.FormName() != "image" {
+			continue
+		}
+		img, err := io.ReadAll(io.LimitReader(part, s.o.MaxUploadBytes+1))
+		if err != nil || len(img) == 0 || int64(len(img)) > s.o.MaxUploadBytes {
+			return nil
+		}
+		if _, err := encoder.CheckImage(img, s.o.Search.DecodeCaps); err != nil {
+			return fmt.Errorf("searcher: query image: %w", err) // classified as 413 or 422
+		}
+		return nil
+	}
 }
 
 // requestCost is what a request takes from its client's rate budget: one per searcher.DefaultK
