@@ -1,13 +1,11 @@
 package indexer
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"image/jpeg"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -72,21 +70,12 @@ func TestChaos(t *testing.T) {
 			run(t, lib, Options{}, a)
 			lib.Close()
 		}
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), envChild+"="+a+string(os.PathListSeparator)+b, envChildData+"="+data)
+		env := []string{envChild + "=" + a + string(os.PathListSeparator) + b, envChildData + "=" + data}
 		if phase == "compact" {
-			cmd.Env = append(cmd.Env, envChildCompact+"=1")
+			env = append(env, envChildCompact+"=1")
 		}
 		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(stdout)
+		cmd, sc := startChild(t, &stderr, env...)
 		lines := 0
 		killAt := 1 + rng.IntN(110) // a stored file (of 120, or 60 new ones)
 		for sc.Scan() {

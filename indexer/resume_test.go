@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,17 +78,7 @@ func TestResumeAfterKill(t *testing.T) {
 	writeScenes(t, src, 0, n, 40)
 	killed := t.TempDir()
 
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envChild+"="+src, envChildData+"="+killed)
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stdout)
+	cmd, sc := startChild(t, os.Stderr, envChild+"="+src, envChildData+"="+killed)
 	stored := 0
 	for sc.Scan() {
 		if stored++; stored == 60 {
@@ -126,4 +117,21 @@ func TestResumeAfterKill(t *testing.T) {
 	leftovers, _ := filepath.Glob(filepath.Join(killed, ThumbsDir, "*", ".tmp-*"))
 	t.Logf("killed after %d stored lines, %d records committed, %d temp thumbnails left by the kill",
 		stored, before, len(leftovers))
+}
+
+// startChild runs the test binary again as the kill -9 child with env added, its stderr to
+// stderr, and returns it with a scanner over its stdout lines.
+func startChild(t *testing.T, stderr io.Writer, env ...string) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, bufio.NewScanner(stdout)
 }

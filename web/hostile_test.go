@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"mime/multipart"
 	"net"
@@ -42,15 +41,7 @@ func TestUploadDecodedBudget(t *testing.T) {
 // clients' searches wait, and gets 408 once the request's time limit passes.
 func TestSlowUploadHoldsNoSlot(t *testing.T) {
 	f := newFixture(t, 2, Options{NoRateLimit: true, MaxConcurrent: 1, RequestTimeout: 3 * time.Second})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- f.srv.Serve(ctx, ln) }()
-	defer func() { cancel(); <-served }()
+	addr := strings.TrimPrefix(serveReal(t, f), "http://")
 
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
