@@ -435,10 +435,10 @@ func (db *DB) bindBackend(kind, url string) error {
 	}
 	var write bool
 	err := db.view(func(tx *bolt.Tx) (err error) { write, err = check(tx); return err })
-	if err != nil || !write {
+	if err != nil || !write || db.o.ReadOnly {
 		return err
 	}
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.update(func(tx *bolt.Tx) error {
 		if write, err := check(tx); err != nil || !write {
 			return err
 		}

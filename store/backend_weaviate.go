@@ -96,7 +96,11 @@ var keyLibrary = []byte("library")
 // libraryID returns the random id of this database, creating it once.
 func (db *DB) libraryID() (string, error) {
 	var id string
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	_ = db.bolt.View(func(tx *bolt.Tx) error { id = string(tx.Bucket(bucketMeta).Get(keyLibrary)); return nil })
+	if id != "" {
+		return id, nil
+	}
+	err := db.update(func(tx *bolt.Tx) error {
 		m := tx.Bucket(bucketMeta)
 		if v := m.Get(keyLibrary); len(v) > 0 {
 			id = string(v)

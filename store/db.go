@@ -60,7 +60,7 @@ type imageInfo struct {
 // ErrCorrupt; an unknown schema version gives ErrSchema.
 func Open(path string, o Options) (db *DB, err error) {
 	o = o.withDefaults()
-	lock, err := lockFile(path+".lock", o.Timeout)
+	lock, err := lockFile(path+".lock", o.Timeout, o.ReadOnly)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -96,6 +96,7 @@ func openBolt(path string, o Options) (bdb *bolt.DB, err error) {
 	return bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:      o.Timeout,
 		NoSync:       o.NoSync,
+		ReadOnly:     o.ReadOnly,
 		FreelistType: bolt.FreelistMapType,
 	})
 }
@@ -137,13 +138,20 @@ func (db *DB) init() (err error) {
 	if err != nil {
 		return err
 	}
+	if (upgrade || fresh) && db.o.ReadOnly {
+		what := "an empty file"
+		if upgrade {
+			what = "schema version 1, converted on the first write open"
+		}
+		return fmt.Errorf("%s: %w (open it for writing once, e.g. `indexer status`)", what, ErrReadOnly)
+	}
 	if upgrade {
-		if err := db.bolt.Update(upgradeV1); err != nil {
+		if err := db.update(upgradeV1); err != nil {
 			return err
 		}
 	}
 	if fresh {
-		err = db.bolt.Update(func(tx *bolt.Tx) error {
+		err = db.update(func(tx *bolt.Tx) error {
 			for _, name := range [][]byte{bucketMeta, bucketImages, bucketPaths, bucketContents, bucketTexts, bucketNS} {
 				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 					return err
@@ -351,4 +359,12 @@ func (db *DB) Snapshot(w io.Writer, size func(int64) error) (int64, error) {
 		return n, fmt.Errorf("snapshot %s: %w", db.path, err)
 	}
 	return n, nil
+}
+
+// update runs fn in a write transaction; ErrReadOnly when the file was opened read-only.
+func (db *DB) update(fn func(*bolt.Tx) error) error {
+	if db.o.ReadOnly {
+		return ErrReadOnly
+	}
+	return db.bolt.Update(fn)
 }

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// fileLock is an exclusive flock on a companion file (the database's path + ".lock") that is
+// fileLock is a flock (exclusive, or shared for a read-only open) on a companion file (the database's path + ".lock") that is
 // never renamed or removed. bbolt locks the database file itself, but CompactFile renames a new
 // file over the path: a process that opened the path before the rename and waited for bbolt's
 // lock would get the lock of the old, unlinked file and read it as truncated. The companion
@@ -16,15 +16,19 @@ import (
 // included, so a second process opens the path only once the rename is done.
 type fileLock struct{ f *os.File }
 
-// lockFile takes the exclusive lock of path, waiting up to timeout (ErrLocked after it).
-func lockFile(path string, timeout time.Duration) (*fileLock, error) {
+// lockFile takes the lock of path (shared or exclusive), waiting up to timeout (ErrLocked after it).
+func lockFile(path string, timeout time.Duration, shared bool) (*fileLock, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}
+	how := syscall.LOCK_EX
+	if shared {
+		how = syscall.LOCK_SH
+	}
 	deadline := time.Now().Add(timeout)
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
 		if err == nil {
 			return &fileLock{f: f}, nil
 		}

@@ -135,10 +135,10 @@ func (db *DB) openNamespace(name string, m ModelInfo, noCreate bool) (ns *Namesp
 		return nil, err
 	}
 	if !exists {
-		if noCreate {
+		if noCreate || db.o.ReadOnly {
 			return nil, fmt.Errorf("namespace %q: %w", name, ErrNoNamespace)
 		}
-		err = db.bolt.Update(func(tx *bolt.Tx) error {
+		err = db.update(func(tx *bolt.Tx) error {
 			b, err := tx.Bucket(bucketNS).CreateBucket([]byte(name))
 			if err != nil {
 				return err
@@ -251,8 +251,8 @@ func (ns *Namespace) dropOrphans() error {
 		}
 		return nil
 	})
-	if err != nil || len(imgs)+len(txts) == 0 {
-		return err
+	if err != nil || len(imgs)+len(txts) == 0 || db.o.ReadOnly {
+		return err // read-only: searches skip ids without a record; the next writer drops them
 	}
 	for _, id := range imgs {
 		_ = ns.img.idx.Delete(id)
@@ -272,7 +272,7 @@ func (db *DB) commit(fn func(tx *bolt.Tx) error, touched []*Namespace) error {
 		n int
 	}
 	var done []saved
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.update(func(tx *bolt.Tx) error {
 		if err := fn(tx); err != nil {
 			return err
 		}
@@ -313,7 +313,7 @@ func (ns *Namespace) Compact() error {
 	}
 	ns.img.idx.Compact()
 	ns.txt.idx.Compact()
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketNS).Bucket([]byte(ns.name))
 		for _, c := range []*collection{ns.img, ns.txt} {
 			if _, err := c.rewrite(b); err != nil {

@@ -32,6 +32,12 @@ type Options struct {
 	// OpenBackend). Default nil: the embedded HNSW graphs in this file.
 	// The DB closes it.
 	Backend Backend
+	// ReadOnly opens an existing file for reading: the lock is shared, so
+	// several readers may hold it at once but no writer while they do, and
+	// every write fails (ErrReadOnly). A missing namespace is ErrNoNamespace;
+	// an empty or schema-1 file must be opened for writing once first.
+	// Default false.
+	ReadOnly bool
 }
 
 func (o Options) withDefaults() Options {
@@ -75,6 +81,8 @@ var (
 	ErrModelMismatch = errors.New("store: model mismatch")
 	// ErrNoNamespace: the namespace does not exist and NoCreate was set.
 	ErrNoNamespace = errors.New("store: no such namespace")
+	// ErrReadOnly: a write to a database opened with Options.ReadOnly.
+	ErrReadOnly = errors.New("store: database opened read-only")
 	// ErrNotFound: no record with that id or path.
 	ErrNotFound = errors.New("store: not found")
 	// ErrNoVector: an image was added without a vector and its content has
