@@ -164,7 +164,7 @@ func TestCompose(t *testing.T) {
 }
 
 // TestServerFlags checks that the flags the image and the compose file pass to the server are
-// flags cmd/server defines.
+// flags cmd/server defines (itself or through internal/cli).
 func TestServerFlags(t *testing.T) {
 	_, stages := parseDockerfile(t, filepath.Join("..", "Dockerfile"))
 	var args []string
@@ -178,6 +178,8 @@ func TestServerFlags(t *testing.T) {
 	if err != nil || len(src) == 0 {
 		t.Fatalf("no cmd/server sources (%v)", err)
 	}
+	shared, _ := filepath.Glob(filepath.Join("..", "internal", "cli", "*.go")) // --model, --device, --store
+	src = append(src, shared...)
 	var code strings.Builder
 	for _, f := range src {
 		if strings.HasSuffix(f, "_test.go") {

@@ -1,16 +1,16 @@
-package indexer
+package encoder
 
 import "bytes"
 
 // Image formats recognised by content.
 const (
-	formatJPEG = "jpeg"
-	formatPNG  = "png"
-	formatGIF  = "gif"
-	formatWebP = "webp"
-	formatBMP  = "bmp"
-	formatTIFF = "tiff"
-	formatHEIF = "heif"
+	FormatJPEG = "jpeg"
+	FormatPNG  = "png"
+	FormatGIF  = "gif"
+	FormatWebP = "webp"
+	FormatBMP  = "bmp"
+	FormatTIFF = "tiff"
+	FormatHEIF = "heif"
 )
 
 // heifBrands are the ftyp brands decoded through libheif (HEVC stills and sequences, the
@@ -24,19 +24,19 @@ var heifBrands = map[string]bool{"heic": true, "heix": true, "hevc": true, "hevx
 func sniff(b []byte) string {
 	switch {
 	case len(b) >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF:
-		return formatJPEG
+		return FormatJPEG
 	case bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")):
-		return formatPNG
+		return FormatPNG
 	case bytes.HasPrefix(b, []byte("GIF87a")) || bytes.HasPrefix(b, []byte("GIF89a")):
-		return formatGIF
+		return FormatGIF
 	case len(b) >= 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WEBP":
-		return formatWebP
+		return FormatWebP
 	case len(b) >= 26 && string(b[:2]) == "BM":
-		return formatBMP
+		return FormatBMP
 	case bytes.HasPrefix(b, []byte("II*\x00")) || bytes.HasPrefix(b, []byte("MM\x00*")):
-		return formatTIFF
+		return FormatTIFF
 	case len(b) >= 12 && string(b[4:8]) == "ftyp" && heifBrands[string(b[8:12])]:
-		return formatHEIF
+		return FormatHEIF
 	}
 	return ""
 }

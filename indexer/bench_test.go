@@ -16,13 +16,15 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/glimpse-search/glimpse/library"
+
 	"github.com/disintegration/imaging"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/lab/scene"
 	"github.com/glimpse-search/glimpse/models"
 	"github.com/glimpse-search/glimpse/store"
-	"github.com/glimpse-search/glimpse/tools/scene"
 )
 
 // Benchmark sizes (GLIMPSE_BENCH_SCALE divides them, for a quick trial run).
@@ -92,13 +94,13 @@ func rssChild(src string) int {
 		return 1
 	}
 	defer os.RemoveAll(data)
-	lib, err := OpenLibrary(data, LibraryOptions{})
+	lib, err := library.Open(data, library.Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer lib.Close()
-	info, _ := ModelInfo(models.Default())
+	info, _ := library.ModelInfo(models.Default())
 	m, err := encoder.Open(models.Default(), encoder.Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -159,7 +161,7 @@ func throughput(t *testing.T, bundle fs.FS, info store.ModelInfo, nScenes int, t
 	defer single.Close()
 	cores := runtime.NumCPU()
 	indexRun := func(m *encoder.Model, o Options) float64 {
-		lib, err := OpenLibrary(t.TempDir(), LibraryOptions{}) // fsync on every batch, as `indexer add`
+		lib, err := library.Open(t.TempDir(), library.Options{}) // fsync on every batch, as `indexer add`
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -256,7 +258,7 @@ func TestBenchReport(t *testing.T) {
 	// (2) 12-megapixel JPEGs: decode + preprocess per image
 	big := bigJPEGs(t)
 	nBig := benchBig / scale
-	lib, err := OpenLibrary(t.TempDir(), LibraryOptions{})
+	lib, err := library.Open(t.TempDir(), library.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +275,7 @@ func TestBenchReport(t *testing.T) {
 		return time.Since(start).Seconds() * 1e3 / float64(nBig)
 	}
 	oursMS := timeIt(func(b []byte) image.Image {
-		d, err := scaled.decode(b, formatJPEG, true)
+		d, err := scaled.decode(b, encoder.FormatJPEG, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -303,8 +305,8 @@ func TestBenchReport(t *testing.T) {
 	inputs = append(inputs, big...)
 	minCos, sumCos := 1.0, 0.0
 	for _, b := range inputs {
-		a, err1 := fullDec.decode(b, formatJPEG, true)
-		c, err2 := scaled.decode(b, formatJPEG, true)
+		a, err1 := fullDec.decode(b, encoder.FormatJPEG, true)
+		c, err2 := scaled.decode(b, encoder.FormatJPEG, true)
 		if err1 != nil || err2 != nil {
 			t.Fatal(err1, err2)
 		}
@@ -394,7 +396,7 @@ func BenchmarkDecodeJPEG12MP(b *testing.B) {
 		ix, _ := New(lib, m, info, Options{FullDecode: full})
 		b.Run(fmt.Sprintf("full=%v", full), func(b *testing.B) {
 			for b.Loop() {
-				d, err := ix.decode(data, formatJPEG, true)
+				d, err := ix.decode(data, encoder.FormatJPEG, true)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -462,7 +464,7 @@ func TestBenchModelThroughput(t *testing.T) {
 		n = v
 	}
 	bundle := os.DirFS(dir)
-	info, err := ModelInfo(bundle)
+	info, err := library.ModelInfo(bundle)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package indexer
 import (
 	"bytes"
 	"encoding/json"
-	"image/jpeg"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -11,6 +10,9 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/glimpse-search/glimpse/library"
+	"github.com/glimpse-search/glimpse/library/librarytest"
 )
 
 // Environment of TestChaos: the number of trials (default 10; `make chaos` asks for 100) and a
@@ -92,7 +94,7 @@ func TestChaos(t *testing.T) {
 		cmd.Process.Kill() // SIGKILL; the child may have finished already
 		cmd.Wait()
 
-		lib, err := OpenLibrary(data, LibraryOptions{NoSync: true})
+		lib, err := library.Open(data, library.Options{NoSync: true})
 		if err != nil {
 			rep.Corrupted++
 			t.Errorf("trial %d (%s, after %d lines): the library does not open: %v\n%s", trial, phase, lines, err, stderr.String())
@@ -134,26 +136,4 @@ func TestChaos(t *testing.T) {
 }
 
 // brokenThumbs counts stored images whose thumbnail is missing, empty or not a JPEG.
-func brokenThumbs(tb testing.TB, lib *Library) int {
-	tb.Helper()
-	bad := 0
-	for after := uint64(0); ; {
-		recs, next, err := lib.DB().Images(after, 500)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		for _, r := range recs {
-			data, err := os.ReadFile(lib.ThumbPath(r.SHA256))
-			if err == nil {
-				_, err = jpeg.Decode(bytes.NewReader(data))
-			}
-			if err != nil {
-				bad++
-			}
-		}
-		if next == 0 || len(recs) == 0 {
-			return bad
-		}
-		after = next
-	}
-}
+func brokenThumbs(tb testing.TB, lib *library.Library) int { return librarytest.BrokenThumbs(tb, lib) }

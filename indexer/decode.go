@@ -29,9 +29,9 @@ type decoded struct {
 // encoder.ErrUnsupportedImage or encoder.ErrTooLarge.
 func (ix *Indexer) decode(data []byte, format string, pixels bool) (decoded, error) {
 	switch format {
-	case formatJPEG:
+	case encoder.FormatJPEG:
 		return ix.decodeJPEG(data, pixels)
-	case formatHEIF:
+	case encoder.FormatHEIF:
 		return ix.decodeHEIF(data, pixels)
 	}
 	var d decoded
@@ -43,7 +43,7 @@ func (ix *Indexer) decode(data []byte, format string, pixels bool) (decoded, err
 	if err := ix.checkSize(format, d.w, d.h); err != nil {
 		return d, err
 	}
-	if format == formatTIFF {
+	if format == encoder.FormatTIFF {
 		d.captured = captureTime(data)
 	}
 	if pixels {
@@ -89,7 +89,7 @@ func (ix *Indexer) decodeJPEG(data []byte, pixels bool) (decoded, error) {
 		}
 		w, h, rgbOK = cfg.Width, cfg.Height, false
 	}
-	if err := ix.checkSize(formatJPEG, w, h); err != nil {
+	if err := ix.checkSize(encoder.FormatJPEG, w, h); err != nil {
 		return d, err
 	}
 	if err := encoder.CheckJPEG(data); err != nil {
@@ -132,7 +132,7 @@ func (ix *Indexer) decodeHEIF(data []byte, pixels bool) (decoded, error) {
 		return d, fmt.Errorf("%w: %v", encoder.ErrUnsupportedImage, err)
 	}
 	d.w, d.h = hi.w, hi.h
-	if err := ix.checkSize(formatHEIF, d.w, d.h); err != nil {
+	if err := ix.checkSize(encoder.FormatHEIF, d.w, d.h); err != nil {
 		return d, err
 	}
 	d.captured = captureTime(hi.exif)

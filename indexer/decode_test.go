@@ -39,11 +39,11 @@ func TestScaledDecode(t *testing.T) {
 	}
 	big := encodeJPEG(t, imaging.Resize(src, 4000, 3000, imaging.Linear), 90)
 	for name, data := range map[string][]byte{"rocket": photo, "hubble": hubble, "rocket 4000x3000": big} {
-		a, err := full.decode(data, formatJPEG, true)
+		a, err := full.decode(data, encoder.FormatJPEG, true)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := scaled.decode(data, formatJPEG, true)
+		b, err := scaled.decode(data, encoder.FormatJPEG, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,7 +111,7 @@ func TestDecodeOrientationForModel(t *testing.T) {
 			if ix.pre.EXIFTranspose() != tc.transposeOK {
 				t.Fatalf("EXIFTranspose %v, want %v", ix.pre.EXIFTranspose(), tc.transposeOK)
 			}
-			d, err := ix.decode(data, formatJPEG, true)
+			d, err := ix.decode(data, encoder.FormatJPEG, true)
 			if err != nil {
 				t.Fatal(err)
 			}

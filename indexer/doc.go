@@ -3,8 +3,9 @@
 // orientation), embeds them with a model's vision encoder and stores records, embeddings and
 // thumbnails, one database transaction per batch.
 //
-// A [Library] is a data dir (database, thumbnails, last run). An [Indexer] runs
-// [Indexer.Add] as a pipeline of bounded queues:
+// It writes into a library.Library (the data dir: database, thumbnails, last run), which it
+// opens from package library like every reader does. An [Indexer] runs [Indexer.Add] as a
+// pipeline of bounded queues:
 //
 //	walk -> Workers x (read, sniff, sha256, probe, decode, preprocess, thumbnail)
 //	     -> batcher + encoder (Vision.EncodePixels) -> committer (one transaction per batch)
@@ -13,8 +14,9 @@
 // mtime are stored, a "duplicate" when its bytes are already embedded under another path;
 // bad files are "skipped" or "failed" with a reason and never stop a run. Every batch is
 // atomic, so after a crash or kill -9 a rerun finishes the job. Batches leave the database
-// file several times its data; [Compact] rewrites it (store.CompactFile) when it is over
-// CompactOptions.MaxRatio, and `indexer add` calls it after a run that wrote to its own file.
+// file several times its data; library.Compact rewrites it (store.CompactFile) when it is over
+// library.CompactOptions.MaxRatio, and `indexer add` calls it after a run that wrote to its own
+// file.
 //
 // JPEGs are decoded by libjpeg-turbo in the DCT domain at the smallest scale (1/8 .. 1) that
 // still covers the model input and the thumbnail, then resized by the model's PIL-compatible

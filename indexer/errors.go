@@ -9,8 +9,6 @@ import (
 
 // Sentinel errors; test with errors.Is.
 var (
-	// ErrLocked: another process (a server or another indexer) holds the data dir's database.
-	ErrLocked = errors.New("data dir in use by another process")
 	// ErrNotImage: the file's content is not a recognised image format.
 	ErrNotImage = errors.New("not an image")
 	// ErrNotRegular: the path is not a regular file (FIFO, socket, device).

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/glimpse-search/glimpse/library"
+
 	"golang.org/x/sync/errgroup"
 
 	"github.com/glimpse-search/glimpse/encoder"
@@ -17,7 +19,7 @@ import (
 // Indexer adds photo folders to a library with one model. Its methods may be called from one
 // goroutine at a time (each Add runs its own worker pool).
 type Indexer struct {
-	lib   *Library
+	lib   *library.Library
 	model *encoder.Model
 	pre   *encoder.Preprocessor
 	ns    *store.Namespace
@@ -32,15 +34,15 @@ type Indexer struct {
 // New prepares an indexer writing into lib the embeddings of model, identified by info
 // ([ModelInfo] of its bundle). The model's namespace is created when missing; a namespace
 // holding another model's embeddings gives store.ErrModelMismatch.
-func New(lib *Library, model *encoder.Model, info store.ModelInfo, o Options) (*Indexer, error) {
+func New(lib *library.Library, model *encoder.Model, info store.ModelInfo, o Options) (*Indexer, error) {
 	o = o.withDefaults()
-	ns, err := lib.db.Namespace(info, store.NamespaceOptions{})
+	ns, err := lib.DB().Namespace(info, store.NamespaceOptions{})
 	if err != nil {
 		return nil, err
 	}
 	ix := &Indexer{lib: lib, model: model, pre: model.Preprocessor(), ns: ns, cat: o.Catalog, o: o}
 	if ix.cat == nil {
-		ix.cat = &dbCatalog{db: lib.db, ns: ns}
+		ix.cat = &dbCatalog{db: lib.DB(), ns: ns}
 	}
 	return ix, nil
 }
@@ -92,7 +94,7 @@ func (ix *Indexer) reconcile(ctx context.Context) error {
 	}
 	r, err := ix.ns.Reconcile(ctx)
 	if err != nil {
-		return fmt.Errorf("store %s: %w", ix.lib.db.Backend(), err)
+		return fmt.Errorf("store %s: %w", ix.lib.DB().Backend(), err)
 	}
 	for _, rec := range r.Lost {
 		ix.o.Logger.Warn("the vector backend lost this image's vector; its record was dropped to be indexed again",
@@ -114,7 +116,7 @@ func (ix *Indexer) saveRun(started time.Time, roots []string, s Summary) {
 			abs[i] = r
 		}
 	}
-	if serr := ix.lib.saveLastRun(LastRun{Started: started, Finished: ix.o.Now(), Roots: abs, Summary: s}); serr != nil {
+	if serr := saveLastRun(ix.lib, LastRun{Started: started, Finished: ix.o.Now(), Roots: abs, Summary: s}); serr != nil {
 		ix.o.Logger.Warn("cannot save the run summary", "err", serr)
 	}
 }

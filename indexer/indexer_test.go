@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glimpse-search/glimpse/library"
+
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 
@@ -357,15 +359,15 @@ func TestPixelCap(t *testing.T) {
 
 func TestLocked(t *testing.T) {
 	dir := t.TempDir()
-	db, err := store.Open(filepath.Join(dir, DBFile), store.Options{})
+	db, err := store.Open(filepath.Join(dir, library.DBFile), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	start := time.Now()
-	_, err = OpenLibrary(dir, LibraryOptions{LockTimeout: 50 * time.Millisecond})
-	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), dir) {
-		t.Fatalf("got %v, want ErrLocked naming %s", err, dir)
+	_, err = library.Open(dir, library.Options{LockTimeout: 50 * time.Millisecond})
+	if !errors.Is(err, library.ErrLocked) || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("got %v, want library.ErrLocked naming %s", err, dir)
 	}
 	if time.Since(start) > 5*time.Second {
 		t.Errorf("took %v", time.Since(start))

@@ -3,21 +3,22 @@ package indexer
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"image/png"
 	"os"
 	"path/filepath"
-	"sort"
 	"sync"
 	"testing"
 
+	"github.com/glimpse-search/glimpse/library"
+	"github.com/glimpse-search/glimpse/library/librarytest"
+
 	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/lab/scene"
 	"github.com/glimpse-search/glimpse/models"
 	"github.com/glimpse-search/glimpse/store"
-	"github.com/glimpse-search/glimpse/tools/scene"
 )
 
 var (
@@ -43,7 +44,7 @@ func TestMain(m *testing.M) {
 func testModel(tb testing.TB) (*encoder.Model, store.ModelInfo) {
 	tb.Helper()
 	modelOnce.Do(func() {
-		testInfo, modelErr = ModelInfo(models.Default())
+		testInfo, modelErr = library.ModelInfo(models.Default())
 		if modelErr == nil {
 			testM, modelErr = encoder.Open(models.Default(), encoder.Options{IntraOpThreads: 1})
 		}
@@ -55,12 +56,12 @@ func testModel(tb testing.TB) (*encoder.Model, store.ModelInfo) {
 }
 
 // testLib opens a library in a temporary data dir (closed at cleanup).
-func testLib(tb testing.TB, dir string) *Library {
+func testLib(tb testing.TB, dir string) *library.Library {
 	tb.Helper()
 	if dir == "" {
 		dir = tb.TempDir()
 	}
-	lib, err := OpenLibrary(dir, LibraryOptions{NoSync: true})
+	lib, err := library.Open(dir, library.Options{NoSync: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func testLib(tb testing.TB, dir string) *Library {
 }
 
 // run indexes roots into lib and returns the summary and the outcome of every file by path.
-func run(tb testing.TB, lib *Library, o Options, roots ...string) (Summary, map[string]FileResult) {
+func run(tb testing.TB, lib *library.Library, o Options, roots ...string) (Summary, map[string]FileResult) {
 	tb.Helper()
 	m, info := testModel(tb)
 	res := map[string]FileResult{}
@@ -129,10 +130,7 @@ func writeFile(tb testing.TB, path string, data []byte) string {
 
 // writeScenes writes n PNG scenes (from index start) of size px into dir.
 func writeScenes(tb testing.TB, dir string, start, n, size int) {
-	tb.Helper()
-	for i := start; i < start+n; i++ {
-		writeFile(tb, filepath.Join(dir, fmt.Sprintf("scene-%05d.png", i)), encodePNG(tb, sceneImage(tb, i, size)))
-	}
+	librarytest.WriteScenes(tb, dir, start, n, size)
 }
 
 // gradient is a w x h opaque test picture.
@@ -147,22 +145,4 @@ func gradient(w, h int) *image.RGBA {
 }
 
 // paths lists every stored image path, sorted.
-func paths(tb testing.TB, db *store.DB) []string {
-	tb.Helper()
-	var out []string
-	for after := uint64(0); ; {
-		page, next, err := db.Images(after, 1000)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		for _, r := range page {
-			out = append(out, r.Path)
-		}
-		if next == 0 {
-			break
-		}
-		after = next
-	}
-	sort.Strings(out)
-	return out
-}
+func paths(tb testing.TB, db *store.DB) []string { return librarytest.Paths(tb, db) }

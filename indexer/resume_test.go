@@ -11,6 +11,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/glimpse-search/glimpse/library"
+
 	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/models"
 )
@@ -24,12 +26,12 @@ const (
 )
 
 func runChild(src, data string) int {
-	lib, err := OpenLibrary(data, LibraryOptions{NoSync: true})
+	lib, err := library.Open(data, library.Options{NoSync: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	info, err := ModelInfo(models.Default())
+	info, err := library.ModelInfo(models.Default())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -59,7 +61,7 @@ func runChild(src, data string) int {
 		}
 		fmt.Fprintln(out, "compacting")
 		out.Flush()
-		if _, err := Compact(data, CompactOptions{MaxRatio: -1, NoSync: true}); err != nil {
+		if _, err := library.Compact(data, library.CompactOptions{MaxRatio: -1, NoSync: true}); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
@@ -114,7 +116,7 @@ func TestResumeAfterKill(t *testing.T) {
 	if a.Namespace().Len() != b.Namespace().Len() {
 		t.Errorf("%d embeddings after resume, %d uninterrupted", a.Namespace().Len(), b.Namespace().Len())
 	}
-	leftovers, _ := filepath.Glob(filepath.Join(killed, ThumbsDir, "*", ".tmp-*"))
+	leftovers, _ := filepath.Glob(filepath.Join(killed, library.ThumbsDir, "*", ".tmp-*"))
 	t.Logf("killed after %d stored lines, %d records committed, %d temp thumbnails left by the kill",
 		stored, before, len(leftovers))
 }

@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"path/filepath"
 
+	"github.com/glimpse-search/glimpse/library"
+
 	"github.com/glimpse-search/glimpse/store"
 )
 
@@ -29,12 +31,14 @@ type Stats struct {
 	LastRun          *LastRun `json:"last_run,omitempty"`
 }
 
-// Stats counts the library's records, the model's embeddings (its namespace is not created
-// when missing) and the files' sizes. It reads the whole database file (store.Space).
-func (l *Library) Stats(model store.ModelInfo) (Stats, error) {
-	s := Stats{Dir: l.dir, Store: l.db.Backend(), Images: l.db.ImageCount(), Texts: l.db.TextCount(),
+// LibraryStats counts the library's records, the model's embeddings (its namespace is not created
+// when missing) and the files' sizes, and reads the last run's summary. It reads the whole
+// database file (store.Space).
+func LibraryStats(l *library.Library, model store.ModelInfo) (Stats, error) {
+	db := l.DB()
+	s := Stats{Dir: l.Dir(), Store: db.Backend(), Images: db.ImageCount(), Texts: db.TextCount(),
 		Model: model.Name, Dim: model.Dim, Namespace: model.Name}
-	ns, err := l.db.Namespace(model, store.NamespaceOptions{NoCreate: true})
+	ns, err := db.Namespace(model, store.NamespaceOptions{NoCreate: true})
 	switch {
 	case err == nil:
 		s.Embeddings, s.TextEmbeddings = ns.Len(), ns.TextLen()
@@ -44,7 +48,7 @@ func (l *Library) Stats(model store.ModelInfo) (Stats, error) {
 	default:
 		return s, err
 	}
-	sp, err := l.db.Space()
+	sp, err := db.Space()
 	if err != nil {
 		return s, err
 	}
@@ -52,7 +56,7 @@ func (l *Library) Stats(model store.ModelInfo) (Stats, error) {
 	if s.VectorGraphBytes > 0 {
 		s.DBRatio = float64(s.DBBytes) / float64(s.VectorGraphBytes)
 	}
-	err = filepath.WalkDir(filepath.Join(l.dir, ThumbsDir), func(_ string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(filepath.Join(l.Dir(), library.ThumbsDir), func(_ string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
@@ -70,7 +74,7 @@ func (l *Library) Stats(model store.ModelInfo) (Stats, error) {
 	if err != nil {
 		return s, err
 	}
-	if r, ok, err := l.LastRun(); err != nil {
+	if r, ok, err := ReadLastRun(l); err != nil {
 		return s, err
 	} else if ok {
 		s.LastRun = &r

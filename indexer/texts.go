@@ -159,7 +159,7 @@ func textKey(r store.TextRecord) uint64 {
 func (ix *Indexer) storedTexts() (map[uint64]bool, error) {
 	have := map[uint64]bool{}
 	for after := uint64(0); ; {
-		page, next, err := ix.lib.db.Texts(after, 4096)
+		page, next, err := ix.lib.DB().Texts(after, 4096)
 		if err != nil {
 			return nil, err
 		}

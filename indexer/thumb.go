@@ -43,7 +43,7 @@ func (ix *Indexer) thumbnail(img image.Image, sha [32]byte) error {
 		}
 		ix.thumbDirs.Store(filepath.Dir(p), true)
 	}
-	return writeFileAtomic(p, data, !ix.lib.noSync)
+	return ix.lib.WriteFile(p, data)
 }
 
 // opaqueRGBA returns img as an opaque *image.RGBA, flattened on white, without copying

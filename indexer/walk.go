@@ -50,7 +50,7 @@ func (ix *Indexer) newWalker(emit func(ctx context.Context, j job) error) *walke
 	if len(ix.o.Confine) > 0 && len(w.confine) == 0 {
 		w.confine = []string{} // none of the allowed folders exists: nothing is inside
 	}
-	if info, err := os.Stat(ix.lib.dir); err == nil {
+	if info, err := os.Stat(ix.lib.Dir()); err == nil {
 		if id, ok := idOf(info); ok {
 			w.visited[id] = true
 		}

@@ -1,4 +1,4 @@
-package indexer
+package library
 
 import (
 	"archive/tar"
@@ -145,7 +145,7 @@ func Restore(r io.Reader, dir string) (s BackupSummary, err error) {
 	if !gotDB {
 		return s, fmt.Errorf("restore: the archive has no %s", DBFile)
 	}
-	lib, err := OpenLibrary(dir, LibraryOptions{NoCreate: true})
+	lib, err := Open(dir, Options{NoCreate: true})
 	if err != nil {
 		return s, fmt.Errorf("restore: the restored database does not open: %w", err)
 	}

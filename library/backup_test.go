@@ -1,4 +1,4 @@
-package indexer
+package library_test
 
 import (
 	"archive/tar"
@@ -8,6 +8,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/glimpse-search/glimpse/indexer"
+	"github.com/glimpse-search/glimpse/library"
+	"github.com/glimpse-search/glimpse/library/librarytest"
 )
 
 // TestBackupRestore backs a library up while another run is indexing into it, restores the
@@ -16,13 +20,13 @@ import (
 // embeddings and thumbnails.
 func TestBackupRestore(t *testing.T) {
 	a, b := t.TempDir(), t.TempDir()
-	writeScenes(t, a, 0, 20, 40)
-	writeScenes(t, b, 20, 40, 40)
+	librarytest.WriteScenes(t, a, 0, 20, 40)
+	librarytest.WriteScenes(t, b, 20, 40, 40)
 	lib := testLib(t, "")
-	run(t, lib, Options{}, a)
+	index(t, lib, a)
 	m, info := testModel(t)
 
-	ix, err := New(lib, m, info, Options{Batch: 4})
+	ix, err := indexer.New(lib, m, info, indexer.Options{Batch: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +40,7 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	hotDir := filepath.Join(t.TempDir(), "hot")
-	if _, err := Restore(&hot, hotDir); err != nil {
+	if _, err := library.Restore(&hot, hotDir); err != nil {
 		t.Fatalf("restore of a backup taken while indexing: %v", err)
 	}
 	hl := testLib(t, hotDir)
@@ -51,7 +55,7 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "restored")
-	rs, err := Restore(bytes.NewReader(quiet.Bytes()), dir)
+	rs, err := library.Restore(bytes.NewReader(quiet.Bytes()), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,24 +63,24 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatalf("backup %+v, restore %+v", sum, rs)
 	}
 	rl := testLib(t, dir)
-	if got, want := paths(t, rl.DB()), paths(t, lib.DB()); !slices.Equal(got, want) {
+	if got, want := librarytest.Paths(t, rl.DB()), librarytest.Paths(t, lib.DB()); !slices.Equal(got, want) {
 		t.Fatalf("restored %d paths, the library has %d", len(got), len(want))
 	}
-	rix, _ := New(rl, m, info, Options{})
-	if rix.Namespace().Len() != ix.Namespace().Len() || brokenThumbs(t, rl) != 0 {
-		t.Fatalf("restored %d embeddings (library %d), %d broken thumbnails", rix.Namespace().Len(), ix.Namespace().Len(), brokenThumbs(t, rl))
+	rix, _ := indexer.New(rl, m, info, indexer.Options{})
+	if rix.Namespace().Len() != ix.Namespace().Len() || librarytest.BrokenThumbs(t, rl) != 0 {
+		t.Fatalf("restored %d embeddings (library %d), %d broken thumbnails", rix.Namespace().Len(), ix.Namespace().Len(), librarytest.BrokenThumbs(t, rl))
 	}
-	if s, _ := run(t, rl, Options{}, a, b); s.Unchanged != 60 {
+	if s := index(t, rl, a, b); s.Unchanged != 60 {
 		t.Fatalf("a run over the restored library: %+v, want every file unchanged", s)
 	}
 
-	if _, err := Restore(bytes.NewReader(quiet.Bytes()), dir); err == nil || !strings.Contains(err.Error(), "not empty") {
+	if _, err := library.Restore(bytes.NewReader(quiet.Bytes()), dir); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Fatalf("restore into a non-empty folder: %v", err)
 	}
 	for name, entry := range map[string]*tar.Header{
 		"path outside": {Name: "../evil", Size: 1, Typeflag: tar.TypeReg},
 		"other file":   {Name: "notes.txt", Size: 1, Typeflag: tar.TypeReg},
-		"symlink":      {Name: ThumbsDir + "/ab/" + strings.Repeat("a", 64) + ".jpg", Linkname: "/etc/passwd", Typeflag: tar.TypeSymlink},
+		"symlink":      {Name: library.ThumbsDir + "/ab/" + strings.Repeat("a", 64) + ".jpg", Linkname: "/etc/passwd", Typeflag: tar.TypeSymlink},
 	} {
 		var bad bytes.Buffer
 		tw := tar.NewWriter(&bad)
@@ -85,7 +89,7 @@ func TestBackupRestore(t *testing.T) {
 			tw.Write([]byte("x"))
 		}
 		tw.Close()
-		if _, err := Restore(&bad, filepath.Join(t.TempDir(), "x")); err == nil {
+		if _, err := library.Restore(&bad, filepath.Join(t.TempDir(), "x")); err == nil {
 			t.Errorf("%s: restored", name)
 		}
 	}

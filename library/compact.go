@@ -1,4 +1,4 @@
-package indexer
+package library
 
 import (
 	"errors"
@@ -27,7 +27,7 @@ type CompactOptions struct {
 	// the preallocated tail: 5.7x after 2,000 scenes). Files under 1 MiB are left alone.
 	// Negative: always compact (`indexer compact`). The check reads the whole file.
 	MaxRatio float64
-	// LockTimeout and NoSync are as in LibraryOptions (default DefaultLockTimeout = 1s; false).
+	// LockTimeout and NoSync are as in Options (default DefaultLockTimeout = 1s; false).
 	LockTimeout time.Duration
 	NoSync      bool
 }
@@ -52,7 +52,7 @@ func Compact(dir string, o CompactOptions) (Compaction, error) {
 	if o.LockTimeout <= 0 {
 		o.LockTimeout = DefaultLockTimeout
 	}
-	lib, err := OpenLibrary(dir, LibraryOptions{LockTimeout: o.LockTimeout, NoSync: o.NoSync, NoCreate: true})
+	lib, err := Open(dir, Options{LockTimeout: o.LockTimeout, NoSync: o.NoSync, NoCreate: true})
 	if err != nil {
 		return Compaction{}, fmt.Errorf("compact: %w", err)
 	}

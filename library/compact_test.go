@@ -1,4 +1,4 @@
-package indexer
+package library_test
 
 import (
 	"crypto/sha256"
@@ -12,14 +12,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glimpse-search/glimpse/indexer"
+	"github.com/glimpse-search/glimpse/library"
 	"github.com/glimpse-search/glimpse/store"
 )
 
 // bulkAdd writes n synthetic images with random unit vectors of dimension dim into the data
-// dir's database the way Indexer.Add does, one transaction per DefaultBatch images.
+// dir's database the way Indexer.Add does, one transaction per indexer.DefaultBatch images.
 func bulkAdd(tb testing.TB, dir string, n, dim int) {
 	tb.Helper()
-	lib, err := OpenLibrary(dir, LibraryOptions{NoSync: true})
+	lib, err := library.Open(dir, library.Options{NoSync: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -29,9 +31,9 @@ func bulkAdd(tb testing.TB, dir string, n, dim int) {
 		tb.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(7, 11))
-	for b := 0; b < n; b += DefaultBatch {
+	for b := 0; b < n; b += indexer.DefaultBatch {
 		var batch []store.NewImage
-		for i := b; i < min(n, b+DefaultBatch); i++ {
+		for i := b; i < min(n, b+indexer.DefaultBatch); i++ {
 			v := make([]float32, dim)
 			var s float64
 			for j := range v {
@@ -61,16 +63,16 @@ func bulkAdd(tb testing.TB, dir string, n, dim int) {
 // copyDB copies the database of data dir src into a new data dir.
 func copyDB(tb testing.TB, src string) string {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join(src, DBFile))
+	b, err := os.ReadFile(filepath.Join(src, library.DBFile))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	dir := tb.TempDir()
-	writeFile(tb, filepath.Join(dir, DBFile), b)
+	writeFile(tb, filepath.Join(dir, library.DBFile), b)
 	return dir
 }
 
-// TestCompact: after a bulk add in batches of DefaultBatch the file is several times its data;
+// TestCompact: after a bulk add in batches of indexer.DefaultBatch the file is several times its data;
 // Compact brings it under MaxRatio (and under 1.3x the vectors and graph, the target, at
 // dimension 256), keeps every record, and leaves files under the threshold or 1 MiB alone.
 func TestCompact(t *testing.T) {
@@ -83,7 +85,7 @@ func TestCompact(t *testing.T) {
 	cases := []struct {
 		name          string
 		dir           func(t *testing.T) string
-		o             CompactOptions
+		o             library.CompactOptions
 		want          bool    // compacted
 		maxRatio      float64 // the file after, against its data (0: no check)
 		maxRatioVG    float64 // the file after, against its vectors, graph and log (0: no check)
@@ -91,26 +93,26 @@ func TestCompact(t *testing.T) {
 		twice, locked bool // compact a second time / hold the lock meanwhile
 	}{
 		{name: "bulk add", dir: func(t *testing.T) string { return copyDB(t, bulk) },
-			want: true, maxRatio: DefaultCompactRatio, maxRatioVG: 1.3, wantImages: n},
+			want: true, maxRatio: library.DefaultCompactRatio, maxRatioVG: 1.3, wantImages: n},
 		{name: "compact file left alone", dir: func(t *testing.T) string { return copyDB(t, bulk) },
 			want: true, twice: true, wantImages: n},
 		{name: "threshold above the waste", dir: func(t *testing.T) string { return copyDB(t, bulk) },
-			o: CompactOptions{MaxRatio: 100}, want: false, wantImages: n},
+			o: library.CompactOptions{MaxRatio: 100}, want: false, wantImages: n},
 		{name: "small file left alone", dir: func(t *testing.T) string { return copyDB(t, small) },
 			want: false, wantImages: 40},
 		{name: "small file forced", dir: func(t *testing.T) string { return copyDB(t, small) },
-			o: CompactOptions{MaxRatio: -1}, want: true, wantImages: 40},
+			o: library.CompactOptions{MaxRatio: -1}, want: true, wantImages: 40},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := tc.dir(t)
 			tc.o.NoSync = true
-			c, err := Compact(dir, tc.o)
+			c, err := library.Compact(dir, tc.o)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if tc.twice {
-				if c, err = Compact(dir, tc.o); err != nil {
+				if c, err = library.Compact(dir, tc.o); err != nil {
 					t.Fatal(err)
 				}
 				tc.want = false
@@ -118,7 +120,7 @@ func TestCompact(t *testing.T) {
 			if c.Compacted != tc.want {
 				t.Fatalf("compacted %v, want %v: %+v", c.Compacted, tc.want, c)
 			}
-			st, err := os.Stat(filepath.Join(dir, DBFile))
+			st, err := os.Stat(filepath.Join(dir, library.DBFile))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -151,12 +153,12 @@ func TestCompact(t *testing.T) {
 
 // TestCompactErrors: Compact fails clearly without a database or while another holder has it.
 func TestCompactErrors(t *testing.T) {
-	if _, err := Compact(filepath.Join(t.TempDir(), "none"), CompactOptions{}); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := library.Compact(filepath.Join(t.TempDir(), "none"), library.CompactOptions{}); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("no database: %v", err)
 	}
 	dir := t.TempDir()
 	testLib(t, dir) // holds the lock until cleanup
-	if _, err := Compact(dir, CompactOptions{MaxRatio: -1, LockTimeout: 50 * time.Millisecond}); !errors.Is(err, ErrLocked) {
+	if _, err := library.Compact(dir, library.CompactOptions{MaxRatio: -1, LockTimeout: 50 * time.Millisecond}); !errors.Is(err, library.ErrLocked) {
 		t.Errorf("locked: %v", err)
 	}
 }

@@ -1,9 +1,8 @@
-package indexer
+package library
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -22,30 +21,18 @@ const (
 	LastRunFile = "last-run.json"
 )
 
-// Where a binary finds its data dir when no flag names one: $EnvDataDir, else DefaultDataDir
-// (relative to the working directory).
-const (
-	EnvDataDir     = "GLIMPSE_DATA"
-	DefaultDataDir = "glimpse-data"
-)
+// DefaultDir is the data dir the binaries use when neither a flag nor the environment names
+// one (relative to the working directory).
+const DefaultDir = "glimpse-data"
 
-// DataDir resolves a data dir the way every binary does: dir when given, else $GLIMPSE_DATA,
-// else DefaultDataDir.
-func DataDir(dir string) string {
-	if dir != "" {
-		return dir
-	}
-	if d := os.Getenv(EnvDataDir); d != "" {
-		return d
-	}
-	return DefaultDataDir
-}
+// ErrLocked: another process (a server or an indexer) holds the data dir's database.
+var ErrLocked = errors.New("data dir in use by another process")
 
-// DefaultLockTimeout is LibraryOptions.LockTimeout when zero.
+// DefaultLockTimeout is Options.LockTimeout when zero.
 const DefaultLockTimeout = time.Second
 
-// LibraryOptions configures [OpenLibrary]. The zero value is ready to use.
-type LibraryOptions struct {
+// Options configures [Open]. The zero value is ready to use.
+type Options struct {
 	// LockTimeout is how long to wait for another process's lock on the database before
 	// failing with ErrLocked (default DefaultLockTimeout = 1s).
 	LockTimeout time.Duration
@@ -54,6 +41,10 @@ type LibraryOptions struct {
 	// NoCreate fails with an error wrapping fs.ErrNotExist when the data dir has no database,
 	// instead of creating one (for commands that only read or remove). Default false.
 	NoCreate bool
+	// ReadOnly opens the database for reading only (store.Options.ReadOnly; implies NoCreate):
+	// several readers may hold it at once, and no writer while they do. Writes fail. The read
+	// side (searching from the command line) opens a library this way. Default false.
+	ReadOnly bool
 	// Backend holds the image vectors (store.OpenBackend; the library closes it). Default nil:
 	// the embedded graphs in the database file. A library stays with the backend it was
 	// first indexed with (store.ErrBackendMismatch otherwise).
@@ -62,21 +53,22 @@ type LibraryOptions struct {
 
 // Library is a data dir: the database (DIR/glimpse.db), the thumbnails
 // (DIR/thumbs/ab/<sha256>.jpg) and the last run's summary (DIR/last-run.json). It holds the
-// database's write lock until Close. A Library is safe for concurrent use.
+// database's lock until Close: exclusive, or shared when opened ReadOnly. A Library is safe for
+// concurrent use.
 type Library struct {
 	dir    string
 	db     *store.DB
-	noSync bool // LibraryOptions.NoSync: files are not fsynced either
+	noSync bool // Options.NoSync: files are not fsynced either
 }
 
-// OpenLibrary opens (creating it when missing) the data dir. When another process holds the
+// Open opens (creating it when missing) the data dir. When another process holds the
 // database it fails within LockTimeout with an error wrapping ErrLocked that names the dir.
-func OpenLibrary(dir string, o LibraryOptions) (*Library, error) {
+func Open(dir string, o Options) (*Library, error) {
 	if o.LockTimeout <= 0 {
 		o.LockTimeout = DefaultLockTimeout
 	}
 	p := filepath.Join(dir, DBFile)
-	if o.NoCreate {
+	if o.NoCreate || o.ReadOnly {
 		if _, err := os.Stat(p); err != nil {
 			return nil, fmt.Errorf("data dir %s: no database (nothing indexed there yet?): %w", dir, err)
 		}
@@ -84,7 +76,8 @@ func OpenLibrary(dir string, o LibraryOptions) (*Library, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	db, err := store.Open(p, store.Options{Timeout: o.LockTimeout, NoSync: o.NoSync, Backend: o.Backend})
+	db, err := store.Open(p, store.Options{Timeout: o.LockTimeout, NoSync: o.NoSync, ReadOnly: o.ReadOnly,
+		Backend: o.Backend})
 	if errors.Is(err, store.ErrLocked) {
 		return nil, fmt.Errorf("%w: %s is locked by another process (a running server or indexer); "+
 			"stop it or wait for it to finish, then retry: %w", ErrLocked, p, err)
@@ -130,9 +123,16 @@ func ModelInfo(bundle fs.FS) (store.ModelInfo, error) {
 	return store.ModelInfo{Name: m.Name, Dim: m.EmbeddingDim, BundleHash: hex.EncodeToString(sum[:])}, nil
 }
 
-// writeFileAtomic writes data to path through a temporary file in the same (existing)
-// folder and a rename, so readers never see a partial file.
-func writeFileAtomic(path string, data []byte, sync bool) error {
+// WriteFile writes data to path (a file inside the data dir, such as a thumbnail) atomically,
+// fsynced unless the library was opened with NoSync.
+func (l *Library) WriteFile(path string, data []byte) error {
+	return WriteFileAtomic(path, data, !l.noSync)
+}
+
+// WriteFileAtomic writes data to path through a temporary file in the same (existing)
+// folder and a rename, so readers never see a partial file; with sync the bytes are on disk
+// before the name is.
+func WriteFileAtomic(path string, data []byte, sync bool) error {
 	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
 	if err != nil {
 		return err
@@ -151,35 +151,4 @@ func writeFileAtomic(path string, data []byte, sync bool) error {
 		os.Remove(f.Name())
 	}
 	return err
-}
-
-// LastRun is the summary of the latest `add` run, kept in DIR/last-run.json.
-type LastRun struct {
-	Started  time.Time `json:"started"`
-	Finished time.Time `json:"finished"`
-	Roots    []string  `json:"roots"`
-	Summary
-}
-
-func (l *Library) saveLastRun(r LastRun) error {
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(filepath.Join(l.dir, LastRunFile), append(b, '\n'), !l.noSync)
-}
-
-// LastRun returns the latest run's summary; ok is false when there has been none.
-func (l *Library) LastRun() (r LastRun, ok bool, err error) {
-	b, err := os.ReadFile(filepath.Join(l.dir, LastRunFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return r, false, nil
-	}
-	if err != nil {
-		return r, false, err
-	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		return r, false, fmt.Errorf("%s: %w", LastRunFile, err)
-	}
-	return r, true, nil
 }

@@ -1,4 +1,4 @@
-package indexer
+package library_test
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/glimpse-search/glimpse/library/librarytest"
 	"github.com/glimpse-search/glimpse/store"
 )
 
@@ -13,7 +14,7 @@ import (
 // and stays while a duplicate shares it; an unknown id is store.ErrNotFound.
 func TestRemoveImage(t *testing.T) {
 	src := t.TempDir()
-	writeScenes(t, src, 0, 2, 48)
+	librarytest.WriteScenes(t, src, 0, 2, 48)
 	b, err := os.ReadFile(filepath.Join(src, "scene-00000.png"))
 	if err != nil {
 		t.Fatal(err)
@@ -22,7 +23,7 @@ func TestRemoveImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	lib := testLib(t, "")
-	run(t, lib, Options{}, src)
+	index(t, lib, src)
 	orig, err := lib.DB().ImageByPath(filepath.Join(src, "scene-00000.png"))
 	if err != nil {
 		t.Fatal(err)

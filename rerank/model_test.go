@@ -13,8 +13,8 @@ import (
 	"testing"
 
 	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/lab/scene"
 	"github.com/glimpse-search/glimpse/models"
-	"github.com/glimpse-search/glimpse/tools/scene"
 )
 
 var (

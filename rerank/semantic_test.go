@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/glimpse-search/glimpse/encoder"
-	"github.com/glimpse-search/glimpse/tools/scene"
+	"github.com/glimpse-search/glimpse/lab/scene"
 )
 
 // Scores mean what they say on the default model: on 16 generated scenes, each scene's first

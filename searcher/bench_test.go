@@ -21,11 +21,11 @@ import (
 	"time"
 
 	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/lab/mixture"
+	"github.com/glimpse-search/glimpse/lab/scene"
 	"github.com/glimpse-search/glimpse/models"
 	"github.com/glimpse-search/glimpse/rerank"
 	"github.com/glimpse-search/glimpse/store"
-	"github.com/glimpse-search/glimpse/tools/mixture"
-	"github.com/glimpse-search/glimpse/tools/scene"
 )
 
 // Benchmark sizes (GLIMPSE_BENCH_IMAGES overrides benchImages for a quick run).

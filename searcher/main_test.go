@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/lab/scene"
 	"github.com/glimpse-search/glimpse/models"
 	"github.com/glimpse-search/glimpse/store"
-	"github.com/glimpse-search/glimpse/tools/scene"
 )
 
 var (

@@ -108,7 +108,7 @@ type Options struct {
 	// cache shared with the indexer).
 	Source rerank.Source
 	// Thumb returns the path of a stored thumbnail of an image content, the fallback when the
-	// original file of a candidate is missing (indexer.ThumbPath of the data dir). Nil: none.
+	// original file of a candidate is missing (library.ThumbPath of the data dir). Nil: none.
 	Thumb func(sha [32]byte) string
 	// RerankBatch is the number of ITM pairs per call (default rerank.DefaultBatch).
 	RerankBatch int

@@ -34,7 +34,7 @@ type Searcher struct {
 }
 
 // New returns a searcher over db's namespace for model m, identified in the store by info (as
-// the indexer identifies it: indexer.ModelInfo of the bundle). A namespace recorded with another
+// the indexer identifies it: library.ModelInfo of the bundle). A namespace recorded with another
 // model gives an error wrapping store.ErrModelMismatch; a missing one is not an error (queries
 // answer "nothing indexed yet" until the indexer creates it).
 func New(db *store.DB, m *encoder.Model, info store.ModelInfo, o Options) (*Searcher, error) {

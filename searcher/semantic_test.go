@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/glimpse-search/glimpse/tools/scene"
+	"github.com/glimpse-search/glimpse/lab/scene"
 )
 
 // colourNegative is a false caption of fixture scene i: a colour changed or two swapped.

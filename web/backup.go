@@ -8,7 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// backup is GET /backup (API key): the library as a tar archive (indexer.Library.Backup), taken
+// backup is GET /backup (API key): the library as a tar archive (library.Library.Backup), taken
 // while the server goes on searching and indexing. `indexer backup` calls it when a server owns
 // the data dir.
 func (s *Server) backup(c echo.Context) error {

@@ -3,7 +3,7 @@
 // /api/v1/openapi.json), the browser interface (package web/ui) at /, and /healthz, /readyz
 // and /metrics (Prometheus text).
 //
-// A [Server] owns an open data dir (an indexer.Library, whose database lock it holds) and a
+// A [Server] owns an open data dir (a library.Library, whose database lock it holds) and a
 // model. It answers searches through a searcher.Searcher and runs indexing jobs in the same
 // process, one at a time, so `indexer add` hands its work to a running server (package
 // web/client) instead of failing on the lock.

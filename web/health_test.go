@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/glimpse-search/glimpse/indexer"
+	"github.com/glimpse-search/glimpse/library"
 	"github.com/glimpse-search/glimpse/store"
 )
 
@@ -21,7 +21,7 @@ func TestReadyzBackendDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	lib, err := indexer.OpenLibrary(filepath.Join(dir, "data"), indexer.LibraryOptions{NoSync: true, Backend: b})
+	lib, err := library.Open(filepath.Join(dir, "data"), library.Options{NoSync: true, Backend: b})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,9 +16,10 @@ import (
 
 	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/indexer"
+	"github.com/glimpse-search/glimpse/lab/scene"
+	"github.com/glimpse-search/glimpse/library"
 	"github.com/glimpse-search/glimpse/models"
 	"github.com/glimpse-search/glimpse/store"
-	"github.com/glimpse-search/glimpse/tools/scene"
 )
 
 var (
@@ -33,7 +34,7 @@ var (
 func testModel(tb testing.TB) (*encoder.Model, store.ModelInfo) {
 	tb.Helper()
 	modelOnce.Do(func() {
-		testInfo, modelErr = indexer.ModelInfo(models.Default())
+		testInfo, modelErr = library.ModelInfo(models.Default())
 		if modelErr == nil {
 			testM, modelErr = encoder.Open(models.Default(), encoder.Options{IntraOpThreads: 1})
 		}
@@ -51,7 +52,7 @@ const testKey = "test-key-0123456789abcdef"
 // scenes in photos/a, odd ones in photos/b.
 type fixture struct {
 	srv      *Server
-	lib      *indexer.Library
+	lib      *library.Library
 	dir      string   // data dir
 	photos   string   // the photos folder
 	paths    []string // file per scene
@@ -98,7 +99,7 @@ func newFixture(tb testing.TB, n int, o Options) *fixture {
 	m, info := testModel(tb)
 	root := tb.TempDir()
 	f := &fixture{dir: filepath.Join(root, "data"), photos: filepath.Join(root, "photos")}
-	lib, err := indexer.OpenLibrary(f.dir, indexer.LibraryOptions{NoSync: true})
+	lib, err := library.Open(f.dir, library.Options{NoSync: true})
 	if err != nil {
 		tb.Fatal(err)
 	}

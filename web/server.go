@@ -15,7 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/glimpse-search/glimpse/encoder"
-	"github.com/glimpse-search/glimpse/indexer"
+	"github.com/glimpse-search/glimpse/library"
 	"github.com/glimpse-search/glimpse/searcher"
 	"github.com/glimpse-search/glimpse/store"
 )
@@ -23,7 +23,7 @@ import (
 // Server is Glimpse's HTTP server over one data dir and one model. It is safe for concurrent
 // use. It does not own the library or the model: close them after [Server.Close].
 type Server struct {
-	lib    *indexer.Library
+	lib    *library.Library
 	m      *encoder.Model
 	info   store.ModelInfo
 	s      *searcher.Searcher
@@ -42,9 +42,9 @@ type Server struct {
 }
 
 // New returns a server over an open library and model, identified in the store by info (as
-// the indexer identifies it: indexer.ModelInfo of the bundle). A namespace recorded with
+// the indexer identifies it: library.ModelInfo of the bundle). A namespace recorded with
 // another model gives an error wrapping store.ErrModelMismatch.
-func New(lib *indexer.Library, m *encoder.Model, info store.ModelInfo, o Options) (*Server, error) {
+func New(lib *library.Library, m *encoder.Model, info store.ModelInfo, o Options) (*Server, error) {
 	if lib == nil || m == nil {
 		return nil, errors.New("web: need a library and a model")
 	}

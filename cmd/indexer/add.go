@@ -13,6 +13,8 @@ import (
 
 	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/indexer"
+	"github.com/glimpse-search/glimpse/internal/cli"
+	"github.com/glimpse-search/glimpse/library"
 	"github.com/glimpse-search/glimpse/web/client"
 )
 
@@ -20,10 +22,8 @@ import (
 const maxListed = 10
 
 func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fset := newFlags("add", stderr)
-	data := dataFlag(fset)
-	sf := storeFlag(fset)
-	model := modelFlag(fset)
+	lf := newLibFlags("add", usageAdd, stderr, true, true)
+	fset, data, model := lf.fset, lf.data, lf.model
 	workers := fset.Int("workers", runtime.NumCPU(), "files decoded in parallel")
 	threads := fset.Int("threads", 1, "threads of each encoder run (0: one per core)")
 	encoders := fset.Int("encoders", runtime.NumCPU(), "encoder runs at once; one single-threaded run per core "+
@@ -32,18 +32,15 @@ func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	report := fset.String("report", "", "write one JSON line per file {\"path\",\"status\",\"reason\"} to FILE")
 	maxPixels := fset.Int64("max-pixels", indexer.DefaultMaxPixels, "skip images with more pixels (read from the header, before decoding)")
 	keyFile := fset.String("api-key-file", "", "API key (its first line) for handing the job to a running server "+
-		"(default $"+envAPIKey+")")
-	if err := parseFlags(fset, args); err != nil {
+		"(default $"+cli.EnvAPIKey+")")
+	if err := cli.ParseArgs(fset, args, 1, -1, "one PATH or more", usageAdd); err != nil {
 		return err
 	}
-	if fset.NArg() == 0 {
-		return usagef("add: no PATH given\nusage: %s", usageAdd)
-	}
 	if *workers < 1 || *encoders < 1 || *batch < 1 || *maxPixels < 1 {
-		return usagef("add: --workers, --encoders, --batch and --max-pixels must be at least 1")
+		return cli.Usagef("add: --workers, --encoders, --batch and --max-pixels must be at least 1")
 	}
 	if *threads < 0 {
-		return usagef("add: --threads must be 0 (one per core) or more")
+		return cli.Usagef("add: --threads must be 0 (one per core) or more")
 	}
 	var rep *reportFile
 	if *report != "" {
@@ -67,7 +64,7 @@ func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return addViaServer(ctx, srv, key, req, rep, stdout, stderr)
 	}
 	prog := newProgress(stderr)
-	lib, err := openLibrary(*data, true, sf, prog.logger)
+	lib, err := lf.open(library.Options{}, prog.logger)
 	if err != nil {
 		return err
 	}
@@ -138,9 +135,9 @@ func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 }
 
 // compactAfterAdd compacts the data dir's database when a bulk add left it wasteful
-// (indexer.CompactOptions). A failure leaves the file as it was, so it is only reported.
+// (library.CompactOptions). A failure leaves the file as it was, so it is only reported.
 func compactAfterAdd(dir string, stdout, stderr io.Writer) {
-	c, err := indexer.Compact(dir, indexer.CompactOptions{})
+	c, err := library.Compact(dir, library.CompactOptions{})
 	switch {
 	case err != nil:
 		fmt.Fprintf(stderr, "database not compacted (it is intact; `indexer compact` retries): %v\n", err)

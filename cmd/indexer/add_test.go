@@ -9,7 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/glimpse-search/glimpse/indexer"
+	"github.com/glimpse-search/glimpse/internal/cli"
+	"github.com/glimpse-search/glimpse/library"
 	"github.com/glimpse-search/glimpse/store"
 )
 
@@ -70,21 +71,21 @@ func TestAdd(t *testing.T) {
 
 func TestAddDataFromEnv(t *testing.T) {
 	data := t.TempDir()
-	t.Setenv(envData, data)
+	t.Setenv(cli.EnvData, data)
 	src := t.TempDir()
 	b, _ := os.ReadFile(filepath.Join("..", "..", "encoder", "testdata", "photos", "rocket.jpg"))
 	os.WriteFile(filepath.Join(src, "r.jpg"), b, 0o644)
 	if _, _, err := runCmd(t, "add", src); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(data, indexer.DBFile)); err != nil {
-		t.Fatalf("database not in $%s: %v", envData, err)
+	if _, err := os.Stat(filepath.Join(data, library.DBFile)); err != nil {
+		t.Fatalf("database not in $%s: %v", cli.EnvData, err)
 	}
 }
 
 func TestAddLocked(t *testing.T) {
 	data := t.TempDir()
-	db, err := store.Open(filepath.Join(data, indexer.DBFile), store.Options{})
+	db, err := store.Open(filepath.Join(data, library.DBFile), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestAddLocked(t *testing.T) {
 // hint the command line can act on.
 func TestAddModelMismatch(t *testing.T) {
 	data := t.TempDir()
-	db, err := store.Open(filepath.Join(data, indexer.DBFile), store.Options{})
+	db, err := store.Open(filepath.Join(data, library.DBFile), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func TestAddModelMismatch(t *testing.T) {
 	if !errors.Is(err, store.ErrModelMismatch) || !strings.Contains(err.Error(), "index into a new data dir (--data)") {
 		t.Fatalf("got %v, want a model mismatch with a hint", err)
 	}
-	db, err = store.Open(filepath.Join(data, indexer.DBFile), store.Options{})
+	db, err = store.Open(filepath.Join(data, library.DBFile), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

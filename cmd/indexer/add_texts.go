@@ -8,20 +8,16 @@ import (
 
 	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/indexer"
+	"github.com/glimpse-search/glimpse/internal/cli"
+	"github.com/glimpse-search/glimpse/library"
 )
 
 func runAddTexts(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fset := newFlags("add-texts", stderr)
-	data := dataFlag(fset)
-	sf := storeFlag(fset)
-	model := modelFlag(fset)
-	if err := parseFlags(fset, args); err != nil {
+	lf := newLibFlags("add-texts", usageAddTexts, stderr, true, true)
+	if err := cli.ParseArgs(lf.fset, args, 1, 1, "one FILE", usageAddTexts); err != nil {
 		return err
 	}
-	if fset.NArg() != 1 {
-		return usagef("add-texts: want one FILE\nusage: %s", usageAddTexts)
-	}
-	path := fset.Arg(0)
+	path := lf.fset.Arg(0)
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -31,12 +27,12 @@ func runAddTexts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	lib, err := openLibrary(*data, true, sf, warnLogger(stderr))
+	lib, err := lf.open(library.Options{}, cli.WarnLogger(stderr))
 	if err != nil {
 		return err
 	}
 	defer lib.Close()
-	m, info, err := openModel(*model, encoder.ImageOptions{}, 0, stderr)
+	m, info, err := openModel(*lf.model, encoder.ImageOptions{}, 0, stderr)
 	if err != nil {
 		return err
 	}

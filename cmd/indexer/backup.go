@@ -7,7 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/glimpse-search/glimpse/indexer"
+	"github.com/glimpse-search/glimpse/internal/cli"
+	"github.com/glimpse-search/glimpse/library"
 	"github.com/glimpse-search/glimpse/web/client"
 )
 
@@ -15,17 +16,17 @@ import (
 // data dir when one runs (GET /api/v1/backup, an API key needed), else from the database
 // directly. The archive is written to FILE.partial and renamed once complete.
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fset := newFlags("backup", stderr)
-	data := dataFlag(fset)
+	lf := newLibFlags("backup", usageBackup, stderr, false, false)
+	fset, data := lf.fset, lf.data
 	to := fset.String("to", "", "archive to write (a tar file; required)")
-	keyFile := fset.String("api-key-file", "", "key for a running server's backup (else $"+envAPIKey+")")
-	if err := parseFlags(fset, args); err != nil {
+	keyFile := fset.String("api-key-file", "", "key for a running server's backup (else $"+cli.EnvAPIKey+")")
+	if err := cli.Parse(fset, args); err != nil {
 		return err
 	}
 	if *to == "" || fset.NArg() != 0 {
-		return usagef("backup: want --to FILE and no arguments\nusage: %s", usageBackup)
+		return cli.Usagef("backup: want --to FILE and no arguments\nusage: %s", usageBackup)
 	}
-	dir := indexer.DataDir(*data)
+	dir := cli.DataDir(*data)
 	tmp := *to + ".partial"
 	f, err := os.Create(tmp)
 	if err != nil {
@@ -42,7 +43,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		key, err := apiKey(*keyFile)
 		if err == nil && key == "" {
 			err = fmt.Errorf("a Glimpse server (pid %d) at %s owns this data dir; back up through it with --api-key-file FILE or $%s",
-				srv.PID, srv.URL, envAPIKey)
+				srv.PID, srv.URL, cli.EnvAPIKey)
 		}
 		if err != nil {
 			f.Close()
@@ -55,10 +56,10 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		what = fmt.Sprintf("%s through the running server", size(n))
 	} else {
-		lib, err := indexer.OpenLibrary(dir, indexer.LibraryOptions{NoCreate: true})
+		lib, err := library.Open(dir, library.Options{NoCreate: true})
 		if err != nil {
 			f.Close()
-			return inUse(dir, err)
+			return cli.InUse(dir, err)
 		}
 		s, err := lib.Backup(f)
 		lib.Close()
@@ -84,22 +85,22 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // runRestore extracts a backup archive into a new data dir and checks it.
 func runRestore(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fset := newFlags("restore", stderr)
-	data := dataFlag(fset)
+	lf := newLibFlags("restore", usageRestore, stderr, false, false)
+	fset, data := lf.fset, lf.data
 	from := fset.String("from", "", "archive written by `indexer backup` (required)")
-	if err := parseFlags(fset, args); err != nil {
+	if err := cli.Parse(fset, args); err != nil {
 		return err
 	}
 	if *from == "" || fset.NArg() != 0 {
-		return usagef("restore: want --from FILE and no arguments\nusage: %s", usageRestore)
+		return cli.Usagef("restore: want --from FILE and no arguments\nusage: %s", usageRestore)
 	}
-	dir := indexer.DataDir(*data)
+	dir := cli.DataDir(*data)
 	f, err := os.Open(*from)
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
 	defer f.Close()
-	s, err := indexer.Restore(f, dir)
+	s, err := library.Restore(f, dir)
 	if err != nil {
 		return err
 	}

@@ -18,11 +18,13 @@ import (
 	"time"
 
 	"github.com/glimpse-search/glimpse/encoder"
-	"github.com/glimpse-search/glimpse/indexer"
+	"github.com/glimpse-search/glimpse/internal/testenv"
+	"github.com/glimpse-search/glimpse/lab/scene"
+	"github.com/glimpse-search/glimpse/library"
+	"github.com/glimpse-search/glimpse/models"
 	"github.com/glimpse-search/glimpse/searcher"
 	"github.com/glimpse-search/glimpse/store"
 	"github.com/glimpse-search/glimpse/store/weaviate/weaviatetest"
-	"github.com/glimpse-search/glimpse/tools/scene"
 )
 
 // Environment of the cluster test (make test-cluster sets them).
@@ -62,7 +64,7 @@ type clusterReport struct {
 func TestClusterFault(t *testing.T) {
 	bin := os.Getenv(envWeaviateServer)
 	if bin == "" {
-		t.Skipf("%s not set: `make test-cluster` (part of `make test`) builds Weaviate and runs this test", envWeaviateServer)
+		testenv.Missing(t, "%s not set: `make test-cluster` (part of `make test`) builds Weaviate and runs this test", envWeaviateServer)
 	}
 	n := 20_000
 	if s := os.Getenv(envClusterImages); s != "" {
@@ -222,22 +224,18 @@ func clusterScenes(t *testing.T, n int, work string) string {
 }
 
 // openCluster opens the library with the cluster as its backend.
-func openCluster(t *testing.T, data, url string) (*indexer.Library, *store.Namespace) {
+func openCluster(t *testing.T, data, url string) (*library.Library, *store.Namespace) {
 	t.Helper()
 	b, err := store.OpenBackend(url, store.BackendOptions{Timeout: 20 * time.Second,
 		Logger: slog.New(countFailovers{slog.DiscardHandler})})
 	if err != nil {
 		t.Fatal(err)
 	}
-	lib, err := indexer.OpenLibrary(data, indexer.LibraryOptions{Backend: b, NoCreate: true})
+	lib, err := library.Open(data, library.Options{Backend: b, NoCreate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fsys, _, err := bundleFS("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := indexer.ModelInfo(fsys)
+	info, err := library.ModelInfo(models.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +317,7 @@ func (l *loopStats) stop(t *testing.T, phase string) {
 
 // textSearch runs one text query through the whole engine (encoder, stage 1 on the cluster,
 // ITM rerank) while a node is down.
-func textSearch(t *testing.T, lib *indexer.Library, q string) {
+func textSearch(t *testing.T, lib *library.Library, q string) {
 	t.Helper()
 	m, info, err := openModel("", encoder.ImageOptions{}, 0, os.Stderr)
 	if err != nil {
@@ -403,7 +401,7 @@ func top10(q []float32, vs [][]float32) []int {
 // compareEmbedded measures recall@10 of the cluster and of the embedded backend (the same
 // records and vectors, copied into a new file) against brute force, and how often their top
 // 10 agree.
-func compareEmbedded(t *testing.T, lib *indexer.Library, ns *store.Namespace, qs [][]float32, path string) (rc, re, agree float64) {
+func compareEmbedded(t *testing.T, lib *library.Library, ns *store.Namespace, qs [][]float32, path string) (rc, re, agree float64) {
 	t.Helper()
 	ctx := context.Background()
 	vecs := map[uint64][]float32{}

@@ -5,28 +5,26 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/glimpse-search/glimpse/indexer"
+	"github.com/glimpse-search/glimpse/internal/cli"
+	"github.com/glimpse-search/glimpse/library"
 )
 
 func runCompact(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fset := newFlags("compact", stderr)
-	data := dataFlag(fset)
-	if err := parseFlags(fset, args); err != nil {
+	lf := newLibFlags("compact", usageCompact, stderr, false, false)
+	data := lf.data
+	if err := cli.ParseArgs(lf.fset, args, 0, 0, "no arguments", usageCompact); err != nil {
 		return err
 	}
-	if fset.NArg() != 0 {
-		return usagef("compact: unexpected argument %q\nusage: %s", fset.Arg(0), usageCompact)
-	}
-	c, err := indexer.Compact(*data, indexer.CompactOptions{MaxRatio: -1})
+	c, err := library.Compact(*data, library.CompactOptions{MaxRatio: -1})
 	if err != nil {
-		return inUse(*data, err)
+		return cli.InUse(*data, err)
 	}
 	fmt.Fprintf(stdout, "database compacted: %s\n", compacted(c))
 	return nil
 }
 
 // compacted describes the file sizes before and after a compaction.
-func compacted(c indexer.Compaction) string {
+func compacted(c library.Compaction) string {
 	return fmt.Sprintf("%s -> %s", size(c.Before.File),
 		dbSize(c.After, c.Before.Vectors+c.Before.Graph+c.Before.Log, c.Before.Records))
 }

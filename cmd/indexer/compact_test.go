@@ -10,7 +10,8 @@ import (
 	"testing"
 
 	"github.com/glimpse-search/glimpse/indexer"
-	"github.com/glimpse-search/glimpse/tools/scene"
+	"github.com/glimpse-search/glimpse/lab/scene"
+	"github.com/glimpse-search/glimpse/library"
 )
 
 // scenes renders n small scenes into a temporary folder.
@@ -52,7 +53,7 @@ func statusJSON(t *testing.T, data string) indexer.Stats {
 }
 
 // TestAddCompacts: a bulk add in small batches fragments the file; add compacts it to under
-// indexer.DefaultCompactRatio times its data before it returns.
+// library.DefaultCompactRatio times its data before it returns.
 func TestAddCompacts(t *testing.T) {
 	src := scenes(t, 400)
 	data := t.TempDir()
@@ -61,7 +62,7 @@ func TestAddCompacts(t *testing.T) {
 		t.Fatalf("add: %q %q %v", out, errOut, err)
 	}
 	s := statusJSON(t, data)
-	if live := s.VectorGraphBytes + s.RecordBytes; float64(s.DBBytes) > indexer.DefaultCompactRatio*float64(live) {
+	if live := s.VectorGraphBytes + s.RecordBytes; float64(s.DBBytes) > library.DefaultCompactRatio*float64(live) {
 		t.Errorf("file %d bytes for %d of data: %+v", s.DBBytes, live, s)
 	}
 	t.Log(strings.TrimSpace(out))

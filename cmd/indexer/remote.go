@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/glimpse-search/glimpse/indexer"
+	"github.com/glimpse-search/glimpse/internal/cli"
 	"github.com/glimpse-search/glimpse/web/client"
 )
 
@@ -39,7 +40,7 @@ func findServer(ctx context.Context, dir string, stderr io.Writer) (client.Serve
 // comment), else from $GLIMPSE_API_KEY.
 func apiKey(file string) (string, error) {
 	if file == "" {
-		return strings.TrimSpace(os.Getenv(envAPIKey)), nil
+		return strings.TrimSpace(os.Getenv(cli.EnvAPIKey)), nil
 	}
 	f, err := os.Open(file)
 	if err != nil {
@@ -65,7 +66,7 @@ func addViaServer(ctx context.Context, srv client.ServerFile, key string, req cl
 	stdout, stderr io.Writer) error {
 	if key == "" {
 		return fmt.Errorf("a Glimpse server (pid %d) at %s owns this data dir; hand it the job with --api-key-file FILE "+
-			"or $%s (a key of its --api-key-file), or stop the server", srv.PID, srv.URL, envAPIKey)
+			"or $%s (a key of its --api-key-file), or stop the server", srv.PID, srv.URL, cli.EnvAPIKey)
 	}
 	for i, p := range req.Paths {
 		abs, err := filepath.Abs(p)

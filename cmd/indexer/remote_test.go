@@ -13,6 +13,8 @@ import (
 
 	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/indexer"
+	"github.com/glimpse-search/glimpse/internal/cli"
+	"github.com/glimpse-search/glimpse/library"
 	"github.com/glimpse-search/glimpse/models"
 	"github.com/glimpse-search/glimpse/searcher"
 	"github.com/glimpse-search/glimpse/web"
@@ -23,14 +25,14 @@ const testKey = "indexer-test-key-0123456789"
 
 // startServer runs a server in-process over a new data dir, announced by its server.json as
 // cmd/server does, and returns the data dir.
-func startServer(t *testing.T) (string, *indexer.Library) {
+func startServer(t *testing.T) (string, *library.Library) {
 	t.Helper()
 	data := t.TempDir()
-	lib, err := indexer.OpenLibrary(data, indexer.LibraryOptions{NoSync: true})
+	lib, err := library.Open(data, library.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := indexer.ModelInfo(models.Default())
+	info, err := library.ModelInfo(models.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,13 +110,13 @@ func TestAddHandOver(t *testing.T) {
 		t.Fatalf("report %v", skipped)
 	}
 
-	t.Setenv(envAPIKey, testKey) // the key from the environment; relative paths are made absolute
+	t.Setenv(cli.EnvAPIKey, testKey) // the key from the environment; relative paths are made absolute
 	t.Chdir(filepath.Dir(src))
 	out, _, err = runCmd(t, "add", "--data", data, filepath.Base(src))
 	if err != nil || !strings.Contains(out, "0 indexed, 7 unchanged") {
 		t.Fatalf("rerun: %q %v", out, err)
 	}
-	t.Setenv(envAPIKey, "wrong-key-0123456789")
+	t.Setenv(cli.EnvAPIKey, "wrong-key-0123456789")
 	if _, _, err := runCmd(t, "add", "--data", data, src); err == nil || !strings.Contains(err.Error(), "not valid") {
 		t.Fatalf("wrong key: %v", err)
 	}

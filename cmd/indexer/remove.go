@@ -4,24 +4,22 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"github.com/glimpse-search/glimpse/internal/cli"
+	"github.com/glimpse-search/glimpse/library"
 )
 
 func runRemove(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fset := newFlags("remove", stderr)
-	data := dataFlag(fset)
-	sf := storeFlag(fset)
-	if err := parseFlags(fset, args); err != nil {
+	lf := newLibFlags("remove", usageRemove, stderr, true, false)
+	if err := cli.ParseArgs(lf.fset, args, 1, -1, "one PATH or more", usageRemove); err != nil {
 		return err
 	}
-	if fset.NArg() == 0 {
-		return usagef("remove: no PATH given\nusage: %s", usageRemove)
-	}
-	lib, err := openLibrary(*data, false, sf, warnLogger(stderr))
+	lib, err := lf.open(library.Options{NoCreate: true}, cli.WarnLogger(stderr))
 	if err != nil {
 		return err
 	}
 	defer lib.Close()
-	n, missing, err := lib.Remove(fset.Args())
+	n, missing, err := lib.Remove(lf.fset.Args())
 	for _, p := range missing {
 		fmt.Fprintf(stderr, "not indexed: %s\n", p)
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/glimpse-search/glimpse/internal/cli"
 )
 
 // runCmd runs the command line and returns stdout, stderr and the error.
@@ -36,18 +38,18 @@ func TestUsage(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			t.Setenv(envData, t.TempDir())
+			t.Setenv(cli.EnvData, t.TempDir())
 			_, _, err := runCmd(t, c.args...)
-			var ue *UsageError
+			var ue *cli.UsageError
 			if got := errors.As(err, &ue); got != c.usage {
 				t.Fatalf("got %v, want usage error %v", err, c.usage)
 			}
 		})
 	}
 	out, _, _ := runCmd(t, "help")
-	for _, c := range commands {
-		if !strings.Contains(out, c.usage) {
-			t.Errorf("help lacks %q", c.usage)
+	for _, c := range program.Commands {
+		if !strings.Contains(out, c.Usage) {
+			t.Errorf("help lacks %q", c.Usage)
 		}
 	}
 }

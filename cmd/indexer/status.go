@@ -9,34 +9,27 @@ import (
 	"time"
 
 	"github.com/glimpse-search/glimpse/indexer"
+	"github.com/glimpse-search/glimpse/internal/cli"
+	"github.com/glimpse-search/glimpse/library"
 )
 
 func runStatus(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fset := newFlags("status", stderr)
-	data := dataFlag(fset)
-	sf := storeFlag(fset)
-	model := modelFlag(fset)
-	asJSON := fset.Bool("json", false, "print one JSON object")
-	if err := parseFlags(fset, args); err != nil {
+	lf := newLibFlags("status", usageStatus, stderr, true, true)
+	asJSON := lf.fset.Bool("json", false, "print one JSON object")
+	if err := cli.ParseArgs(lf.fset, args, 0, 0, "no arguments", usageStatus); err != nil {
 		return err
 	}
-	if fset.NArg() != 0 {
-		return usagef("status: unexpected argument %q\nusage: %s", fset.Arg(0), usageStatus)
-	}
-	fsys, _, err := bundleFS(*model)
+	bundle, err := cli.OpenBundle(*lf.model)
 	if err != nil {
 		return err
 	}
-	info, err := indexer.ModelInfo(fsys)
-	if err != nil {
-		return err
-	}
-	lib, err := openLibrary(*data, false, sf, warnLogger(stderr))
+	info := bundle.Info
+	lib, err := lf.open(library.Options{NoCreate: true}, cli.WarnLogger(stderr))
 	if err != nil {
 		return err
 	}
 	defer lib.Close()
-	s, err := lib.Stats(info)
+	s, err := indexer.LibraryStats(lib, info)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/glimpse-search/glimpse/internal/cli"
 	"github.com/glimpse-search/glimpse/store"
 )
 
@@ -29,13 +30,13 @@ func TestStoreFlags(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := runCmd(t, tc.args...)
-			var ue *UsageError
+			var ue *cli.UsageError
 			if err == nil || errors.As(err, &ue) != tc.usage || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err %v: want usage=%v containing %q", err, tc.usage, tc.want)
 			}
 		})
 	}
-	got, err := readKeyFile(key)
+	got, err := store.ReadKeyFile(key)
 	if err != nil || got != "s3cret-key-0123456789" {
 		t.Fatalf("key %q, %v", got, err)
 	}

@@ -9,7 +9,7 @@ import (
 )
 
 func TestCaption(t *testing.T) {
-	l := library(t)
+	l := testLib(t)
 	var res searcher.TextResult
 	runJSON(t, &res, "caption", "--data", l.data, "--image", l.files[2], "--min-score", "0", "--limit", "1000")
 	if len(res.Hits) != 60 || res.Reranked != 60 {
@@ -31,7 +31,7 @@ func TestCaption(t *testing.T) {
 // The default --min-score (the bundle's match threshold, 0.5) applies to the texts; 0 turns it
 // off; the help says both.
 func TestCaptionThreshold(t *testing.T) {
-	l := library(t)
+	l := testLib(t)
 	var off searcher.TextResult
 	runJSON(t, &off, "caption", "--data", l.data, "--image", l.files[2], "--min-score", "0", "--limit", "1000")
 	if off.Total != 60 || off.MinScore == nil || *off.MinScore != 0 || off.NoConfidentMatch {
@@ -83,7 +83,7 @@ func TestCaptionThreshold(t *testing.T) {
 			t.Errorf("caption -h does not say %q:\n%s", want, errOut.String())
 		}
 	}
-	if !strings.Contains(usageText(), "texts under --min-score left out") {
+	if !strings.Contains(program.Help(), "texts under --min-score left out") {
 		t.Error("the command list does not say caption applies --min-score")
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/glimpse-search/glimpse/indexer"
+	"github.com/glimpse-search/glimpse/internal/cli"
+	"github.com/glimpse-search/glimpse/library"
 	"github.com/glimpse-search/glimpse/searcher"
 )
 
@@ -55,7 +57,7 @@ type evalResult struct {
 }
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fset := newFlagSet("eval", usageEval, stderr)
+	fset := cli.NewFlags("eval", usageEval, stderr)
 	var (
 		sf                     searchFlags
 		datasetPath, imagesDir string
@@ -64,22 +66,21 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fset.StringVar(&datasetPath, "dataset", "", "captions.json in the Karpathy format (required)")
 	fset.StringVar(&imagesDir, "images", "", "folder holding the dataset's image files (required)")
 	fset.StringVar(&split, "split", "", "evaluate only the images of this split (default: all)")
-	fset.StringVar(&sf.model, "model", "", "model bundle directory (default: the embedded tiny-scenes)")
 	fset.IntVar(&sf.k, "k", defaultEvalK, fmt.Sprintf("rerank depth, 1..%d; ALBEF and BLIP use 128 on Flickr30k, "+
 		"8x the ITM work of the default", searcher.MaxK))
 	fset.StringVar(&rank, "rank", "", "order of reranked results: "+rankNames+" (default: the bundle's scores.rank)")
 	fset.BoolVar(&sf.asJSON, "json", false, "print the result as one JSON object")
-	sf.mf.register(fset)
-	if err := parseFlags(fset, args); err != nil {
+	sf.mf.Register(fset, "model bundle directory")
+	if err := cli.Parse(fset, args); err != nil {
 		return err
 	}
 	switch {
 	case fset.NArg() > 0:
-		return usagef("eval takes no arguments, got %q", fset.Args())
+		return cli.Usagef("eval takes no arguments, got %q", fset.Args())
 	case datasetPath == "" || imagesDir == "":
-		return usagef("eval: --dataset and --images are required\nusage: %s", usageEval)
+		return cli.Usagef("eval: --dataset and --images are required\nusage: %s", usageEval)
 	case sf.k < 1 || sf.k > searcher.MaxK:
-		return usagef("--k %d: want 1..%d", sf.k, searcher.MaxK)
+		return cli.Usagef("--k %d: want 1..%d", sf.k, searcher.MaxK)
 	}
 	sf.tokens, sf.cacheMB, sf.rank = string(searcher.TokensCache), 1024, rank
 	if err := sf.validate(); err != nil {
@@ -94,12 +95,12 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	lib, err := indexer.OpenLibrary(tmp, indexer.LibraryOptions{NoSync: true})
+	lib, err := library.Open(tmp, library.Options{NoSync: true})
 	if err != nil {
 		return err
 	}
 	defer lib.Close()
-	ss, err := newSession(lib.DB(), tmp, &sf, stderr)
+	ss, err := newSession(lib, &sf, stderr)
 	if err != nil {
 		return err
 	}
@@ -218,7 +219,7 @@ func readDataset(path, imagesDir, split string) (searcher.EvalSet, []string, err
 
 // buildEvalIndex indexes the image files and the captions through the indexer and fills in
 // the set's store ids.
-func buildEvalIndex(ctx context.Context, lib *indexer.Library, ss *session, files []string, set *searcher.EvalSet) error {
+func buildEvalIndex(ctx context.Context, lib *library.Library, ss *session, files []string, set *searcher.EvalSet) error {
 	ix, err := indexer.New(lib, ss.m, ss.s.Info(), indexer.Options{ThumbSize: -1})
 	if err != nil {
 		return err

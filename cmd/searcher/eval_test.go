@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/glimpse-search/glimpse/tools/scene"
+	"github.com/glimpse-search/glimpse/lab/scene"
 )
 
 // evalSlack is how far TestEval's recalls may fall below what the committed tiny-scenes bundle

@@ -5,10 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
+	"github.com/glimpse-search/glimpse/internal/cli"
+	"github.com/glimpse-search/glimpse/library"
 	"github.com/glimpse-search/glimpse/searcher"
 )
 
@@ -16,7 +16,7 @@ const usageExplain = "searcher explain (--image FILE | --id ID) --text TEXT --ou
 	"[--json] [--device cpu|cuda]"
 
 func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fset := newFlagSet("explain", usageExplain, stderr)
+	fset := cli.NewFlags("explain", usageExplain, stderr)
 	var sf searchFlags
 	sf.register(fset, false)
 	var img imageFlags
@@ -24,16 +24,16 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var text, out string
 	fset.StringVar(&text, "text", "", "the text to explain (required)")
 	fset.StringVar(&out, "out", "", "PNG file to write the heat map overlay to (required)")
-	if err := parseFlags(fset, args); err != nil {
+	if err := cli.Parse(fset, args); err != nil {
 		return err
 	}
 	switch {
 	case fset.NArg() > 0:
-		return usagef("explain takes no arguments, got %q (quote the --text)", fset.Args())
+		return cli.Usagef("explain takes no arguments, got %q (quote the --text)", fset.Args())
 	case strings.TrimSpace(text) == "":
-		return usagef("explain: --text is required and must not be blank")
+		return cli.Usagef("explain: --text is required and must not be blank")
 	case out == "":
-		return usagef("explain: --out FILE.png is required")
+		return cli.Usagef("explain: --out FILE.png is required")
 	}
 	if err := img.validate("explain"); err != nil {
 		return err
@@ -64,7 +64,7 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := e.WritePNG(&buf); err != nil {
 		return err
 	}
-	if err := writeAtomic(out, buf.Bytes()); err != nil {
+	if err := library.WriteFileAtomic(out, buf.Bytes(), true); err != nil {
 		return wrap("explain", err)
 	}
 	if sf.asJSON {
@@ -76,23 +76,4 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fmt.Fprintf(stdout, "p_match %.4f, itc %.4f; heat map (%dx%d patches) over the image written to %s\n",
 		e.PMatch, e.ITC, e.Grid, e.Grid, out)
 	return nil
-}
-
-// writeAtomic writes data to path through a temporary file and a rename.
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
 }

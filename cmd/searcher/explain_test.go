@@ -9,7 +9,7 @@ import (
 )
 
 func TestExplain(t *testing.T) {
-	l := library(t)
+	l := testLib(t)
 	for _, args := range [][]string{
 		{"--image", l.files[0]},         // a file: no index needed
 		{"--id", "1", "--data", l.data}, // an indexed image

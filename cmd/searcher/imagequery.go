@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 
+	"github.com/glimpse-search/glimpse/internal/cli"
 	"github.com/glimpse-search/glimpse/searcher"
 )
 
@@ -11,16 +12,16 @@ import (
 // resolves the query image. rerank says whether the ITM flags (--min-score, --rank) apply.
 // The caller closes the session.
 func openImageQuery(name, usage string, rerank bool, args []string, stderr io.Writer) (*session, searchFlags, searcher.ImageInput, error) {
-	fset := newFlagSet(name, usage, stderr)
+	fset := cli.NewFlags(name, usage, stderr)
 	var sf searchFlags
 	sf.register(fset, rerank)
 	var img imageFlags
 	img.register(fset)
-	if err := parseFlags(fset, args); err != nil {
+	if err := cli.Parse(fset, args); err != nil {
 		return nil, sf, searcher.ImageInput{}, err
 	}
 	if fset.NArg() > 0 {
-		return nil, sf, searcher.ImageInput{}, usagef("%s takes no arguments, got %q", name, fset.Args())
+		return nil, sf, searcher.ImageInput{}, cli.Usagef("%s takes no arguments, got %q", name, fset.Args())
 	}
 	if err := img.validate(name); err != nil {
 		return nil, sf, searcher.ImageInput{}, err

@@ -11,8 +11,9 @@ import (
 
 	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/indexer"
+	"github.com/glimpse-search/glimpse/lab/scene"
+	"github.com/glimpse-search/glimpse/library"
 	"github.com/glimpse-search/glimpse/models"
-	"github.com/glimpse-search/glimpse/tools/scene"
 )
 
 // testLibrary is a data dir with 12 generated scenes indexed (in images/a and images/b) and
@@ -28,7 +29,7 @@ var (
 	libErr  error
 )
 
-func library(tb testing.TB) testLibrary {
+func testLib(tb testing.TB) testLibrary {
 	tb.Helper()
 	libOnce.Do(func() { libErr = buildLibrary() })
 	if libErr != nil {
@@ -69,7 +70,7 @@ func buildLibrary() error {
 			texts.WriteString(s.Raw + "\n")
 		}
 	}
-	l, err := indexer.OpenLibrary(lib.data, indexer.LibraryOptions{NoSync: true})
+	l, err := library.Open(lib.data, library.Options{NoSync: true})
 	if err != nil {
 		return err
 	}
@@ -79,7 +80,7 @@ func buildLibrary() error {
 		return err
 	}
 	defer m.Close()
-	info, err := indexer.ModelInfo(models.Default())
+	info, err := library.ModelInfo(models.Default())
 	if err != nil {
 		return err
 	}

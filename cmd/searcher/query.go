@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/glimpse-search/glimpse/internal/cli"
 	"github.com/glimpse-search/glimpse/searcher"
 )
 
@@ -12,14 +13,14 @@ const usageQuery = "searcher query [--data DIR] [--store URL] [--model DIR] [--k
 	"[--rank itm|itm+itc|itm_logit|itm_logit+itc] [--from DATE] [--to DATE] [--folder PREFIX] [--json] [--device cpu|cuda] TEXT"
 
 func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fset := newFlagSet("query", usageQuery, stderr)
+	fset := cli.NewFlags("query", usageQuery, stderr)
 	var sf searchFlags
 	sf.register(fset, true)
 	var from, to, folder string
 	fset.StringVar(&from, "from", "", "only photos captured on or after this date (YYYY-MM-DD or RFC 3339)")
 	fset.StringVar(&to, "to", "", "only photos captured on or before this date (inclusive; YYYY-MM-DD or RFC 3339)")
 	fset.StringVar(&folder, "folder", "", "only photos whose path starts with this prefix")
-	if err := parseFlags(fset, args); err != nil {
+	if err := cli.Parse(fset, args); err != nil {
 		return err
 	}
 	if err := sf.validate(); err != nil {
@@ -27,7 +28,7 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	text := strings.Join(fset.Args(), " ")
 	if strings.TrimSpace(text) == "" {
-		return usagef("query: the query text is empty\nusage: %s", usageQuery)
+		return cli.Usagef("query: the query text is empty\nusage: %s", usageQuery)
 	}
 	var f searcher.Filter
 	var err error

@@ -7,11 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/glimpse-search/glimpse/internal/cli"
 	"github.com/glimpse-search/glimpse/searcher"
 )
 
 func TestQuery(t *testing.T) {
-	l := library(t)
+	l := testLib(t)
 	var all searcher.ImageResult
 	runJSON(t, &all, "query", "--data", l.data, "--min-score", "0", "--limit", "100", "a small red circle")
 	if all.Total != 12 || len(all.Hits) != 12 || all.Reranked != 12 || all.Hits[0].PMatch == nil {
@@ -55,7 +56,7 @@ func TestQuery(t *testing.T) {
 }
 
 func TestQueryErrors(t *testing.T) {
-	l := library(t)
+	l := testLib(t)
 	cases := []struct {
 		name  string
 		args  []string
@@ -83,7 +84,7 @@ func TestQueryErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("no error; output %q", out.String())
 			}
-			var ue *UsageError
+			var ue *cli.UsageError
 			if errors.As(err, &ue) != tc.usage {
 				t.Fatalf("error %v: usage error %v, want %v", err, !tc.usage, tc.usage)
 			}

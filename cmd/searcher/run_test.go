@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/glimpse-search/glimpse/internal/cli"
 	"github.com/glimpse-search/glimpse/searcher"
 )
 
@@ -23,7 +24,7 @@ func TestRunDispatch(t *testing.T) {
 		{"unknown command", []string{"index"}, true, ""},
 		{"help", []string{"help"}, false, "verify-model"},
 		{"--help lists score", []string{"--help"}, false, "score --image FILE"},
-		{"help names the env var", []string{"-h"}, false, envORTLib},
+		{"help names the env var", []string{"-h"}, false, cli.EnvORTLib},
 		{"bad flag", []string{"score", "--nope"}, true, ""},
 		{"verify-model too many args", []string{"verify-model", "a", "b"}, true, ""},
 	}
@@ -31,7 +32,7 @@ func TestRunDispatch(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
 			err := Run(t.Context(), tc.args, &out, &errOut)
-			var ue *UsageError
+			var ue *cli.UsageError
 			if got := errors.As(err, &ue); got != tc.wantUsage {
 				t.Fatalf("Run(%q) = %v; usage error %v, want %v", tc.args, err, got, tc.wantUsage)
 			}
@@ -49,7 +50,7 @@ func TestRunDispatch(t *testing.T) {
 // and no context repeated (the searcher package's prefix and the store's "image N" are
 // context the command must not add a second time).
 func TestErrorLine(t *testing.T) {
-	l := library(t)
+	l := testLib(t)
 	notImage := filepath.Join(t.TempDir(), "notes.png")
 	if err := os.WriteFile(notImage, []byte("not an image"), 0o644); err != nil {
 		t.Fatal(err)
@@ -83,7 +84,7 @@ func TestErrorLine(t *testing.T) {
 			if err == nil {
 				t.Fatalf("no error; output %q", out.String())
 			}
-			line := errorLine(err)
+			line := cli.ErrorLine("searcher", err)
 			if !strings.HasPrefix(line, tc.want) {
 				t.Errorf("printed %q, want it to begin %q", line, tc.want)
 			}
@@ -117,7 +118,7 @@ func TestOpError(t *testing.T) {
 			if got := tc.err.Error(); got != tc.want {
 				t.Errorf("%q, want %q", got, tc.want)
 			}
-			if got := errorLine(tc.err); got != progPrefix+tc.want {
+			if got := cli.ErrorLine("searcher", tc.err); got != progPrefix+tc.want {
 				t.Errorf("line %q", got)
 			}
 		})

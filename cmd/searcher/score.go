@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"image"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/internal/cli"
 )
 
 // maxTextBytes caps --text; normal long text is truncated by the tokenizer instead.
@@ -22,42 +22,36 @@ type scoreResult struct {
 }
 
 func runScore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fset := flag.NewFlagSet("score", flag.ContinueOnError)
-	fset.SetOutput(stderr)
-	fset.Usage = func() {
-		fmt.Fprintln(stderr, "usage: searcher score --image FILE --text TEXT [--model DIR] [--json] [--device cpu|cuda] [--threads N]")
-		fset.PrintDefaults()
-	}
+	fset := cli.NewFlags("score", usageScore, stderr)
 	var (
-		imagePath, text, modelDir string
-		asJSON                    bool
-		mf                        modelFlags
+		imagePath, text string
+		asJSON          bool
+		mf              cli.ModelFlags
 	)
 	fset.StringVar(&imagePath, "image", "", "image file: PNG, JPEG, GIF, WebP, BMP or TIFF (required)")
 	fset.StringVar(&text, "text", "", "text to match against the image (required, at most 10,000 bytes)")
-	fset.StringVar(&modelDir, "model", "", "model bundle directory (default: the embedded tiny-scenes)")
 	fset.BoolVar(&asJSON, "json", false, `print {"scores": [p_no_match, p_match]} as JSON`)
-	mf.register(fset)
-	if err := parseFlags(fset, args); err != nil {
+	mf.Register(fset, "model bundle directory")
+	if err := cli.Parse(fset, args); err != nil {
 		return err
 	}
 	switch {
 	case fset.NArg() > 0:
-		return usagef("score takes no arguments, got %q (quote the --text)", fset.Args())
+		return cli.Usagef("score takes no arguments, got %q (quote the --text)", fset.Args())
 	case imagePath == "":
-		return usagef("score: --image is required")
+		return cli.Usagef("score: --image is required")
 	case strings.TrimSpace(text) == "":
-		return usagef("score: --text is required and must not be blank")
+		return cli.Usagef("score: --text is required and must not be blank")
 	case len(text) > maxTextBytes:
-		return usagef("score: --text is %d bytes, over the %d-byte limit", len(text), maxTextBytes)
+		return cli.Usagef("score: --text is %d bytes, over the %d-byte limit", len(text), maxTextBytes)
 	}
-	m, _, label, err := openModel(modelDir, mf, stderr)
+	m, b, err := mf.Open(encoder.ImageOptions{}, cli.WarnLogger(stderr))
 	if err != nil {
 		return err
 	}
 	defer m.Close()
 	if !m.HasITM() {
-		return fmt.Errorf("score: model %s (%s) is a dual encoder without an ITM head: %w", m.Manifest.Name, label,
+		return fmt.Errorf("score: model %s (%s) is a dual encoder without an ITM head: %w", m.Manifest.Name, b.Label,
 			encoder.ErrNoITM)
 	}
 	img, err := readImage(imagePath, m.Preprocessor())

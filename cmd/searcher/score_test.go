@@ -14,8 +14,9 @@ import (
 	"testing"
 
 	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/internal/cli"
+	"github.com/glimpse-search/glimpse/lab/scene"
 	"github.com/glimpse-search/glimpse/models"
-	"github.com/glimpse-search/glimpse/tools/scene"
 )
 
 // goldenImage writes one of the bundle's golden images to a temporary file.
@@ -105,7 +106,7 @@ func TestScoreErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("score succeeded: %s", out.String())
 			}
-			var ue *UsageError
+			var ue *cli.UsageError
 			if errors.As(err, &ue) != tc.wantUsage {
 				t.Errorf("usage error = %v, want %v: %v", !tc.wantUsage, tc.wantUsage, err)
 			}
@@ -141,7 +142,8 @@ func TestScoreSceneThreshold(t *testing.T) {
 		t.Fatalf("embedded bundle is the random-weight smoke placeholder (embedding_dim %d), not the trained "+
 			"tiny-scenes model: its scores mean nothing; restore models/tiny-scenes or run `make model`", smokeEmbeddingDim)
 	}
-	m, _, _, err := openModel("", modelFlags{device: encoder.DeviceCPU}, io.Discard)
+	mf := cli.ModelFlags{Device: encoder.DeviceCPU}
+	m, _, err := mf.Open(encoder.ImageOptions{}, cli.WarnLogger(io.Discard))
 	if err != nil {
 		t.Fatal(err)
 	}

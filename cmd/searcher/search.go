@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,9 +14,9 @@ import (
 	"time"
 
 	"github.com/glimpse-search/glimpse/encoder"
-	"github.com/glimpse-search/glimpse/indexer"
+	"github.com/glimpse-search/glimpse/internal/cli"
+	"github.com/glimpse-search/glimpse/library"
 	"github.com/glimpse-search/glimpse/searcher"
-	"github.com/glimpse-search/glimpse/store"
 )
 
 // optFloat is a float flag that remembers whether it was set.
@@ -51,16 +50,15 @@ func (f *optFloat) ptr() *float64 {
 
 // searchFlags are the flags of the query commands.
 type searchFlags struct {
-	data, model   string
-	store         string // --store: the vector backend URL
-	storeKeyFile  string
+	data          string
+	store         cli.StoreFlags
 	k, limit, off int
 	minScore      optFloat
 	rank, tokens  string
 	cacheMB       int64
 	noRerank      bool
 	asJSON        bool
-	mf            modelFlags
+	mf            cli.ModelFlags
 }
 
 // rankNames lists --rank's values, the rank formulas of a model with an ITM head.
@@ -68,9 +66,8 @@ var rankNames = "one of " + strings.Join(encoder.ITMRanks, ", ")
 
 // register adds the flags; rerank adds those that only reranking commands have.
 func (sf *searchFlags) register(fset *flag.FlagSet, rerank bool) {
-	fset.StringVar(&sf.data, "data", "", "data dir holding the index (default: $"+envData+", else ./"+defaultDataDir+")")
-	fset.StringVar(&sf.model, "model", "", "model bundle directory (default: the embedded tiny-scenes); must be the indexing model")
-	sf.registerStore(fset)
+	fset.StringVar(&sf.data, "data", "", cli.DataFlagHelp("data dir holding the index"))
+	sf.store.Register(fset)
 	fset.IntVar(&sf.k, "k", 0, fmt.Sprintf("candidates from the embeddings, 1..%d (default %d)", searcher.MaxK, searcher.DefaultK))
 	fset.IntVar(&sf.limit, "limit", 0, fmt.Sprintf("results per page, 1..%d (default %d)", searcher.MaxLimit, searcher.DefaultLimit))
 	fset.IntVar(&sf.off, "offset", 0, "results to skip (pagination)")
@@ -84,7 +81,7 @@ func (sf *searchFlags) register(fset *flag.FlagSet, rerank bool) {
 		fset.StringVar(&sf.rank, "rank", "", "order of reranked results: "+rankNames+" (default: the bundle's scores.rank)")
 		fset.BoolVar(&sf.noRerank, "no-rerank", false, "rank by the embeddings (ITC) alone")
 	}
-	sf.mf.register(fset)
+	sf.mf.Register(fset, "model bundle directory; must be the indexing model")
 }
 
 func (sf *searchFlags) params() searcher.Params {
@@ -96,28 +93,28 @@ func (sf *searchFlags) params() searcher.Params {
 func (sf *searchFlags) validate() error {
 	switch {
 	case sf.k != 0 && (sf.k < 1 || sf.k > searcher.MaxK):
-		return usagef("--k %d: want 1..%d", sf.k, searcher.MaxK)
+		return cli.Usagef("--k %d: want 1..%d", sf.k, searcher.MaxK)
 	case sf.limit != 0 && (sf.limit < 1 || sf.limit > searcher.MaxLimit):
-		return usagef("--limit %d: want 1..%d", sf.limit, searcher.MaxLimit)
+		return cli.Usagef("--limit %d: want 1..%d", sf.limit, searcher.MaxLimit)
 	case sf.off < 0:
-		return usagef("--offset %d: want >= 0", sf.off)
+		return cli.Usagef("--offset %d: want >= 0", sf.off)
 	case sf.cacheMB < 1:
-		return usagef("--cache-mb %d: want >= 1", sf.cacheMB)
+		return cli.Usagef("--cache-mb %d: want >= 1", sf.cacheMB)
 	}
 	if sf.rank != "" {
 		if _, err := searcher.ParseRank(sf.rank); err != nil {
-			return usagef("--rank %q: want %s", sf.rank, rankNames)
+			return cli.Usagef("--rank %q: want %s", sf.rank, rankNames)
 		}
 	}
 	if _, err := searcher.ParseTokenStrategy(sf.tokens); err != nil {
-		return usagef("--tokens %q: want %s or %s", sf.tokens, searcher.TokensCache, searcher.TokensRecompute)
+		return cli.Usagef("--tokens %q: want %s or %s", sf.tokens, searcher.TokensCache, searcher.TokensRecompute)
 	}
 	return nil
 }
 
-// session is an open index, model and searcher.
+// session is an open library, model and searcher.
 type session struct {
-	db      *store.DB
+	lib     *library.Library
 	m       *encoder.Model
 	s       *searcher.Searcher
 	label   string
@@ -125,39 +122,28 @@ type session struct {
 }
 
 func (ss *session) Close() {
-	ss.db.Close()
+	ss.lib.Close()
 	ss.m.Close()
 	if ss.cleanup != nil {
 		ss.cleanup()
 	}
 }
 
-// newFlagSet returns a flag set that prints usage and the flags on -h.
-func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
-	fset := flag.NewFlagSet(name, flag.ContinueOnError)
-	fset.SetOutput(stderr)
-	fset.Usage = func() {
-		fmt.Fprintln(stderr, "usage:", usage)
-		fset.PrintDefaults()
-	}
-	return fset
-}
-
-// openScratch opens the model over an empty temporary index, for commands that need no library
-// (explain of a file), removed on Close.
+// openScratch opens the model over an empty temporary library, for commands that need no
+// index (explain of a file), removed on Close.
 func openScratch(sf *searchFlags, stderr io.Writer) (*session, error) {
 	dir, err := os.MkdirTemp("", "glimpse-scratch-")
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(filepath.Join(dir, indexer.DBFile), store.Options{NoSync: true})
+	lib, err := library.Open(dir, library.Options{NoSync: true})
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	ss, err := newSession(db, dir, sf, stderr)
+	ss, err := newSession(lib, sf, stderr)
 	if err != nil {
-		db.Close()
+		lib.Close()
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -165,59 +151,43 @@ func openScratch(sf *searchFlags, stderr io.Writer) (*session, error) {
 	return ss, nil
 }
 
-// openSearch opens the data dir's index (which must exist) and the model.
+// openSearch opens the data dir's library (which must exist) read-only, and the model.
 func openSearch(sf *searchFlags, stderr io.Writer) (*session, error) {
-	dir := indexer.DataDir(sf.data)
-	p := filepath.Join(dir, indexer.DBFile)
-	if _, err := os.Stat(p); err != nil {
+	dir := cli.DataDir(sf.data)
+	if _, err := os.Stat(filepath.Join(dir, library.DBFile)); err != nil {
 		return nil, fmt.Errorf("no index in data dir %s (%v): build one with `indexer add --data %s PATH`, "+
-			"or point --data or %s at one", dir, err, dir, envData)
+			"or point --data or %s at one", dir, err, dir, cli.EnvData)
 	}
-	b, err := sf.backend(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	lib, err := sf.store.OpenLibrary(dir, library.Options{ReadOnly: true}, cli.WarnLogger(stderr))
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(p, store.Options{Timeout: indexer.DefaultLockTimeout, Backend: b})
-	if err != nil && b != nil {
-		b.Close()
-	}
-	if errors.Is(err, store.ErrLocked) {
-		return nil, fmt.Errorf("%s is locked by another process (a running server or indexer); "+
-			"stop it or wait for it to finish, then retry: %w", p, err)
-	}
+	ss, err := newSession(lib, sf, stderr)
 	if err != nil {
-		return nil, err
-	}
-	ss, err := newSession(db, dir, sf, stderr)
-	if err != nil {
-		db.Close()
+		lib.Close()
 		return nil, err
 	}
 	return ss, nil
 }
 
-// newSession opens the model and a searcher over an open database in data dir dir.
-func newSession(db *store.DB, dir string, sf *searchFlags, stderr io.Writer) (*session, error) {
-	m, fsys, label, err := openModel(sf.model, sf.mf, stderr)
+// newSession opens the model and a searcher over an open library.
+func newSession(lib *library.Library, sf *searchFlags, stderr io.Writer) (*session, error) {
+	log := cli.WarnLogger(stderr)
+	m, b, err := sf.mf.Open(encoder.ImageOptions{}, log)
 	if err != nil {
 		return nil, err
 	}
-	info, err := indexer.ModelInfo(fsys)
-	if err != nil {
-		m.Close()
-		return nil, err
-	}
-	s, err := searcher.New(db, m, info, searcher.Options{
+	s, err := searcher.New(lib.DB(), m, b.Info, searcher.Options{
 		Tokens:      searcher.TokenStrategy(sf.tokens),
 		CacheBudget: sf.cacheMB << 20,
-		Thumb:       func(sha [32]byte) string { return indexer.ThumbPath(dir, sha) },
-		Logger:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Thumb:       lib.ThumbPath,
+		Logger:      log,
 	})
 	if err != nil {
 		m.Close()
-		return nil, fmt.Errorf("%w (model %s)", err, label)
+		return nil, fmt.Errorf("%w (model %s)", err, b.Label)
 	}
-	return &session{db: db, m: m, s: s, label: label}, nil
+	return &session{lib: lib, m: m, s: s, label: b.Label}, nil
 }
 
 // readQueryImage decodes an image file with the model's caps.
@@ -247,7 +217,7 @@ func (f *imageFlags) register(fset *flag.FlagSet) {
 
 func (f *imageFlags) validate(cmd string) error {
 	if (f.path == "") == (f.id == 0) {
-		return usagef("%s: give exactly one of --image FILE and --id ID", cmd)
+		return cli.Usagef("%s: give exactly one of --image FILE and --id ID", cmd)
 	}
 	return nil
 }
@@ -331,7 +301,7 @@ func parseDate(flagName, s string, endOfDay bool) (time.Time, error) {
 	}
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return t, usagef("--%s %q: want a date YYYY-MM-DD or an RFC 3339 time", flagName, s)
+		return t, cli.Usagef("--%s %q: want a date YYYY-MM-DD or an RFC 3339 time", flagName, s)
 	}
 	if endOfDay {
 		t = t.AddDate(0, 0, 1)

@@ -7,11 +7,12 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/glimpse-search/glimpse/internal/cli"
 	"github.com/glimpse-search/glimpse/searcher"
 )
 
 func TestSimilar(t *testing.T) {
-	l := library(t)
+	l := testLib(t)
 	var byFile searcher.ImageResult
 	runJSON(t, &byFile, "similar", "--data", l.data, "--image", l.files[4], "--limit", "100")
 	if len(byFile.Hits) != 12 || byFile.Hits[0].Path != l.files[4] || byFile.Hits[0].ITC < 0.999 {
@@ -42,7 +43,7 @@ func TestSimilar(t *testing.T) {
 			t.Errorf("%q: no error", args)
 		}
 	}
-	var ue *UsageError
+	var ue *cli.UsageError
 	if err := Run(t.Context(), []string{"similar", "--data", l.data}, &bytes.Buffer{}, &bytes.Buffer{}); !errors.As(err, &ue) {
 		t.Errorf("no image: %v, want a usage error", err)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -13,29 +12,25 @@ import (
 	"text/tabwriter"
 
 	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/internal/cli"
+	"github.com/glimpse-search/glimpse/models"
 )
 
 // errVerifyFailed: some comparison is outside the bundle's tolerance (exit status 1).
 var errVerifyFailed = errors.New("outside the bundle's tolerance")
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fset := flag.NewFlagSet("verify-model", flag.ContinueOnError)
-	fset.SetOutput(stderr)
-	fset.Usage = func() {
-		fmt.Fprintln(stderr, "usage: searcher verify-model [--device cpu|cuda] [--threads N] [--golden FILE] [--json] [DIR]")
-		fmt.Fprintln(stderr, "DIR is a model bundle (default: the embedded tiny-scenes).")
-		fset.PrintDefaults()
-	}
-	var mf modelFlags
-	mf.register(fset)
+	fset := cli.NewFlags("verify-model", usageVerify+"\nDIR is a model bundle (default: the embedded "+models.DefaultName+").", stderr)
+	var mf cli.ModelFlags
+	mf.Register(fset, "")
 	asJSON := fset.Bool("json", false, "print the checks as one JSON object")
 	goldenFile := fset.String("golden", "", "verify against this golden file (golden.json's format; image paths relative to "+
 		"its folder; no sha256 check) instead of the bundle's, e.g. an upstream implementation's outputs")
-	if err := parseFlags(fset, args); err != nil {
+	if err := cli.Parse(fset, args); err != nil {
 		return err
 	}
 	if fset.NArg() > 1 {
-		return usagef("verify-model takes at most one bundle directory, got %q", fset.Args())
+		return cli.Usagef("verify-model takes at most one bundle directory, got %q", fset.Args())
 	}
 	var g *encoder.Golden
 	if *goldenFile != "" {
@@ -47,7 +42,8 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("verify-model: golden file %s: %w", *goldenFile, err)
 		}
 	}
-	m, fsys, label, err := openModel(fset.Arg(0), mf, stderr)
+	mf.Dir = fset.Arg(0)
+	m, b, err := mf.Open(encoder.ImageOptions{}, cli.WarnLogger(stderr))
 	if err != nil {
 		return err
 	}
@@ -58,10 +54,10 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		golden = *goldenFile
 		rep, err = encoder.VerifyGolden(ctx, m, g, os.DirFS(filepath.Dir(*goldenFile)))
 	} else {
-		rep, err = encoder.Verify(ctx, m, fsys)
+		rep, err = encoder.Verify(ctx, m, b.FS)
 	}
 	if err != nil {
-		return fmt.Errorf("verify-model %s: %w", label, err)
+		return fmt.Errorf("verify-model %s: %w", b.Label, err)
 	}
 	man := m.Manifest
 	failed := 0
@@ -71,14 +67,14 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	if *asJSON {
-		if err := printJSON(stdout, verifyJSON(man, m.HasITM(), label, golden, rep)); err != nil {
+		if err := printJSON(stdout, verifyJSON(man, m.HasITM(), b.Label, golden, rep)); err != nil {
 			return err
 		}
 	} else {
-		printVerify(stdout, man, m.HasITM(), label, golden, rep)
+		printVerify(stdout, man, m.HasITM(), b.Label, golden, rep)
 	}
 	if failed > 0 {
-		return fmt.Errorf("verify-model %s: %d of %d checks %w", label, failed, len(rep.Checks), errVerifyFailed)
+		return fmt.Errorf("verify-model %s: %d of %d checks %w", b.Label, failed, len(rep.Checks), errVerifyFailed)
 	}
 	return nil
 }

@@ -19,7 +19,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/glimpse-search/glimpse/tools/scene"
+	"github.com/glimpse-search/glimpse/internal/cli"
+	"github.com/glimpse-search/glimpse/lab/scene"
 	"github.com/glimpse-search/glimpse/web"
 )
 
@@ -32,7 +33,7 @@ const (
 // loadFlags are the flags of `server load`.
 type loadFlags struct {
 	url, data, queries string
-	mf                 modelFlags
+	mf                 openFlags
 	n, concurrency     int
 	k, limit, warmup   int
 	hostile            int
@@ -67,10 +68,10 @@ type loadReport struct {
 
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var lf loadFlags
-	fset := newFlags("load", usageLoad, stderr)
+	fset := cli.NewFlags("load", usageLoad, stderr)
 	fset.StringVar(&lf.url, "url", "", "server to load, on this machine (loopback only), e.g. http://127.0.0.1:8080")
 	fset.StringVar(&lf.data, "data", "", "instead of --url: start a server in-process over this data dir (rate limit off)")
-	lf.mf.register(fset)
+	lf.mf.model.Register(fset, "model bundle folder, for --data; must be the indexing model")
 	fset.StringVar(&lf.queries, "queries", "", "query texts: a captions.json (Karpathy format) or one text per line (default: 1,000 generated scene captions)")
 	fset.IntVar(&lf.n, "n", 1000, fmt.Sprintf("searches to send (1..%d)", maxLoadN))
 	fset.IntVar(&lf.concurrency, "concurrency", 8, fmt.Sprintf("searches in flight (1..%d)", maxLoadConcurrency))
@@ -80,24 +81,24 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fset.IntVar(&lf.warmup, "warmup", 32, "searches sent first and not counted (they fill the token cache)")
 	fset.DurationVar(&lf.timeout, "timeout", 30*time.Minute, "stop the run after this long")
 	fset.IntVar(&lf.hostile, "hostile", 0, "clients sending crafted uploads (JPEG scan bombs, 16-bit PNG bombs, one stalled upload) in a loop during the run")
-	if err := parseFlags(fset, args); err != nil {
+	if err := cli.ParseNoArgs(fset, args); err != nil {
 		return err
 	}
 	switch {
 	case (lf.url == "") == (lf.data == ""):
-		return usagef("load: give exactly one of --url URL and --data DIR\nusage: %s", usageLoad)
+		return cli.Usagef("load: give exactly one of --url URL and --data DIR\nusage: %s", usageLoad)
 	case lf.n < 1 || lf.n > maxLoadN || lf.concurrency < 1 || lf.concurrency > maxLoadConcurrency:
-		return usagef("load: --n is 1..%d and --concurrency 1..%d", maxLoadN, maxLoadConcurrency)
+		return cli.Usagef("load: --n is 1..%d and --concurrency 1..%d", maxLoadN, maxLoadConcurrency)
 	case lf.warmup < 0 || lf.k < 0 || lf.limit < 1 || lf.timeout <= 0 || lf.hostile < 0 || lf.hostile > 64:
-		return usagef("load: --warmup and --k must be >= 0, --limit >= 1, --timeout positive, --hostile 0..64")
+		return cli.Usagef("load: --warmup and --k must be >= 0, --limit >= 1, --timeout positive, --hostile 0..64")
 	}
-	if err := lf.mf.validate(); err != nil {
+	if err := lf.mf.model.Validate(); err != nil {
 		return err
 	}
 	if lf.url != "" {
 		u, err := url.Parse(lf.url)
 		if err != nil || u.Scheme != "http" || !isLoopback(u.Hostname()) {
-			return usagef("load: --url %q: want http:// and a loopback host (127.0.0.1, ::1, localhost)", lf.url)
+			return cli.Usagef("load: --url %q: want http:// and a loopback host (127.0.0.1, ::1, localhost)", lf.url)
 		}
 	}
 	texts, err := loadQueries(lf.queries)

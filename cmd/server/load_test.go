@@ -9,7 +9,7 @@ import (
 // TestLoad runs a small load through a real loopback server started over a data dir: no
 // errors, and the last line is the JSON report. `make bench-server` runs the full size.
 func TestLoad(t *testing.T) {
-	data, _ := library(t, 6)
+	data, _ := testLib(t, 6)
 	n := "24"
 	if testing.Short() {
 		n = "8"
@@ -32,7 +32,7 @@ func TestLoad(t *testing.T) {
 // TestLoadHostile: with hostile clients sending bombs in a loop, the well-behaved searches all
 // succeed and every bomb is refused with a 4xx.
 func TestLoadHostile(t *testing.T) {
-	data, _ := library(t, 6)
+	data, _ := testLib(t, 6)
 	out, stderr, err := runCmd(t, "load", "--data", data, "--n", "16", "--concurrency", "4", "--warmup", "2", "--limit", "3",
 		"--k", "6", "--hostile", "2")
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/glimpse-search/glimpse/internal/cli"
 )
 
 // runCmd runs the command line and returns stdout, stderr and the error.
@@ -39,9 +41,9 @@ func TestUsage(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			t.Setenv(envData, t.TempDir())
+			t.Setenv(cli.EnvData, t.TempDir())
 			_, _, err := runCmd(t, c.args...)
-			var ue *UsageError
+			var ue *cli.UsageError
 			if !errors.As(err, &ue) || !strings.Contains(err.Error(), c.msg) {
 				t.Fatalf("got %v, want a usage error with %q", err, c.msg)
 			}

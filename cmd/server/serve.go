@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/glimpse-search/glimpse/encoder"
-	"github.com/glimpse-search/glimpse/indexer"
+	"github.com/glimpse-search/glimpse/internal/cli"
+	"github.com/glimpse-search/glimpse/library"
 	"github.com/glimpse-search/glimpse/searcher"
-	"github.com/glimpse-search/glimpse/store"
 	"github.com/glimpse-search/glimpse/web"
 	"github.com/glimpse-search/glimpse/web/client"
 	"github.com/glimpse-search/glimpse/web/ui"
@@ -30,9 +30,9 @@ const DefaultAddr = "127.0.0.1:8080"
 type serveFlags struct {
 	data, addr, keyFile      string
 	readKeyFile              string
-	mf                       modelFlags
-	cors, roots, hosts       listFlag
-	proxies                  listFlag
+	mf                       openFlags
+	cors, roots, hosts       cli.ListFlag
+	proxies                  cli.ListFlag
 	rate                     float64
 	burst, maxUploadMB       int
 	maxDecodedMB             int
@@ -44,11 +44,11 @@ type serveFlags struct {
 }
 
 func (sf *serveFlags) register(fset *flag.FlagSet) {
-	fset.StringVar(&sf.data, "data", "", "data dir the server owns (default $"+envData+", else ./"+defaultDataDir+"); created when missing")
+	fset.StringVar(&sf.data, "data", "", cli.DataFlagHelp("data dir the server owns, created when missing"))
 	fset.StringVar(&sf.addr, "addr", DefaultAddr, "listen address; the default takes loopback only")
 	fset.StringVar(&sf.keyFile, "api-key-file", "", "file of API keys, one per line, for texts, index jobs and deletes (without it those are refused)")
 	fset.StringVar(&sf.readKeyFile, "read-key-file", "", "file of read keys: with it every search, image and page needs a read or API key (bearer token or Basic password; health checks stay open)")
-	sf.mf.register(fset)
+	sf.mf.model.Register(fset, "model bundle folder; must be the indexing model")
 	fset.Var(&sf.hosts, "allowed-host", "host name the server may be reached by besides IP addresses and localhost (repeatable; e.g. photos.example behind a proxy)")
 	fset.Var(&sf.cors, "cors-origin", "origin allowed to call the API from a browser (repeatable; default none: CORS off)")
 	fset.Var(&sf.roots, "index-root", "folder that index jobs may read (repeatable; default: any folder, for key holders)")
@@ -65,38 +65,37 @@ func (sf *serveFlags) register(fset *flag.FlagSet) {
 	fset.Int64Var(&sf.cacheMB, "cache-mb", 1024, "token cache budget in MiB")
 	fset.StringVar(&sf.logFormat, "log-format", "text", "log format: text or json")
 	fset.StringVar(&sf.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	fset.StringVar(&sf.mf.store, "store", os.Getenv(envStore), "vector backend: embedded (default) or weaviate://HOST:PORT[,HOST:PORT...][?replicas=N...] (default $"+envStore+"); must be the one the data dir was indexed with")
-	fset.StringVar(&sf.mf.storeKeyFile, "store-key-file", os.Getenv(envStoreKeyFile), "file holding the vector backend's API key, first line (default $"+envStoreKeyFile+")")
+	sf.mf.store.Register(fset)
 }
 
 func (sf *serveFlags) validate() error {
-	if err := sf.mf.validate(); err != nil {
+	if err := sf.mf.model.Validate(); err != nil {
 		return err
 	}
 	if _, _, err := net.SplitHostPort(sf.addr); err != nil {
-		return usagef("--addr %q: want HOST:PORT, e.g. %s", sf.addr, DefaultAddr)
+		return cli.Usagef("--addr %q: want HOST:PORT, e.g. %s", sf.addr, DefaultAddr)
 	}
 	switch {
 	case sf.rate < 0 || sf.burst < 1:
-		return usagef("--rate must be >= 0 and --burst >= 1")
+		return cli.Usagef("--rate must be >= 0 and --burst >= 1")
 	case sf.maxUploadMB < 1 || sf.maxDecodedMB < 1 || sf.cacheMB < 1:
-		return usagef("--max-upload-mb, --max-upload-decoded-mb and --cache-mb must be >= 1")
+		return cli.Usagef("--max-upload-mb, --max-upload-decoded-mb and --cache-mb must be >= 1")
 	case sf.requestTimeout <= 0:
-		return usagef("--request-timeout must be positive")
+		return cli.Usagef("--request-timeout must be positive")
 	case sf.logFormat != "text" && sf.logFormat != "json":
-		return usagef("--log-format %q: want text or json", sf.logFormat)
+		return cli.Usagef("--log-format %q: want text or json", sf.logFormat)
 	}
 	if _, err := searcher.ParseTokenStrategy(sf.tokens); err != nil {
-		return usagef("--tokens %q: want %s or %s", sf.tokens, searcher.TokensCache, searcher.TokensRecompute)
+		return cli.Usagef("--tokens %q: want %s or %s", sf.tokens, searcher.TokensCache, searcher.TokensRecompute)
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(sf.logLevel)); err != nil {
-		return usagef("--log-level %q: want debug, info, warn or error", sf.logLevel)
+		return cli.Usagef("--log-level %q: want debug, info, warn or error", sf.logLevel)
 	}
 	for i, r := range sf.roots {
 		abs, err := filepath.Abs(r)
 		if err != nil {
-			return usagef("--index-root %q: %v", r, err)
+			return cli.Usagef("--index-root %q: %v", r, err)
 		}
 		sf.roots[i] = abs
 	}
@@ -138,7 +137,7 @@ func (sf *serveFlags) options(keys *web.Keys, log *slog.Logger) web.Options {
 // instance is an open data dir, model and server.
 type instance struct {
 	dir string
-	lib *indexer.Library
+	lib *library.Library
 	m   *encoder.Model
 	srv *web.Server
 }
@@ -150,13 +149,13 @@ func (in *instance) Close() {
 }
 
 // open opens the data dir (taking its lock), the model and the server.
-func open(dir string, mf *modelFlags, o web.Options) (*instance, error) {
-	backend, err := openBackend(mf.store, mf.storeKeyFile, o.Logger)
+func open(dir string, mf *openFlags, o web.Options) (*instance, error) {
+	backend, err := mf.store.Backend(o.Logger)
 	if err != nil {
 		return nil, err
 	}
-	lib, err := indexer.OpenLibrary(dir, indexer.LibraryOptions{Backend: backend})
-	if errors.Is(err, indexer.ErrLocked) {
+	lib, err := library.Open(dir, library.Options{Backend: backend})
+	if errors.Is(err, library.ErrLocked) {
 		if f, ferr := client.ReadServerFile(dir); ferr == nil {
 			return nil, fmt.Errorf("data dir %s is in use: a server (pid %d) runs at %s", dir, f.PID, f.URL)
 		}
@@ -165,12 +164,12 @@ func open(dir string, mf *modelFlags, o web.Options) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, info, err := mf.open(o.Logger)
+	m, b, err := mf.model.Open(encoder.ImageOptions{}, o.Logger)
 	if err != nil {
 		lib.Close()
 		return nil, err
 	}
-	srv, err := web.New(lib, m, info, o)
+	srv, err := web.New(lib, m, b.Info, o)
 	if err != nil {
 		m.Close()
 		lib.Close()
@@ -202,9 +201,9 @@ func isLoopback(host string) bool {
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var sf serveFlags
-	fset := newFlags("server", usageServe, stderr)
+	fset := cli.NewFlags("server", usageServe, stderr)
 	sf.register(fset)
-	if err := parseFlags(fset, args); err != nil {
+	if err := cli.ParseNoArgs(fset, args); err != nil {
 		return err
 	}
 	if err := sf.validate(); err != nil {
@@ -229,7 +228,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else if host, _, _ := net.SplitHostPort(sf.addr); !isLoopback(host) {
 		log.Warn("listening beyond loopback without --read-key-file: anyone who reaches the address sees the photos")
 	}
-	dir := indexer.DataDir(sf.data)
+	dir := cli.DataDir(sf.data)
 	in, err := open(dir, &sf.mf, opts)
 	if err != nil {
 		return err
@@ -274,24 +273,4 @@ func readKeys(path, flag string, log *slog.Logger) (*web.Keys, error) {
 		return nil, fmt.Errorf("%s %s: %w", flag, path, err)
 	}
 	return keys, nil
-}
-
-// Environment defaults of --store and --store-key-file (the same as the indexer's).
-const (
-	envStore        = "GLIMPSE_STORE"
-	envStoreKeyFile = "GLIMPSE_STORE_KEY_FILE"
-)
-
-// openBackend opens the vector backend named by url (nil for the embedded one); the library
-// that receives it closes it.
-func openBackend(url, keyFile string, log *slog.Logger) (store.Backend, error) {
-	key, err := store.ReadKeyFile(keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("--store-key-file: %w", err)
-	}
-	b, err := store.OpenBackend(url, store.BackendOptions{APIKey: key, Logger: log})
-	if errors.Is(err, store.ErrBackendURL) {
-		return nil, &UsageError{Err: fmt.Errorf("--store: %w", err)}
-	}
-	return b, err
 }

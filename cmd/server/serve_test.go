@@ -17,8 +17,9 @@ import (
 
 	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/indexer"
+	"github.com/glimpse-search/glimpse/lab/scene"
+	"github.com/glimpse-search/glimpse/library"
 	"github.com/glimpse-search/glimpse/models"
-	"github.com/glimpse-search/glimpse/tools/scene"
 	"github.com/glimpse-search/glimpse/web/client"
 )
 
@@ -27,7 +28,7 @@ const testKey = "cmd-test-key-0123456789"
 
 // library indexes n rendered scenes into a new data dir (closed again) and returns it with
 // the photos folder.
-func library(t *testing.T, n int) (data, photos string) {
+func testLib(t *testing.T, n int) (data, photos string) {
 	t.Helper()
 	root := t.TempDir()
 	data, photos = filepath.Join(root, "data"), filepath.Join(root, "photos")
@@ -46,12 +47,12 @@ func library(t *testing.T, n int) (data, photos string) {
 			t.Fatal(err)
 		}
 	}
-	lib, err := indexer.OpenLibrary(data, indexer.LibraryOptions{NoSync: true})
+	lib, err := library.Open(data, library.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer lib.Close()
-	info, err := indexer.ModelInfo(models.Default())
+	info, err := library.ModelInfo(models.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +150,7 @@ func get(t *testing.T, u string) (int, string) {
 // TestServe starts the server, searches, checks the announced URL, server.json, the lock
 // message of a second server, and the graceful stop that removes server.json.
 func TestServe(t *testing.T) {
-	data, _ := library(t, 3)
+	data, _ := testLib(t, 3)
 	r := start(t, data, "--api-key-file", keyFile(t), "--log-format", "json")
 	if !strings.Contains(r.stdout.String(), "Glimpse is running at "+r.url) {
 		t.Errorf("stdout: %q", r.stdout.String())
@@ -196,7 +197,7 @@ func TestServe(t *testing.T) {
 // TestStaleServerFile checks that a server.json left by a dead server is seen as stale and
 // replaced by the next server.
 func TestStaleServerFile(t *testing.T) {
-	data, _ := library(t, 1)
+	data, _ := testLib(t, 1)
 	stale := client.ServerFile{URL: "http://127.0.0.1:1", PID: 1 << 30, Instance: "gone", Started: time.Now()}
 	if err := client.WriteServerFile(data, stale); err != nil {
 		t.Fatal(err)

@@ -170,3 +170,15 @@ func (l *ListFlag) Set(s string) error {
 	}
 	return nil
 }
+
+// ParseArgs is Parse that also checks the number of positional arguments: at least min and at
+// most max (max < 0: no limit); otherwise a usage error "NAME: want TAKES" and the usage line.
+func ParseArgs(fset *flag.FlagSet, args []string, min, max int, takes, usage string) error {
+	if err := Parse(fset, args); err != nil {
+		return err
+	}
+	if n := fset.NArg(); n < min || (max >= 0 && n > max) {
+		return Usagef("%s: want %s, got %q\nusage: %s", fset.Name(), takes, fset.Args(), usage)
+	}
+	return nil
+}

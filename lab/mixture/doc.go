@@ -3,5 +3,5 @@
 // subspace). Real image and text embeddings are clustered like this; vectors drawn uniformly on
 // the sphere are not, and they are the worst case of a graph index (every point about as far as
 // every other), so the benchmarks that need vectors at a scale the encoders cannot fill in time
-// (cmd/annbench, the searcher's query benchmark) draw them from here.
+// (lab/cmd/annbench, the searcher's query benchmark) draw them from here.
 package mixture

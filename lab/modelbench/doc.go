@@ -5,6 +5,6 @@
 // after one query, each graph's growth on its first run).
 //
 // [Measure] runs one phase for one bundle in the calling process; the memory figures are only
-// meaningful when each (bundle, phase) gets a fresh process, which cmd/modelbench arranges.
+// meaningful when each (bundle, phase) gets a fresh process, which lab/cmd/modelbench arranges.
 // [Merge] and [WriteTable] turn the phases' [Result]s into one row per model.
 package modelbench

@@ -4,7 +4,7 @@
 // survives (the tests passed with it), when a bug no longer applies (its code changed: the list
 // must follow the code) or when a mutated tree does not compile (a bug must be a plausible one).
 //
-//	go run ./tools/mutants [--only NAME,...] [--list] [--timeout 10m]
+//	go run ./lab/mutants [--only NAME,...] [--list] [--timeout 10m]
 //
 // The scratch copy holds the files git tracks or would track (untracked, not ignored ones
 // included) and a link to the repository's .cache, where `make setup` keeps ONNX Runtime. The

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glimpse-search/glimpse/internal/testenv"
 	"github.com/glimpse-search/glimpse/store/weaviate/weaviatetest"
 )
 
@@ -96,12 +97,12 @@ func TestOptions(t *testing.T) {
 	}
 }
 
-// serverBin returns the weaviate-server binary, or skips.
+// serverBin returns the weaviate-server binary, or skips (fails under GLIMPSE_REQUIRE_ALL=1).
 func serverBin(t *testing.T) string {
 	t.Helper()
 	bin := os.Getenv(EnvServer)
 	if bin == "" {
-		t.Skipf("%s not set: build the server with `make weaviate-server` (make test does) to run this test", EnvServer)
+		testenv.Missing(t, "%s not set: build the server with `make weaviate-server` (make test-cluster does) to run this test", EnvServer)
 	}
 	return bin
 }

@@ -1,7 +1,7 @@
 """Trains, evaluates and exports a reduced-width tiny-scenes model for a few steps, end to end.
 
 This checks the documented commands (`make model`) at a tiny size: data generation through
-cmd/scenes, the training loop, the Flickr-protocol evaluation and the bundle export (ONNX graphs
+lab/cmd/scenes, the training loop, the Flickr-protocol evaluation and the bundle export (ONNX graphs
 checked by onnx.checker, golden.json, manifest hashes).
 """
 import json

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/glimpse-search/glimpse/internal/testenv"
 )
 
 // findChromium returns a Chromium (or Chrome) binary: $GLIMPSE_CHROMIUM, else the first of the
@@ -46,12 +47,13 @@ func artifacts(t *testing.T) string {
 }
 
 // browser starts a fresh headless Chromium (own user data dir, no sandbox, background networking
-// off) and returns a tab context. It skips the test when no Chromium binary is found.
+// off) and returns a tab context. It skips the test when no Chromium binary is found (fails under
+// GLIMPSE_REQUIRE_ALL=1, as in `make test`).
 func browser(t *testing.T, width, height int) context.Context {
 	t.Helper()
 	bin := findChromium()
 	if bin == "" {
-		t.Skip("no Chromium found (apt-get install chromium, or set GLIMPSE_CHROMIUM): skipping the browser tests")
+		testenv.Missing(t, "no Chromium found for the browser tests (apt-get install chromium, or set GLIMPSE_CHROMIUM)")
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], // headless, background networking off
 		chromedp.ExecPath(bin),

@@ -44,13 +44,14 @@ func command(t *testing.T, ctx context.Context, name string, args ...string) {
 	}
 }
 
-// buildTools builds the named commands of cmd/ into a temp dir and returns it.
+// buildTools builds the named commands (paths under the module root, e.g. cmd/server) into a
+// temp dir and returns it.
 func buildTools(t *testing.T, ctx context.Context, names ...string) string {
 	t.Helper()
 	bin := t.TempDir()
 	args := []string{"build", "-o", bin + string(filepath.Separator)}
 	for _, n := range names {
-		args = append(args, "./cmd/"+n)
+		args = append(args, "./"+n)
 	}
 	command(t, ctx, "go", args...)
 	return bin
@@ -138,7 +139,7 @@ func waitReady(ctx context.Context, url string, exited <-chan struct{}) error {
 	}
 }
 
-// startServer builds cmd/server, cmd/scenes and cmd/indexer, generates a 40-scene gallery,
+// startServer builds cmd/server, lab/cmd/scenes and cmd/indexer, generates a 40-scene gallery,
 // indexes its images and captions (the captions as texts, for image -> text), starts the server
 // on a free loopback port and waits for /readyz. It returns the server's base URL; the server
 // stops when the test ends.
@@ -147,7 +148,7 @@ func startServer(t *testing.T) (string, *gallery) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	bin := buildTools(t, ctx, "server", "scenes", "indexer")
+	bin := buildTools(t, ctx, "cmd/server", "lab/cmd/scenes", "cmd/indexer")
 	g := makeGallery(t, ctx, bin, dir, 40)
 	data := filepath.Join(dir, "data")
 	command(t, ctx, filepath.Join(bin, "indexer"), "add", "--data", data, filepath.Join(g.dir, "images"))

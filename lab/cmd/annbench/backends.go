@@ -19,6 +19,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/glimpse-search/glimpse/internal/cli"
 	"github.com/glimpse-search/glimpse/store"
 	"github.com/glimpse-search/glimpse/store/weaviate/weaviatetest"
 )
@@ -80,19 +81,19 @@ func runBackends(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
-		return &UsageError{Err: err}
+		return &cli.UsageError{Err: err}
 	}
 	c.only = strings.Split(*only, ",")
 	for _, b := range c.only {
 		if !slices.Contains([]string{"embedded", "weaviate-1", "weaviate-3"}, b) {
-			return &UsageError{Err: fmt.Errorf("--only: unknown backend %q\nusage: %s", b, usageBackends)}
+			return &cli.UsageError{Err: fmt.Errorf("--only: unknown backend %q\nusage: %s", b, usageBackends)}
 		}
 		if b != "embedded" && c.server == "" {
-			return &UsageError{Err: fmt.Errorf("--weaviate-server is required for %s\nusage: %s", b, usageBackends)}
+			return &cli.UsageError{Err: fmt.Errorf("--weaviate-server is required for %s\nusage: %s", b, usageBackends)}
 		}
 	}
 	if c.n < 100 || c.queries < 1 || c.ef < 1 || c.batch < 1 || c.conc < 1 || fs.NArg() > 0 {
-		return &UsageError{Err: fmt.Errorf("bad arguments\nusage: %s", usageBackends)}
+		return &cli.UsageError{Err: fmt.Errorf("bad arguments\nusage: %s", usageBackends)}
 	}
 	if c.dir == "" {
 		d, err := os.MkdirTemp("", "annbench-backends-")

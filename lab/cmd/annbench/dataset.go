@@ -1,6 +1,6 @@
 package main
 
-import "github.com/glimpse-search/glimpse/tools/mixture"
+import "github.com/glimpse-search/glimpse/lab/mixture"
 
 // dataDim is the benchmark vectors' dimension (shared/ann/gen_data.py's recipe, drawn by
 // package mixture: the same distribution, not the same numbers as numpy).

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Peer ANN libraries for cmd/annbench: hnswlib and faiss (HNSW flat).
+"""Peer ANN libraries for lab/cmd/annbench: hnswlib and faiss (HNSW flat).
 
 Usage: peers.py BASE.fbin QUERIES.fbin WORKDIR EFS(comma) [M] [EFC] [REPEATS]
 Reads big-ann .fbin files, builds each index single-threaded with inner

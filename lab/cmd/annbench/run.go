@@ -13,15 +13,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/glimpse-search/glimpse/internal/cli"
+	"github.com/glimpse-search/glimpse/lab/mixture"
 	"github.com/glimpse-search/glimpse/store/hnsw"
-	"github.com/glimpse-search/glimpse/tools/mixture"
 )
-
-// UsageError marks a command-line mistake (exit status 2).
-type UsageError struct{ Err error }
-
-func (e *UsageError) Error() string { return e.Err.Error() }
-func (e *UsageError) Unwrap() error { return e.Err }
 
 type config struct {
 	n, queries    int
@@ -62,7 +57,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
-		return &UsageError{Err: err}
+		return &cli.UsageError{Err: err}
 	}
 	if c.quick {
 		c.n = 20_000
@@ -71,12 +66,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, s := range strings.Split(*efs, ",") {
 		e, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || e <= 0 {
-			return &UsageError{Err: fmt.Errorf("bad --efs value %q", s)}
+			return &cli.UsageError{Err: fmt.Errorf("bad --efs value %q", s)}
 		}
 		c.efs = append(c.efs, e)
 	}
 	if c.n < 100 || c.queries < 1 || repeats < 1 {
-		return &UsageError{Err: fmt.Errorf("--n must be >= 100, --queries and --repeat >= 1")}
+		return &cli.UsageError{Err: fmt.Errorf("--n must be >= 100, --queries and --repeat >= 1")}
 	}
 	if c.dir == "" {
 		d, err := os.MkdirTemp("", "annbench-")

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/glimpse-search/glimpse/internal/cli"
 )
 
 func TestRunSmall(t *testing.T) {
@@ -42,7 +44,7 @@ func TestRunSmall(t *testing.T) {
 
 func TestUsage(t *testing.T) {
 	for _, args := range [][]string{{"--efs", "x"}, {"--n", "5"}, {"--bogus"}} {
-		var ue *UsageError
+		var ue *cli.UsageError
 		if err := Run(context.Background(), args, io.Discard, io.Discard); !errors.As(err, &ue) {
 			t.Errorf("%v: got %v, want a UsageError", args, err)
 		}

@@ -19,19 +19,10 @@ import (
 	"time"
 
 	"github.com/glimpse-search/glimpse/encoder"
-	"github.com/glimpse-search/glimpse/modelbench"
+	"github.com/glimpse-search/glimpse/internal/cli"
+	"github.com/glimpse-search/glimpse/lab/modelbench"
 	"github.com/glimpse-search/glimpse/models"
 )
-
-// UsageError marks a command-line mistake (exit status 2).
-type UsageError struct{ Err error }
-
-func (e *UsageError) Error() string { return e.Err.Error() }
-func (e *UsageError) Unwrap() error { return e.Err }
-
-func usagef(format string, a ...any) error {
-	return &UsageError{Err: fmt.Errorf(format, a...)}
-}
 
 // envORTLib names the ONNX Runtime library; read here only.
 const envORTLib = "GLIMPSE_ORT_LIB"
@@ -98,7 +89,7 @@ func ints(name, s string) ([]int, error) {
 	for _, p := range strings.Split(s, ",") {
 		v, err := strconv.Atoi(strings.TrimSpace(p))
 		if err != nil || v < 1 {
-			return nil, usagef("%s: %q is not a list of positive integers", name, s)
+			return nil, cli.Usagef("%s: %q is not a list of positive integers", name, s)
 		}
 		out = append(out, v)
 	}
@@ -126,7 +117,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return &UsageError{Err: err}
+		return &cli.UsageError{Err: err}
 	}
 	if _, err := f.options(modelbench.PhaseMemory, "-", nil); err != nil {
 		return err
@@ -134,7 +125,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var phaseList []string
 	for _, p := range strings.Split(*phases, ",") {
 		if p != modelbench.PhaseMemory && p != modelbench.PhaseThroughput {
-			return usagef("--phases: %q is not %s or %s", p, modelbench.PhaseMemory, modelbench.PhaseThroughput)
+			return cli.Usagef("--phases: %q is not %s or %s", p, modelbench.PhaseMemory, modelbench.PhaseThroughput)
 		}
 		phaseList = append(phaseList, p)
 	}
@@ -144,12 +135,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	for _, d := range fset.Args() {
 		if st, err := os.Stat(d); err != nil || !st.IsDir() {
-			return usagef("%s is not a bundle folder", d)
+			return cli.Usagef("%s is not a bundle folder", d)
 		}
 		labels = append(labels, d)
 	}
 	if len(labels) == 0 {
-		return usagef("nothing to measure: --no-default and no bundle folder")
+		return cli.Usagef("nothing to measure: --no-default and no bundle folder")
 	}
 	exe, err := os.Executable()
 	if err != nil {
@@ -215,10 +206,10 @@ func runChild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	f.register(fset)
 	phase := fset.String("phase", "", "memory or throughput")
 	if err := fset.Parse(args); err != nil {
-		return &UsageError{Err: err}
+		return &cli.UsageError{Err: err}
 	}
 	if fset.NArg() != 1 {
-		return usagef("%s wants one bundle, got %q", childCmd, fset.Args())
+		return cli.Usagef("%s wants one bundle, got %q", childCmd, fset.Args())
 	}
 	var fsys fs.FS
 	if label := fset.Arg(0); label == defaultLabel {

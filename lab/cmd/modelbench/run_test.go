@@ -10,7 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/glimpse-search/glimpse/modelbench"
+	"github.com/glimpse-search/glimpse/internal/cli"
+	"github.com/glimpse-search/glimpse/lab/modelbench"
 )
 
 // TestMain lets the test binary act as the measurement child the parent starts (os.Executable
@@ -76,7 +77,7 @@ func TestRun(t *testing.T) {
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("Run = %v, want error %v\n%s", err, tc.wantErr, errOut.String())
 			}
-			var ue *UsageError
+			var ue *cli.UsageError
 			if tc.usage != errors.As(err, &ue) {
 				t.Errorf("usage error %v, want %v: %v", !tc.usage, tc.usage, err)
 			}

@@ -10,7 +10,8 @@ import (
 	"os"
 	"slices"
 
-	"github.com/glimpse-search/glimpse/tools/scene"
+	"github.com/glimpse-search/glimpse/internal/cli"
+	"github.com/glimpse-search/glimpse/lab/scene"
 )
 
 const ceilingUsage = "usage: scenes ceiling [--json] CAPTIONS_JSON"
@@ -25,10 +26,10 @@ func runCeiling(args []string, stdout, stderr io.Writer) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
-		return &UsageError{Err: fmt.Errorf("ceiling: %w", err)}
+		return &cli.UsageError{Err: fmt.Errorf("ceiling: %w", err)}
 	}
 	if fs.NArg() != 1 {
-		return usagef("ceiling: want one captions.json\n%s", ceilingUsage)
+		return cli.Usagef("ceiling: want one captions.json\n%s", ceilingUsage)
 	}
 	b, err := os.ReadFile(fs.Arg(0))
 	if err != nil {

@@ -7,7 +7,7 @@
 //	                [--captions short|full|both]
 //
 // It writes DIR/images/<filename> and a Karpathy-style DIR/captions.json
-// (see package github.com/glimpse-search/glimpse/tools/scene). --captions
+// (see package github.com/glimpse-search/glimpse/lab/scene). --captions
 // picks how single-object scenes are captioned (scene.Style); the scenes and
 // images are the same in every style. Bad flags exit with status 2, other
 // failures with status 1.

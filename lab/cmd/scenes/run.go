@@ -8,25 +8,16 @@ import (
 	"io"
 	"time"
 
-	"github.com/glimpse-search/glimpse/tools/scene"
+	"github.com/glimpse-search/glimpse/internal/cli"
+	"github.com/glimpse-search/glimpse/lab/scene"
 )
-
-// UsageError marks a command-line mistake (exit status 2).
-type UsageError struct{ Err error }
-
-func (e *UsageError) Error() string { return e.Err.Error() }
-func (e *UsageError) Unwrap() error { return e.Err }
-
-func usagef(format string, a ...any) error {
-	return &UsageError{Err: fmt.Errorf(format, a...)}
-}
 
 const usage = "usage: scenes generate --n N --seed S --out DIR [--size PX] [--format png|jpeg] [--twins] [--split NAME] [--negatives K] [--start I] [--captions short|full|both]"
 
 // Run executes the command line args (without the program name).
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usagef("missing subcommand; available subcommands: generate, ceiling\n%s", usage)
+		return cli.Usagef("missing subcommand; available subcommands: generate, ceiling\n%s", usage)
 	}
 	switch args[0] {
 	case "generate":
@@ -38,7 +29,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, ceilingUsage)
 		return nil
 	}
-	return usagef("unknown subcommand %q; available subcommands: generate, ceiling", args[0])
+	return cli.Usagef("unknown subcommand %q; available subcommands: generate, ceiling", args[0])
 }
 
 func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -60,28 +51,28 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
-		return &UsageError{Err: fmt.Errorf("generate: %w", err)}
+		return &cli.UsageError{Err: fmt.Errorf("generate: %w", err)}
 	}
 	if fs.NArg() > 0 {
-		return usagef("generate: unexpected arguments %q", fs.Args())
+		return cli.Usagef("generate: unexpected arguments %q", fs.Args())
 	}
 	switch {
 	case o.N < 1 || o.N > scene.MaxN:
-		return usagef("generate: --n must be in 1..%d, got %d", scene.MaxN, o.N)
+		return cli.Usagef("generate: --n must be in 1..%d, got %d", scene.MaxN, o.N)
 	case o.Size < scene.MinSize || o.Size > scene.MaxSize:
-		return usagef("generate: --size must be in %d..%d, got %d", scene.MinSize, scene.MaxSize, o.Size)
+		return cli.Usagef("generate: --size must be in %d..%d, got %d", scene.MinSize, scene.MaxSize, o.Size)
 	case o.Format != "png" && o.Format != "jpeg":
-		return usagef("generate: --format must be png or jpeg, got %q", o.Format)
+		return cli.Usagef("generate: --format must be png or jpeg, got %q", o.Format)
 	case o.Out == "":
-		return usagef("generate: --out is required")
+		return cli.Usagef("generate: --out is required")
 	case *negatives < 0 || *negatives > 50:
-		return usagef("generate: --negatives must be in 0..50, got %d", *negatives)
+		return cli.Usagef("generate: --negatives must be in 0..50, got %d", *negatives)
 	case o.Start < 0:
-		return usagef("generate: --start must be >= 0, got %d", o.Start)
+		return cli.Usagef("generate: --start must be >= 0, got %d", o.Start)
 	case o.Split == "":
-		return usagef("generate: --split must not be empty")
+		return cli.Usagef("generate: --split must not be empty")
 	case !scene.Style(*captions).Valid():
-		return usagef("generate: --captions must be short, full or both, got %q", *captions)
+		return cli.Usagef("generate: --captions must be short, full or both, got %q", *captions)
 	}
 	o.Captions = scene.Style(*captions)
 	o.Negatives = *negatives

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/glimpse-search/glimpse/internal/cli"
 )
 
 func TestRunBadArgs(t *testing.T) {
@@ -36,7 +38,7 @@ func TestRunBadArgs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			err := Run(context.Background(), tc.args, &stdout, &stderr)
-			var ue *UsageError
+			var ue *cli.UsageError
 			if !errors.As(err, &ue) {
 				t.Fatalf("Run(%q) = %v, want a usage error", tc.args, err)
 			}

@@ -1,0 +1,12 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/glimpse-search/glimpse/internal/cli/clitest"
+)
+
+// TestREADMEUsage: README.md lists the server's usage lines exactly as -h prints them.
+func TestREADMEUsage(t *testing.T) {
+	clitest.CheckREADME(t, "../../README.md", "server", usageServe, usageLoad)
+}

@@ -1,0 +1,77 @@
+package library_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/indexer"
+	"github.com/glimpse-search/glimpse/library"
+	"github.com/glimpse-search/glimpse/models"
+	"github.com/glimpse-search/glimpse/store"
+)
+
+var (
+	modelOnce sync.Once
+	testM     *encoder.Model
+	testInfo  store.ModelInfo
+	modelErr  error
+)
+
+// testModel opens the embedded default bundle once. It fails (never skips) when ONNX Runtime
+// is missing: `make test` runs `make setup` first.
+func testModel(tb testing.TB) (*encoder.Model, store.ModelInfo) {
+	tb.Helper()
+	modelOnce.Do(func() {
+		testInfo, modelErr = library.ModelInfo(models.Default())
+		if modelErr == nil {
+			testM, modelErr = encoder.Open(models.Default(), encoder.Options{IntraOpThreads: 1})
+		}
+	})
+	if modelErr != nil {
+		tb.Fatalf("open default bundle: %v", modelErr)
+	}
+	return testM, testInfo
+}
+
+// testLib opens a library in dir (a temporary one when "") and closes it at cleanup.
+func testLib(tb testing.TB, dir string) *library.Library {
+	tb.Helper()
+	if dir == "" {
+		dir = tb.TempDir()
+	}
+	lib, err := library.Open(dir, library.Options{NoSync: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { lib.Close() })
+	return lib
+}
+
+// index adds roots to lib with the default model.
+func index(tb testing.TB, lib *library.Library, roots ...string) indexer.Summary {
+	tb.Helper()
+	m, info := testModel(tb)
+	ix, err := indexer.New(lib, m, info, indexer.Options{Workers: 2})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := ix.Add(context.Background(), roots)
+	if err != nil {
+		tb.Fatalf("add: %v", err)
+	}
+	return s
+}
+
+func writeFile(tb testing.TB, path string, data []byte) {
+	tb.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}
