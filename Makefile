@@ -10,7 +10,7 @@ DEMO_DIR ?= demo-data
 DEMO_ADDR ?= 127.0.0.1:8080
 BENCH_SERVER_DIR ?= build/bench-server
 
-.PHONY: all setup venv build test test-go test-python demo model model-eval model-export clean \
+.PHONY: all setup venv build test setup-test test-summary test-go test-python demo model model-eval model-export clean \
 	bench-encoder bench-ann bench-index bench-query bench-server bench-server-attack parity parity-reduced bench-models mutants fuzz chaos
 
 all: build
@@ -25,21 +25,42 @@ setup: venv
 venv:
 	@./scripts/setup-venv.sh >/dev/null
 
-## build: every binary into bin/ (indexer, searcher, server, scenes, annbench)
+## build: the product's binaries (indexer, searcher, server) and the lab's (scenes, annbench, modelbench,
+## testsum) into bin/
 build:
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build -o $(BIN)/ ./cmd/... ./lab/cmd/...
 
-## test: set up and run every test: Go, the Weaviate cluster, the Python model tooling and the exporters'
-## parity with their upstream implementations at a reduced width; the web interface's browser tests save
+## test: install what the tests need (setup-test, before setup: its npm fetches ONNX Runtime, its torch
+## is under the venv), set up, and run every suite: Go, the Weaviate cluster, the Python model tooling and
+## the exporters' parity with their upstream implementations at a reduced width (scripts/test.sh). It sets
+## GLIMPSE_REQUIRE_ALL=1, so a test that would skip for a missing prerequisite (Chromium, Weaviate...)
+## fails; a failing suite does not stop the others, and the run ends with one line per suite: passed,
+## failed, skipped (each with its reason) and the benchmark reports left to `make bench-*`, kept in
+## build/test-summary/ (`make test-summary` prints them again). The web interface's browser tests save
 ## their screenshots into build/artifacts/
-test: setup test-go test-cluster test-python parity-reduced
+test: setup-test setup
+	@./scripts/test.sh
 
+## setup-test: the Debian packages the tests need beyond the build's (torch and friends, OpenBLAS,
+## chromium, npm; idempotent)
+setup-test:
+	@./scripts/setup-test-deps.sh
+
+test-summary:
+	@./scripts/test.sh --summary
+
+## test-go: vet, then every Go test but the two of test-cluster; one line per package and the output of
+## failing tests (lab/cmd/testsum), the summary in build/test-summary/go.txt
+TEST_SUMMARY := build/test-summary
+TESTSUM := build/testsum
 test-go:
 	$(GO) vet ./...
-	GLIMPSE_ARTIFACTS=$(CURDIR)/build/artifacts $(GO) test ./...
+	@$(GO) build -o $(TESTSUM) ./lab/cmd/testsum
+	@set -o pipefail; GLIMPSE_ARTIFACTS=$(CURDIR)/build/artifacts $(GO) test -json \
+		-skip '^(TestCollectionOneNode|TestClusterFault)$$' ./... | $(TESTSUM) -suite go -o $(TEST_SUMMARY)/go.txt
 
 test-python: venv
-	$(PYENV) $(PYTHON) -m unittest discover -s tools/tests -t tools -v
+	$(PYENV) $(PYTHON) -m tests --summary $(TEST_SUMMARY)/python.txt
 
 ## demo: set up, build, generate a gallery of 2,000 scenes, index it (a rerun reuses both; an index made
 ## with another model bundle, such as an earlier default model, is made again), then
@@ -93,7 +114,7 @@ bench-encoder: setup
 ## 100k x 256 clustered vectors (last line: one JSON object). ARGS=--quick: 20k vectors; ARGS=--million adds 1M.
 bench-ann:
 	@$(PYTHON) -c 'import hnswlib, faiss' 2>/dev/null || echo "bench-ann: apt-get install -y python3-hnswlib python3-faiss for the peers (otherwise skipped)"
-	$(GO) run ./cmd/annbench --n 100000 --queries 1000 --peers-python $(PYTHON) $(ARGS)
+	$(GO) run ./lab/cmd/annbench --n 100000 --queries 1000 --peers-python $(PYTHON) $(ARGS)
 
 ## bench-index: indexer throughput vs the encoder, 12 MP JPEG scaled decode, peak RSS (last line: one JSON object)
 bench-index: setup
@@ -122,14 +143,14 @@ PARITY_ARGS = $(if $(CASES),--cases $(CASES))
 parity: setup
 	$(PYENV) $(PYTHON) -m parity --width real $(PARITY_ARGS) $(ARGS)
 parity-reduced: setup
-	$(PYENV) $(PYTHON) -m parity --width reduced $(PARITY_ARGS) $(ARGS)
+	$(PYENV) $(PYTHON) -m parity --width reduced --summary $(TEST_SUMMARY)/parity-reduced.txt $(PARITY_ARGS) $(ARGS)
 
-## mutants: the suite must fail on each of a fixed list of deliberate bugs (tools/mutants/list.go: the HNSW
+## mutants: the suite must fail on each of a fixed list of deliberate bugs (lab/mutants/list.go: the HNSW
 ## search, tokenizers, preprocessing, the ITM softmax, golden checks, batches, change detection, API keys,
 ## thresholds, rank formulas), each applied alone to a scratch copy and its packages' tests run; fails when
 ## one survives (about 15 minutes on 2 cores; last line: one JSON object)
 mutants: setup
-	$(GO) run ./tools/mutants $(if $(ONLY),--only $(ONLY))
+	$(GO) run ./lab/mutants $(if $(ONLY),--only $(ONLY))
 
 ## chaos: 100 kill -9 trials of an indexer child process, spread over indexing, adding a new folder and
 ## compacting; after each the library must open, pass bbolt's check and, rerun, hold every photo once with its
@@ -166,7 +187,7 @@ $(MODELS_DIR)/blip-base/model.json:
 	$(EXPORT) export.blip --random-init --arch base --out $(@D)
 
 bench-models: setup $(foreach m,$(REAL_MODELS),$(MODELS_DIR)/$(m)/model.json)
-	$(GO) build -o $(BIN)/ ./cmd/searcher ./cmd/modelbench
+	$(GO) build -o $(BIN)/ ./cmd/searcher ./lab/cmd/modelbench
 	@for m in $(REAL_MODELS); do \
 		$(BIN)/searcher verify-model --json $(MODELS_DIR)/$$m > $(MODELS_DIR)/verify-$$m.json || exit 1; \
 		$(PYTHON) -c 'import json,sys; r=json.load(open(sys.argv[1])); print("verify-model %s: ok %s, min cosine %.7f, max embed abs %.2g, max itm logit abs %s" % (r["model"], r["ok"], r["min_cosine"], r["max_embed_abs"], r["max_itm_logit_abs"]))' $(MODELS_DIR)/verify-$$m.json; \
@@ -215,17 +236,19 @@ $(WEAVIATE_SERVER):
 CLUSTER_IMAGES ?= 20000
 test-cluster: setup weaviate-server
 	@mkdir -p build
-	GLIMPSE_WEAVIATE_SERVER=$(WEAVIATE_SERVER) GLIMPSE_CLUSTER_IMAGES=$(CLUSTER_IMAGES) \
+	@$(GO) build -o $(TESTSUM) ./lab/cmd/testsum
+	set -o pipefail; GLIMPSE_WEAVIATE_SERVER=$(WEAVIATE_SERVER) GLIMPSE_CLUSTER_IMAGES=$(CLUSTER_IMAGES) \
 		GLIMPSE_CLUSTER_SCENES=$(CURDIR)/.cache/cluster-scenes-$(CLUSTER_IMAGES) \
 		GLIMPSE_CLUSTER_REPORT=$(CURDIR)/build/cluster-report.json nice -n 19 \
-		$(GO) test -count=1 -timeout 15m -v -run '^(TestCollectionOneNode|TestClusterFault)$$' ./store/weaviate/ ./cmd/indexer/
+		$(GO) test -json -count=1 -timeout 15m -run '^(TestCollectionOneNode|TestClusterFault)$$' ./store/weaviate/ ./cmd/indexer/ \
+		| $(TESTSUM) -v -suite cluster -o $(TEST_SUMMARY)/cluster.txt
 
 ## bench-cluster: the vector backends on the ANN benchmark's 100k x 256 vectors, through the store as
 ## the indexer and searcher use it: embedded, one Weaviate node, a 3-node cluster (replicas 3,
 ## QUORUM): ingestion vectors/s, recall@10, QPS with 1 and 8 clients (last line: one JSON object)
 bench-cluster: weaviate-server
 	@mkdir -p build
-	nice -n 19 $(GO) run ./cmd/annbench backends --weaviate-server $(WEAVIATE_SERVER) $(ARGS)
+	nice -n 19 $(GO) run ./lab/cmd/annbench backends --weaviate-server $(WEAVIATE_SERVER) $(ARGS)
 
 clean:
 	rm -rf $(BIN) build

@@ -32,25 +32,31 @@ func crashVec(i int, salt uint64) []float32 {
 	return v
 }
 
-// TestHelperWriter is the child process of TestCrashKill9: it appends
-// batches forever, recording each committed batch number in a sidecar
-// file fsynced after the commit.
-func TestHelperWriter(t *testing.T) {
-	dir := os.Getenv(crashEnv)
-	if dir == "" {
-		t.Skip("child process of TestCrashKill9")
+// TestMain runs the kill -9 child of TestCrashKill9 when asked.
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(crashEnv); dir != "" {
+		err := crashWriter(dir)
+		fmt.Fprintln(os.Stderr, "crash writer:", err)
+		os.Exit(1)
 	}
+	os.Exit(m.Run())
+}
+
+// crashWriter is the child process of TestCrashKill9: it appends batches
+// until it is killed, recording each committed batch number in a sidecar
+// file fsynced after the commit. It returns only on an error.
+func crashWriter(dir string) error {
 	db, err := Open(filepath.Join(dir, "crash.db"), Options{})
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	ns, err := db.Namespace(testModel, NamespaceOptions{})
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	side, err := os.OpenFile(filepath.Join(dir, "committed"), os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o600)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	for b := db.ImageCount() / crashBatch; ; b++ {
 		items := make([]NewImage, 0, crashBatch+1)
@@ -64,13 +70,13 @@ func TestHelperWriter(t *testing.T) {
 			items = append(items, u)
 		}
 		if _, err := ns.AddImages(items); err != nil {
-			t.Fatal(err)
+			return err
 		}
 		if _, err := fmt.Fprintln(side, b); err != nil {
-			t.Fatal(err)
+			return err
 		}
 		if err := side.Sync(); err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
 }
@@ -83,7 +89,7 @@ func TestCrashKill9(t *testing.T) {
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(42, 42))
 	for it := range iterations {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperWriter$", "-test.count=1")
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), crashEnv+"="+dir)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out

@@ -116,6 +116,17 @@ def run_case(case, out, width, searcher, photos, log):
     return res
 
 
+def write_summary(path, suite, results):
+    """The suite's line for `make test`'s summary (every case runs: none is skipped)."""
+    failed = [r for r in results if not r["ok"]]
+    lines = [f"{suite}: {len(results) - len(failed)} passed, {len(failed)} failed, 0 skipped"]
+    lines += [f"  FAIL {r['name']}: {'; '.join(r.get('problems') or ['failed'])}" for r in failed]
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path + ".tmp", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.replace(path + ".tmp", path)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--width", choices=("reduced", "real"), default="reduced")
@@ -124,6 +135,8 @@ def main(argv=None):
     ap.add_argument("--images", type=int, help="use this many parity images (default: all; the made ones always)")
     ap.add_argument("--keep", action="store_true", help="keep the upstream files and bundles (default: delete "
                                                         "them after each case, keeping reports)")
+    ap.add_argument("--summary", help="also write a summary for `make test` to this file: one line, "
+                                      "\"parity-WIDTH: N passed, F failed, 0 skipped\", then each failed case")
     args = ap.parse_args(argv)
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     t0 = time.time()
@@ -164,6 +177,8 @@ def main(argv=None):
     ok = all(r["ok"] for r in results)
     with open(os.path.join(out, "report.json"), "w") as f:
         json.dump({"width": args.width, "results": results}, f, indent=1)
+    if args.summary:
+        write_summary(args.summary, f"parity-{args.width}", results)
     print(json.dumps({"families": [{k: r.get(k) for k in fields} for r in results], "width": args.width, "ok": ok,
                       "seconds": round(time.time() - t0, 1)}))
     if not ok:
