@@ -201,7 +201,7 @@ bench-server: setup build
 	@if [ ! -f $(BENCH_SERVER_DIR)/gallery/captions.json ]; then \
 		$(BIN)/scenes generate --n 10000 --seed 11 --size 128 --out $(BENCH_SERVER_DIR)/gallery; fi
 	$(BIN)/indexer add --data $(BENCH_SERVER_DIR)/data $(BENCH_SERVER_DIR)/gallery/images
-	$(BIN)/server load --data $(BENCH_SERVER_DIR)/data --n 1000 --concurrency 8 \
+	$(BIN)/loadgen --data $(BENCH_SERVER_DIR)/data --n 1000 --concurrency 8 \
 		--queries $(BENCH_SERVER_DIR)/gallery/captions.json $(ARGS)
 
 ## bench-server-attack: bench-server's load twice in one run, alone and beside two clients sending crafted
@@ -212,9 +212,9 @@ bench-server-attack: setup build
 		$(BIN)/scenes generate --n 10000 --seed 11 --size 128 --out $(BENCH_SERVER_DIR)/gallery; fi
 	$(BIN)/indexer add --data $(BENCH_SERVER_DIR)/data $(BENCH_SERVER_DIR)/gallery/images
 	@set -o pipefail; mkdir -p build; \
-	$(BIN)/server load --data $(BENCH_SERVER_DIR)/data --n 2000 --concurrency 8 \
+	$(BIN)/loadgen --data $(BENCH_SERVER_DIR)/data --n 2000 --concurrency 8 \
 		--queries $(BENCH_SERVER_DIR)/gallery/captions.json $(ARGS) | tee build/bench-server-alone.txt && \
-	$(BIN)/server load --data $(BENCH_SERVER_DIR)/data --n 2000 --concurrency 8 --hostile 2 \
+	$(BIN)/loadgen --data $(BENCH_SERVER_DIR)/data --n 2000 --concurrency 8 --hostile 2 \
 		--queries $(BENCH_SERVER_DIR)/gallery/captions.json $(ARGS) | tee build/bench-server-attacked.txt && \
 	/usr/bin/python3 -c 'import json,sys; a,b=(json.loads(open(f).read().strip().splitlines()[-1]) for f in sys.argv[1:]); print(json.dumps({"alone": a, "attacked": b, "p99_ratio": round(b["p99_ms"]/a["p99_ms"], 2)}))' \
 		build/bench-server-alone.txt build/bench-server-attacked.txt

@@ -4,38 +4,18 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
+
+	"github.com/glimpse-search/glimpse/internal/fixture"
 
 	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/indexer"
 	"github.com/glimpse-search/glimpse/library"
-	"github.com/glimpse-search/glimpse/models"
 	"github.com/glimpse-search/glimpse/store"
 )
 
-var (
-	modelOnce sync.Once
-	testM     *encoder.Model
-	testInfo  store.ModelInfo
-	modelErr  error
-)
-
-// testModel opens the embedded default bundle once. It fails (never skips) when ONNX Runtime
-// is missing: `make test` runs `make setup` first.
-func testModel(tb testing.TB) (*encoder.Model, store.ModelInfo) {
-	tb.Helper()
-	modelOnce.Do(func() {
-		testInfo, modelErr = library.ModelInfo(models.Default())
-		if modelErr == nil {
-			testM, modelErr = encoder.Open(models.Default(), encoder.Options{IntraOpThreads: 1})
-		}
-	})
-	if modelErr != nil {
-		tb.Fatalf("open default bundle: %v", modelErr)
-	}
-	return testM, testInfo
-}
+// testModel is the embedded default bundle, opened once per test process.
+func testModel(tb testing.TB) (*encoder.Model, store.ModelInfo) { return fixture.Model(tb) }
 
 // testLib opens a library in dir (a temporary one when "") and closes it at cleanup.
 func testLib(tb testing.TB, dir string) *library.Library {

@@ -11,39 +11,18 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/indexer"
+	glimpsefixture "github.com/glimpse-search/glimpse/internal/fixture"
 	"github.com/glimpse-search/glimpse/lab/scene"
 	"github.com/glimpse-search/glimpse/library"
-	"github.com/glimpse-search/glimpse/models"
 	"github.com/glimpse-search/glimpse/store"
 )
 
-var (
-	modelOnce sync.Once
-	testM     *encoder.Model
-	testInfo  store.ModelInfo
-	modelErr  error
-)
-
-// testModel opens the embedded default bundle once. It fails (never skips) without ONNX
-// Runtime: `make test` runs `make setup` first.
-func testModel(tb testing.TB) (*encoder.Model, store.ModelInfo) {
-	tb.Helper()
-	modelOnce.Do(func() {
-		testInfo, modelErr = library.ModelInfo(models.Default())
-		if modelErr == nil {
-			testM, modelErr = encoder.Open(models.Default(), encoder.Options{IntraOpThreads: 1})
-		}
-	})
-	if modelErr != nil {
-		tb.Fatalf("open default bundle: %v", modelErr)
-	}
-	return testM, testInfo
-}
+// testModel is the embedded default bundle, opened once per test process.
+func testModel(tb testing.TB) (*encoder.Model, store.ModelInfo) { return glimpsefixture.Model(tb) }
 
 // testKey is the API key of the test servers.
 const testKey = "test-key-0123456789abcdef"

@@ -1,21 +1,18 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/glimpse-search/glimpse/internal/cli/clitest"
 
 	"github.com/glimpse-search/glimpse/internal/cli"
 )
 
 // runCmd runs the command line and returns stdout, stderr and the error.
 func runCmd(t *testing.T, args ...string) (string, string, error) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	err := Run(context.Background(), args, &out, &errOut)
-	return out.String(), errOut.String(), err
+	return clitest.Run(t, Run, args...)
 }
 
 func TestUsage(t *testing.T) {

@@ -6,7 +6,6 @@
 //	server [--data DIR] [--addr 127.0.0.1:8080] [--model DIR] [--device cpu|cuda] [--api-key-file FILE]
 //	       [--read-key-file FILE] [--allowed-host NAME]... [--cors-origin ORIGIN]... [--rate R] [--burst N]
 //	       [--rate-exempt-loopback] [--index-root DIR]...
-//	server load [--url URL | --data DIR] [--n 1000] [--concurrency 8] [--queries FILE]
 //
 // The server binds to loopback unless --addr says otherwise, holds the data dir's database
 // (so `indexer add` hands it its jobs through the API, finding it by DATA/server.json, written
@@ -17,9 +16,7 @@
 // too. Requests that name another host than an IP address, localhost or an --allowed-host are
 // refused (DNS rebinding). docs/operations.md says how to expose a server safely.
 //
-// load sends searches to a server on this machine (--url, loopback only) or to one it starts
-// in-process over --data with the rate limit off, at a fixed concurrency, and prints throughput
-// and latency quantiles; its last line is one JSON object (`make bench-server`).
+// lab/cmd/loadgen measures a server under load (`make bench-server`).
 //
 // Environment: GLIMPSE_DATA is the default data dir (else ./glimpse-data); GLIMPSE_ORT_LIB the
 // ONNX Runtime library. Bad flags exit with status 2, other failures with status 1.

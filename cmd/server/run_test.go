@@ -1,21 +1,18 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/glimpse-search/glimpse/internal/cli/clitest"
 
 	"github.com/glimpse-search/glimpse/internal/cli"
 )
 
 // runCmd runs the command line and returns stdout, stderr and the error.
 func runCmd(t *testing.T, args ...string) (string, string, error) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	err := Run(context.Background(), args, &out, &errOut)
-	return out.String(), errOut.String(), err
+	return clitest.Run(t, Run, args...)
 }
 
 func TestUsage(t *testing.T) {
@@ -33,11 +30,6 @@ func TestUsage(t *testing.T) {
 		{"bad tokens", []string{"--tokens", "disk"}, `--tokens "disk": want cache or recompute`},
 		{"bad log format", []string{"--log-format", "xml"}, "text or json"},
 		{"bad log level", []string{"--log-level", "loud"}, "--log-level"},
-		{"load without target", []string{"load"}, "exactly one of --url"},
-		{"load both targets", []string{"load", "--url", "http://127.0.0.1:1", "--data", "x"}, "exactly one of --url"},
-		{"load remote", []string{"load", "--url", "http://192.0.2.7:8080"}, "loopback"},
-		{"load too many", []string{"load", "--url", "http://127.0.0.1:1", "--n", "1000000"}, "--n"},
-		{"load zero concurrency", []string{"load", "--url", "http://localhost:1", "--concurrency", "0"}, "--concurrency"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -50,7 +42,7 @@ func TestUsage(t *testing.T) {
 		})
 	}
 	out, _, err := runCmd(t, "help")
-	if err != nil || !strings.Contains(out, usageServe) || !strings.Contains(out, usageLoad) {
+	if err != nil || !strings.Contains(out, usageServe) || !strings.Contains(out, "--read-key-file") {
 		t.Fatalf("help: %v\n%s", err, out)
 	}
 	if _, _, err := runCmd(t, "-h"); err != nil {

@@ -2,21 +2,18 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
 
-	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/internal/cli"
-	"github.com/glimpse-search/glimpse/library"
+	"github.com/glimpse-search/glimpse/internal/instance"
 	"github.com/glimpse-search/glimpse/searcher"
 	"github.com/glimpse-search/glimpse/web"
 	"github.com/glimpse-search/glimpse/web/client"
@@ -134,71 +131,6 @@ func (sf *serveFlags) options(keys *web.Keys, log *slog.Logger) web.Options {
 	}
 }
 
-// instance is an open data dir, model and server.
-type instance struct {
-	dir string
-	lib *library.Library
-	m   *encoder.Model
-	srv *web.Server
-}
-
-func (in *instance) Close() {
-	in.srv.Close()
-	in.m.Close()
-	in.lib.Close()
-}
-
-// open opens the data dir (taking its lock), the model and the server.
-func open(dir string, mf *openFlags, o web.Options) (*instance, error) {
-	backend, err := mf.store.Backend(o.Logger)
-	if err != nil {
-		return nil, err
-	}
-	lib, err := library.Open(dir, library.Options{Backend: backend})
-	if errors.Is(err, library.ErrLocked) {
-		if f, ferr := client.ReadServerFile(dir); ferr == nil {
-			return nil, fmt.Errorf("data dir %s is in use: a server (pid %d) runs at %s", dir, f.PID, f.URL)
-		}
-		return nil, fmt.Errorf("data dir %s is in use by another process (a server or an indexer): %w", dir, err)
-	}
-	if err != nil {
-		return nil, err
-	}
-	m, b, err := mf.model.Open(encoder.ImageOptions{}, o.Logger)
-	if err != nil {
-		lib.Close()
-		return nil, err
-	}
-	srv, err := web.New(lib, m, b.Info, o)
-	if err != nil {
-		m.Close()
-		lib.Close()
-		return nil, err
-	}
-	return &instance{dir: dir, lib: lib, m: m, srv: srv}, nil
-}
-
-// clientURL is how a client on this machine reaches a listener: an unspecified host (all
-// interfaces) becomes loopback.
-func clientURL(a net.Addr) string {
-	host, port, _ := net.SplitHostPort(a.String())
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		host = "127.0.0.1"
-		if ip != nil && ip.To4() == nil {
-			host = "::1"
-		}
-	}
-	return (&url.URL{Scheme: "http", Host: net.JoinHostPort(host, port)}).String()
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var sf serveFlags
 	fset := cli.NewFlags("server", usageServe, stderr)
@@ -225,11 +157,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if opts.ReadKeys, err = readKeys(sf.readKeyFile, "--read-key-file", log); err != nil {
 			return err
 		}
-	} else if host, _, _ := net.SplitHostPort(sf.addr); !isLoopback(host) {
+	} else if host, _, _ := net.SplitHostPort(sf.addr); !instance.IsLoopback(host) {
 		log.Warn("listening beyond loopback without --read-key-file: anyone who reaches the address sees the photos")
 	}
 	dir := cli.DataDir(sf.data)
-	in, err := open(dir, &sf.mf, opts)
+	in, err := instance.Open(dir, &sf.mf.model, &sf.mf.store, opts)
 	if err != nil {
 		return err
 	}
@@ -238,24 +170,24 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	if host, _, _ := net.SplitHostPort(sf.addr); !isLoopback(host) {
+	if host, _, _ := net.SplitHostPort(sf.addr); !instance.IsLoopback(host) {
 		log.Warn("listening beyond loopback: anyone who reaches this address can search; put TLS in front",
 			"addr", ln.Addr().String())
 	}
-	u := clientURL(ln.Addr())
+	u := instance.ClientURL(ln.Addr())
 	if _, err := client.ReadServerFile(dir); err == nil {
 		log.Info("replacing a stale server.json (its server is gone: we hold the database lock)")
 	}
-	sfile := client.ServerFile{URL: u, PID: os.Getpid(), Instance: in.srv.Instance(), Started: time.Now().UTC()}
+	sfile := client.ServerFile{URL: u, PID: os.Getpid(), Instance: in.Srv.Instance(), Started: time.Now().UTC()}
 	if err := client.WriteServerFile(dir, sfile); err != nil {
 		ln.Close()
 		return err
 	}
 	defer client.RemoveServerFile(dir, sfile.Instance)
-	log.Info("serving", "data", dir, "addr", ln.Addr().String(), "images", in.lib.DB().ImageCount(),
-		"model", in.srv.Searcher().Info().Name, "api_keys", keys.Len(), "rate", strconv.FormatFloat(sf.rate, 'g', -1, 64))
+	log.Info("serving", "data", dir, "addr", ln.Addr().String(), "images", in.Lib.DB().ImageCount(),
+		"model", in.Srv.Searcher().Info().Name, "api_keys", keys.Len(), "rate", strconv.FormatFloat(sf.rate, 'g', -1, 64))
 	fmt.Fprintf(stdout, "Glimpse is running at %s (data %s; Ctrl-C to stop)\n", u, dir)
-	return in.srv.Serve(ctx, ln)
+	return in.Srv.Serve(ctx, ln)
 }
 
 // readKeys reads a key file (flag names it in errors), warning when others may read it.

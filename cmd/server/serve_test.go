@@ -15,61 +15,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glimpse-search/glimpse/encoder"
-	"github.com/glimpse-search/glimpse/indexer"
-	"github.com/glimpse-search/glimpse/lab/scene"
-	"github.com/glimpse-search/glimpse/library"
-	"github.com/glimpse-search/glimpse/models"
+	"github.com/glimpse-search/glimpse/internal/fixture"
 	"github.com/glimpse-search/glimpse/web/client"
 )
 
 // testKey is the key of the tests' key files.
 const testKey = "cmd-test-key-0123456789"
 
-// library indexes n rendered scenes into a new data dir (closed again) and returns it with
-// the photos folder.
-func testLib(t *testing.T, n int) (data, photos string) {
-	t.Helper()
-	root := t.TempDir()
-	data, photos = filepath.Join(root, "data"), filepath.Join(root, "photos")
-	if err := os.MkdirAll(photos, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for i := range n {
-		recs, scenes := scene.Records(31, i, false, 0, "test", "png")
-		img, err := scene.Render(scenes[0], 96)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var buf bytes.Buffer
-		scene.Encode(&buf, img, "png")
-		if err := os.WriteFile(filepath.Join(photos, recs[0].Filename), buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	lib, err := library.Open(data, library.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lib.Close()
-	info, err := library.ModelInfo(models.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := encoder.Open(models.Default(), encoder.Options{IntraOpThreads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	ix, err := indexer.New(lib, m, info, indexer.Options{Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s, err := ix.Add(context.Background(), []string{photos}); err != nil || s.Indexed != n {
-		t.Fatalf("index: %+v %v", s, err)
-	}
-	return data, photos
-}
+// testLib indexes n rendered scenes into a new data dir and returns it with the photos folder.
+func testLib(t *testing.T, n int) (data, photos string) { return fixture.Library(t, n) }
 
 func keyFile(t *testing.T) string {
 	t.Helper()

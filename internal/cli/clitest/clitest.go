@@ -3,6 +3,9 @@
 package clitest
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,4 +51,13 @@ func CheckREADME(tb testing.TB, path, prog string, usages ...string) {
 			tb.Errorf("%s lacks the usage line %q", path, u)
 		}
 	}
+}
+
+// Run runs a binary's Run function on args and returns what it wrote to stdout and stderr.
+func Run(tb testing.TB, run func(ctx context.Context, args []string, stdout, stderr io.Writer) error,
+	args ...string) (stdout, stderr string, err error) {
+	tb.Helper()
+	var out, errOut bytes.Buffer
+	err = run(context.Background(), args, &out, &errOut)
+	return out.String(), errOut.String(), err
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/glimpse-search/glimpse/internal/cli"
+	"github.com/glimpse-search/glimpse/internal/instance"
 	"github.com/glimpse-search/glimpse/lab/scene"
 	"github.com/glimpse-search/glimpse/web"
 )
@@ -30,10 +31,13 @@ const (
 	maxLoadConcurrency = 256
 )
 
-// loadFlags are the flags of `server load`.
+// usage is loadgen's usage line.
+const usage = "loadgen [--url URL | --data DIR] [--model DIR] [--n 1000] [--concurrency 8] [--queries FILE] [--k K] [--limit N] [--min-score P] [--warmup N] [--hostile N] [--timeout D]"
+
+// loadFlags are loadgen's flags.
 type loadFlags struct {
 	url, data, queries string
-	mf                 openFlags
+	model              cli.ModelFlags
 	n, concurrency     int
 	k, limit, warmup   int
 	hostile            int
@@ -66,12 +70,13 @@ type loadReport struct {
 	PeakRSSMB float64        `json:"peak_rss_mb,omitempty"`
 }
 
-func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// Run executes the command line args (without the program name).
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var lf loadFlags
-	fset := cli.NewFlags("load", usageLoad, stderr)
+	fset := cli.NewFlags("loadgen", usage, stderr)
 	fset.StringVar(&lf.url, "url", "", "server to load, on this machine (loopback only), e.g. http://127.0.0.1:8080")
 	fset.StringVar(&lf.data, "data", "", "instead of --url: start a server in-process over this data dir (rate limit off)")
-	lf.mf.model.Register(fset, "model bundle folder, for --data; must be the indexing model")
+	lf.model.Register(fset, "model bundle folder, for --data; must be the indexing model")
 	fset.StringVar(&lf.queries, "queries", "", "query texts: a captions.json (Karpathy format) or one text per line (default: 1,000 generated scene captions)")
 	fset.IntVar(&lf.n, "n", 1000, fmt.Sprintf("searches to send (1..%d)", maxLoadN))
 	fset.IntVar(&lf.concurrency, "concurrency", 8, fmt.Sprintf("searches in flight (1..%d)", maxLoadConcurrency))
@@ -86,19 +91,19 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	switch {
 	case (lf.url == "") == (lf.data == ""):
-		return cli.Usagef("load: give exactly one of --url URL and --data DIR\nusage: %s", usageLoad)
+		return cli.Usagef("loadgen: give exactly one of --url URL and --data DIR\nusage: %s", usage)
 	case lf.n < 1 || lf.n > maxLoadN || lf.concurrency < 1 || lf.concurrency > maxLoadConcurrency:
-		return cli.Usagef("load: --n is 1..%d and --concurrency 1..%d", maxLoadN, maxLoadConcurrency)
+		return cli.Usagef("loadgen: --n is 1..%d and --concurrency 1..%d", maxLoadN, maxLoadConcurrency)
 	case lf.warmup < 0 || lf.k < 0 || lf.limit < 1 || lf.timeout <= 0 || lf.hostile < 0 || lf.hostile > 64:
-		return cli.Usagef("load: --warmup and --k must be >= 0, --limit >= 1, --timeout positive, --hostile 0..64")
+		return cli.Usagef("loadgen: --warmup and --k must be >= 0, --limit >= 1, --timeout positive, --hostile 0..64")
 	}
-	if err := lf.mf.model.Validate(); err != nil {
+	if err := lf.model.Validate(); err != nil {
 		return err
 	}
 	if lf.url != "" {
 		u, err := url.Parse(lf.url)
-		if err != nil || u.Scheme != "http" || !isLoopback(u.Hostname()) {
-			return cli.Usagef("load: --url %q: want http:// and a loopback host (127.0.0.1, ::1, localhost)", lf.url)
+		if err != nil || u.Scheme != "http" || !instance.IsLoopback(u.Hostname()) {
+			return cli.Usagef("loadgen: --url %q: want http:// and a loopback host (127.0.0.1, ::1, localhost)", lf.url)
 		}
 	}
 	texts, err := loadQueries(lf.queries)
@@ -110,7 +115,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	base := strings.TrimSuffix(lf.url, "/")
 	if lf.data != "" {
 		// no rate limit, and a deadline that queueing on a busy machine cannot reach
-		in, err := open(lf.data, &lf.mf, web.Options{NoRateLimit: true, RequestTimeout: 10 * time.Minute,
+		in, err := instance.Open(lf.data, &lf.model, &cli.StoreFlags{}, web.Options{NoRateLimit: true, RequestTimeout: 10 * time.Minute,
 			Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 		if err != nil {
 			return err
@@ -122,9 +127,9 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		sctx, stop := context.WithCancel(context.Background())
 		served := make(chan error, 1)
-		go func() { served <- in.srv.Serve(sctx, ln) }()
+		go func() { served <- in.Srv.Serve(sctx, ln) }()
 		defer func() { stop(); <-served }()
-		base = clientURL(ln.Addr())
+		base = instance.ClientURL(ln.Addr())
 	}
 	return loadRun(ctx, base, texts, lf, stdout)
 }
@@ -199,7 +204,7 @@ func loadRun(ctx context.Context, base string, texts []string, lf loadFlags, std
 		return base + "/api/v1/search?" + q.Encode()
 	}
 	images := metricValue(ctx, hc, base, "glimpse_images")
-	fmt.Fprintf(stdout, "load: %d searches at concurrency %d on %d images, k %s, limit %d -> %s\n",
+	fmt.Fprintf(stdout, "loadgen: %d searches at concurrency %d on %d images, k %s, limit %d -> %s\n",
 		lf.n, lf.concurrency, images, kLabel(lf.k), lf.limit, base)
 	if lf.warmup > 0 {
 		runSearches(ctx, hc, lf.warmup, lf.concurrency, func(i int) string { return target(lf.n + i) })
@@ -260,7 +265,7 @@ func loadRun(ctx context.Context, base string, texts []string, lf loadFlags, std
 	line, _ := json.Marshal(rep)
 	fmt.Fprintln(stdout, string(line))
 	if rep.Errors > 0 {
-		return fmt.Errorf("load: %d of %d searches failed", rep.Errors, lf.n)
+		return fmt.Errorf("loadgen: %d of %d searches failed", rep.Errors, lf.n)
 	}
 	return ctx.Err()
 }
