@@ -12,6 +12,7 @@ const (
 	streamTwin      uint64 = 4
 	streamTwinCaps  uint64 = 5
 	streamTwinNegs  uint64 = 6
+	streamQueries   uint64 = 7
 )
 
 // splitmix64 is the finaliser of the SplitMix64 generator, used as a fixed

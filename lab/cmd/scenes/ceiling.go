@@ -1,9 +1,8 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -14,22 +13,15 @@ import (
 	"github.com/glimpse-search/glimpse/lab/scene"
 )
 
-const ceilingUsage = "usage: scenes ceiling [--json] CAPTIONS_JSON"
+const ceilingUsage = "scenes ceiling [--json] CAPTIONS_JSON"
 
 // runCeiling prints the best text->image R@1 any model can reach on a
 // generated split (see scene.MeasureCeiling).
-func runCeiling(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("ceiling", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func runCeiling(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cli.NewFlags("ceiling", ceilingUsage, stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return &cli.UsageError{Err: fmt.Errorf("ceiling: %w", err)}
-	}
-	if fs.NArg() != 1 {
-		return cli.Usagef("ceiling: want one captions.json\n%s", ceilingUsage)
+	if err := cli.ParseArgs(fs, args, 1, 1, "one captions.json", ceilingUsage); err != nil {
+		return err
 	}
 	b, err := os.ReadFile(fs.Arg(0))
 	if err != nil {

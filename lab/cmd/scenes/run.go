@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -12,29 +10,24 @@ import (
 	"github.com/glimpse-search/glimpse/lab/scene"
 )
 
-const usage = "usage: scenes generate --n N --seed S --out DIR [--size PX] [--format png|jpeg] [--twins] [--split NAME] [--negatives K] [--start I] [--captions short|full|both]"
+const usage = "scenes generate --n N --seed S --out DIR [--size PX] [--format png|jpeg] [--twins] [--split NAME] [--negatives K] [--start I] [--captions short|full|both]"
+
+var program = cli.Program{
+	Name: "scenes",
+	Commands: []cli.Command{
+		{Name: "generate", Usage: usage, Summary: "render a gallery of scenes with captions.json (captions, scene graphs, hard negatives)", Run: runGenerate},
+		{Name: "ceiling", Usage: ceilingUsage, Summary: "the best text->image R@1 any model can reach on a gallery", Run: runCeiling},
+		{Name: "queries", Usage: queriesUsage, Summary: "draw search-box queries over a gallery, each with the images it is true of", Run: runQueries},
+	},
+}
 
 // Run executes the command line args (without the program name).
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return cli.Usagef("missing subcommand; available subcommands: generate, ceiling\n%s", usage)
-	}
-	switch args[0] {
-	case "generate":
-		return runGenerate(ctx, args[1:], stdout, stderr)
-	case "ceiling":
-		return runCeiling(args[1:], stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, usage)
-		fmt.Fprintln(stdout, ceilingUsage)
-		return nil
-	}
-	return cli.Usagef("unknown subcommand %q; available subcommands: generate, ceiling", args[0])
+	return program.Dispatch(ctx, args, stdout, stderr)
 }
 
 func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlags("generate", usage, stderr)
 	var o scene.Options
 	fs.IntVar(&o.N, "n", 0, "number of scenes, 1..1000000 (required)")
 	fs.Uint64Var(&o.Seed, "seed", 0, "dataset seed")
@@ -47,14 +40,8 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.IntVar(&o.Start, "start", 0, "first scene index")
 	captions := fs.String("captions", string(scene.StyleShort),
 		"caption style of single-object scenes: short, full (every caption names the region and background) or both (short then full)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return &cli.UsageError{Err: fmt.Errorf("generate: %w", err)}
-	}
-	if fs.NArg() > 0 {
-		return cli.Usagef("generate: unexpected arguments %q", fs.Args())
+	if err := cli.ParseArgs(fs, args, 0, 0, "no arguments", usage); err != nil {
+		return err
 	}
 	switch {
 	case o.N < 1 || o.N > scene.MaxN:

@@ -3,13 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/glimpse-search/glimpse/internal/cli"
+	"github.com/glimpse-search/glimpse/lab/scene"
 )
 
 func TestRunBadArgs(t *testing.T) {
@@ -83,5 +86,54 @@ func TestRunGenerate(t *testing.T) {
 				t.Errorf("stdout = %q", stdout.String())
 			}
 		})
+	}
+}
+
+// TestQueries draws queries over a generated gallery: every one is true of at least one image,
+// its truth is what scene.Query.TrueOf says of each image's scene graph, and bad flags are
+// usage errors.
+func TestQueries(t *testing.T) {
+	dir := t.TempDir()
+	if err := Run(context.Background(), []string{"generate", "--n", "60", "--seed", "5", "--size", "32", "--out", dir},
+		&bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	caps := filepath.Join(dir, "captions.json")
+	out := filepath.Join(dir, "queries.json")
+	var stdout bytes.Buffer
+	if err := Run(context.Background(), []string{"queries", "--captions", caps, "--n", "40", "--seed", "77", "--out", out},
+		&stdout, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	var ds scene.Dataset
+	var set scene.QuerySet
+	for path, v := range map[string]any{caps: &ds, out: &set} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(set.Queries) != 40 || set.Images != 60 || set.Gallery != "captions.json" {
+		t.Fatalf("%d queries over %d images of %q", len(set.Queries), set.Images, set.Gallery)
+	}
+	for _, q := range set.Queries {
+		var want []int
+		for _, im := range ds.Images {
+			if q.Query.TrueOf(im.Scene) {
+				want = append(want, im.ImgID)
+			}
+		}
+		if len(q.TrueOf) == 0 || !slices.Equal(q.TrueOf, want) {
+			t.Errorf("%q: true_of %v, want %v (non-empty)", q.Text, q.TrueOf, want)
+		}
+	}
+	for _, bad := range [][]string{{"queries"}, {"queries", "--captions", caps}, {"queries", "--captions", caps, "--n", "0"}} {
+		var ue *cli.UsageError
+		if err := Run(context.Background(), bad, &bytes.Buffer{}, &bytes.Buffer{}); !errors.As(err, &ue) {
+			t.Errorf("%q: %v, want a usage error", bad, err)
+		}
 	}
 }
