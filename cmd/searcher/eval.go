@@ -18,8 +18,8 @@ import (
 	"github.com/glimpse-search/glimpse/searcher"
 )
 
-const usageEval = "searcher eval --dataset captions.json --images DIR [--model DIR] [--k K] [--rank itm|itm+itc|itm_logit|itm_logit+itc] " +
-	"[--split NAME] [--json] [--device cpu|cuda]"
+const usageEval = "searcher eval --dataset captions.json --images DIR [--queries FILE] [--model DIR] [--k K] [--rank itm|itm+itc|itm_logit|itm_logit+itc] " +
+	"[--min-score P] [--split NAME] [--json] [--device cpu|cuda]"
 
 // defaultEvalK is eval's rerank depth: enough for R@10 (ranks past 16 cannot enter the top 10
 // of a top-16 rerank) and a few minutes for 1,000 images x 5 captions on 2 CPU cores, where
@@ -32,6 +32,7 @@ const maxDatasetBytes = 1 << 30
 // dataset is the part of a Karpathy-format captions.json the evaluation reads.
 type dataset struct {
 	Images []struct {
+		ImgID     int    `json:"imgid"`
 		Filename  string `json:"filename"`
 		Split     string `json:"split"`
 		Sentences []struct {
@@ -48,6 +49,8 @@ type evalResult struct {
 	Rank   searcher.Rank    `json:"rank"`
 	ITC    searcher.Recalls `json:"itc"`
 	Rerank searcher.Recalls `json:"rerank"`
+	// Queries is the search-box evaluation (--queries) instead of the Flickr protocol.
+	Queries *searcher.QueryReport `json:"queries,omitempty"`
 	// Seconds spent indexing, and on each evaluation.
 	Seconds struct {
 		Index  float64 `json:"index"`
@@ -66,6 +69,10 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fset.StringVar(&datasetPath, "dataset", "", "captions.json in the Karpathy format (required)")
 	fset.StringVar(&imagesDir, "images", "", "folder holding the dataset's image files (required)")
 	fset.StringVar(&split, "split", "", "evaluate only the images of this split (default: all)")
+	queriesPath := fset.String("queries", "", "instead of the Flickr protocol, search-box queries with their truth "+
+		"(`scenes queries`: {\"queries\": [{\"kind\", \"text\", \"true_of\": [imgid...]}]}): recall, precision and F1 of "+
+		"the confident answers per kind, and the embeddings' R-precision")
+	fset.Var(&sf.minScore, "min-score", "with --queries: the threshold of a confident answer (default: the bundle's match_threshold)")
 	fset.IntVar(&sf.k, "k", defaultEvalK, fmt.Sprintf("rerank depth, 1..%d; ALBEF and BLIP use 128 on Flickr30k, "+
 		"8x the ITM work of the default", searcher.MaxK))
 	fset.StringVar(&rank, "rank", "", "order of reranked results: "+rankNames+" (default: the bundle's scores.rank)")
@@ -86,9 +93,15 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := sf.validate(); err != nil {
 		return err
 	}
-	set, files, err := readDataset(datasetPath, imagesDir, split)
+	set, files, imgIDs, err := readDataset(datasetPath, imagesDir, split)
 	if err != nil {
 		return err
+	}
+	var queries []labeledQuery
+	if *queriesPath != "" {
+		if queries, err = readQueries(*queriesPath); err != nil {
+			return err
+		}
 	}
 	tmp, err := os.MkdirTemp("", "glimpse-eval-")
 	if err != nil {
@@ -125,6 +138,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if r, err := searcher.ParseRank(ss.m.Manifest.Scores.Rank); err == nil {
 			res.Rank = r
 		}
+	}
+	if queries != nil {
+		return evalQueries(ctx, ss, queries, set.Images, imgIDs, &sf, string(res.Rank), res, logf, stdout)
 	}
 	for _, pass := range []struct {
 		name     string
@@ -165,23 +181,21 @@ func formatRecalls(r searcher.Recalls) string {
 }
 
 // readDataset reads captions.json and returns the captions (ids still unset) and the image
-// files, absolute, in dataset order.
-func readDataset(path, imagesDir, split string) (searcher.EvalSet, []string, error) {
-	var set searcher.EvalSet
+// files, absolute, in dataset order, with their imgids.
+func readDataset(path, imagesDir, split string) (set searcher.EvalSet, files []string, imgIDs []int, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return set, nil, err
+		return set, nil, nil, err
 	}
 	defer f.Close()
 	var ds dataset
 	if err := json.NewDecoder(io.LimitReader(f, maxDatasetBytes)).Decode(&ds); err != nil {
-		return set, nil, fmt.Errorf("dataset %s: %w", path, err)
+		return set, nil, nil, fmt.Errorf("dataset %s: %w", path, err)
 	}
 	dir, err := filepath.Abs(imagesDir)
 	if err != nil {
-		return set, nil, err
+		return set, nil, nil, err
 	}
-	var files []string
 	seen := map[string]bool{}
 	for _, im := range ds.Images {
 		if split != "" && im.Split != split {
@@ -189,13 +203,13 @@ func readDataset(path, imagesDir, split string) (searcher.EvalSet, []string, err
 		}
 		name := filepath.Clean(im.Filename)
 		if name == "" || filepath.IsAbs(name) || strings.HasPrefix(name, "..") || seen[name] {
-			return set, nil, fmt.Errorf("dataset %s: image filename %q is empty, absolute, outside --images or repeated",
+			return set, nil, nil, fmt.Errorf("dataset %s: image filename %q is empty, absolute, outside --images or repeated",
 				path, im.Filename)
 		}
 		seen[name] = true
 		p := filepath.Join(dir, name)
 		if _, err := os.Stat(p); err != nil {
-			return set, nil, fmt.Errorf("dataset %s: %w", path, err)
+			return set, nil, nil, fmt.Errorf("dataset %s: %w", path, err)
 		}
 		n := 0
 		for _, s := range im.Sentences {
@@ -207,14 +221,15 @@ func readDataset(path, imagesDir, split string) (searcher.EvalSet, []string, err
 			n++
 		}
 		if n == 0 {
-			return set, nil, fmt.Errorf("dataset %s: image %s has no captions", path, im.Filename)
+			return set, nil, nil, fmt.Errorf("dataset %s: image %s has no captions", path, im.Filename)
 		}
 		files = append(files, p)
+		imgIDs = append(imgIDs, im.ImgID)
 	}
 	if len(files) == 0 {
-		return set, nil, fmt.Errorf("dataset %s: no images (split %q)", path, split)
+		return set, nil, nil, fmt.Errorf("dataset %s: no images (split %q)", path, split)
 	}
-	return set, files, nil
+	return set, files, imgIDs, nil
 }
 
 // buildEvalIndex indexes the image files and the captions through the indexer and fills in
@@ -269,5 +284,92 @@ func buildEvalIndex(ctx context.Context, lib *library.Library, ss *session, file
 	if found != len(set.Captions) {
 		return errors.New("index captions: some captions were not stored")
 	}
+	return nil
+}
+
+// labeledQuery is one query of a --queries file: its kind, text and the imgids it is true of.
+type labeledQuery struct {
+	Kind   string `json:"kind"`
+	Text   string `json:"text"`
+	TrueOf []int  `json:"true_of"`
+}
+
+// readQueries reads a --queries file.
+func readQueries(path string) ([]labeledQuery, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var doc struct {
+		Queries []labeledQuery `json:"queries"`
+	}
+	if err := json.NewDecoder(io.LimitReader(f, maxDatasetBytes)).Decode(&doc); err != nil {
+		return nil, fmt.Errorf("queries %s: %w", path, err)
+	}
+	if len(doc.Queries) == 0 {
+		return nil, fmt.Errorf("queries %s: no queries", path)
+	}
+	for i, q := range doc.Queries {
+		if strings.TrimSpace(q.Text) == "" {
+			return nil, fmt.Errorf("queries %s: query %d has no text", path, i)
+		}
+	}
+	return doc.Queries, nil
+}
+
+// queryKinds is the order of the kinds in eval's table (the scene generator's; others follow).
+var queryKinds = []string{"shape", "colour", "colour-shape", "full", "pair", "relation", "region", "background",
+	"count", "only", "without"}
+
+// evalQueries runs the search-box evaluation over the indexed images (store ids, in dataset
+// order, with their imgids) and prints or writes res with it.
+func evalQueries(ctx context.Context, ss *session, qs []labeledQuery, images []uint64, imgIDs []int, sf *searchFlags,
+	rank string, res evalResult, logf func(string, ...any), stdout io.Writer) error {
+	byImgID := make(map[int]uint64, len(imgIDs))
+	for i, id := range imgIDs {
+		byImgID[id] = images[i]
+	}
+	var lq []searcher.LabeledQuery
+	for _, q := range qs {
+		l := searcher.LabeledQuery{Kind: q.Kind, Text: q.Text}
+		for _, id := range q.TrueOf {
+			if sid, ok := byImgID[id]; ok {
+				l.Truth = append(l.Truth, sid)
+			}
+		}
+		if len(l.Truth) > 0 { // true of no indexed image (another --split): nothing to find
+			lq = append(lq, l)
+		}
+	}
+	if len(lq) == 0 {
+		return errors.New("eval: no query is true of an indexed image (queries drawn over another gallery?)")
+	}
+	logf("%d queries (%d true of no indexed image left out)", len(lq), len(qs)-len(lq))
+	last := time.Now()
+	rep, err := ss.s.EvaluateQueries(ctx, lq, searcher.QueryEvalOptions{MinScore: sf.minScore.ptr(), Rank: searcher.Rank(rank),
+		Progress: func(done, total int) {
+			if time.Since(last) > 10*time.Second {
+				last = time.Now()
+				logf("  %d/%d queries", done, total)
+			}
+		}})
+	if err != nil {
+		return err
+	}
+	res.Queries = rep
+	if sf.asJSON {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	fmt.Fprintf(stdout, "%d images, %d queries, rank %s, rerank depth up to %d\n", res.Images, len(lq), res.Rank, rep.MaxK)
+	fmt.Fprintf(stdout, "%-14s %7s %7s %9s %7s %6s %15s\n", "kind", "queries", "recall", "precision", "f1", "empty", "itc r-precision")
+	row := func(name string, f searcher.QueryFigures) {
+		fmt.Fprintf(stdout, "%-14s %7d %7.3f %9.3f %7.3f %6d %15.3f\n", name, f.Queries, f.Recall, f.Precision, f.F1, f.Empty,
+			f.ITCRPrecision)
+	}
+	for _, k := range searcher.QueryKindsOf(rep, queryKinds) {
+		row(k, rep.Kinds[k])
+	}
+	row("all", rep.All)
 	return nil
 }

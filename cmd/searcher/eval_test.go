@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/glimpse-search/glimpse/lab/scene"
@@ -61,6 +64,68 @@ func TestEval(t *testing.T) {
 	} {
 		if err := Run(t.Context(), bad, &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
 			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+// TestEvalQueries runs eval --queries end to end: queries drawn over a generated gallery with
+// their truth, every kind in the report with its figures in [0, 1], the table's rows in text
+// output, and files that cannot be evaluated refused.
+func TestEvalQueries(t *testing.T) {
+	dir := t.TempDir()
+	if err := scene.Generate(t.Context(), scene.Options{N: 40, Seed: 9002, Out: dir, Size: 96, Negatives: -1}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "captions.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ds scene.Dataset
+	if err := json.Unmarshal(raw, &ds); err != nil {
+		t.Fatal(err)
+	}
+	set := scene.Queries(ds, 33, 5)
+	qfile := filepath.Join(dir, "queries.json")
+	b, _ := json.Marshal(set)
+	if err := os.WriteFile(qfile, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"eval", "--dataset", dir + "/captions.json", "--images", dir + "/images", "--queries", qfile}
+	var out, errOut bytes.Buffer
+	if err := Run(t.Context(), append(base, "--json"), &out, &errOut); err != nil {
+		t.Fatalf("%v (stderr %s)", err, errOut.String())
+	}
+	var res evalResult
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil || res.Queries == nil {
+		t.Fatalf("output %q: %v", out.String(), err)
+	}
+	if res.Queries.All.Queries != len(set.Queries) || len(res.Queries.Kinds) != len(scene.QueryKinds) {
+		t.Fatalf("%d queries in %d kinds, want %d in %d", res.Queries.All.Queries, len(res.Queries.Kinds),
+			len(set.Queries), len(scene.QueryKinds))
+	}
+	for kind, f := range res.Queries.Kinds {
+		for _, v := range []float64{f.Recall, f.Precision, f.F1, f.ITCRPrecision} {
+			if v < 0 || v > 1 {
+				t.Errorf("%s: %+v outside [0, 1]", kind, f)
+			}
+		}
+	}
+	out.Reset()
+	if err := Run(t.Context(), append(base, "--min-score", "0"), &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range append(scene.QueryKinds, "all") {
+		if !strings.Contains(out.String(), "\n"+row+" ") {
+			t.Errorf("no row %q in\n%s", row, out.String())
+		}
+	}
+	other := filepath.Join(dir, "other.json")
+	os.WriteFile(other, []byte(`{"queries": [{"kind": "shape", "text": "a circle", "true_of": [99999]}]}`), 0o644)
+	empty := filepath.Join(dir, "empty.json")
+	os.WriteFile(empty, []byte(`{"queries": []}`), 0o644)
+	for _, f := range []string{other, empty, filepath.Join(dir, "missing.json")} {
+		if err := Run(t.Context(), append(base[:5:5], "--queries", f), &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
+			t.Errorf("--queries %s: no error", f)
 		}
 	}
 }
