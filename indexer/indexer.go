@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/glimpse-search/glimpse/library"
+	"github.com/glimpse-search/glimpse/rerank"
 
 	"golang.org/x/sync/errgroup"
 
@@ -26,7 +27,8 @@ type Indexer struct {
 	cat   Catalog
 	o     Options
 
-	reconciled bool // the namespace's vectors were reconciled with its records (first Add)
+	reconciled bool               // the namespace's vectors were reconciled with its records (first Add)
+	tokens     *rerank.TokenCache // where tokens go (Options.Tokens eager); nil: dropped
 
 	thumbDirs sync.Map // thumbnail folders known to exist
 }
@@ -44,8 +46,34 @@ func New(lib *library.Library, model *encoder.Model, info store.ModelInfo, o Opt
 	if ix.cat == nil {
 		ix.cat = &dbCatalog{db: lib.DB(), ns: ns}
 	}
+	tokenLen := model.Vision.TokenLen()
+	switch o.Tokens {
+	case "":
+		if model.HasITM() && 2*tokenLen <= MaxEagerTokenBytes {
+			ix.o.Tokens = TokensEager
+		} else {
+			ix.o.Tokens = TokensLazy
+		}
+	case TokensEager, TokensLazy:
+	default:
+		return nil, fmt.Errorf("indexer: token policy %q: want %s or %s", o.Tokens, TokensEager, TokensLazy)
+	}
+	if ix.o.Tokens == TokensEager && model.HasITM() && o.Catalog == nil {
+		ix.tokens = o.TokenCache
+		if ix.tokens == nil {
+			c, err := rerank.OpenTokenCache(rerank.CacheOptions{Dir: library.TokenDir(lib.Dir(), ns.Name(), info),
+				TokenLen: tokenLen, Budget: o.TokenBudget, Logger: o.Logger})
+			if err != nil {
+				return nil, fmt.Errorf("indexer: %w", err)
+			}
+			ix.tokens = c
+		}
+	}
 	return ix, nil
 }
+
+// Tokens is the token policy in effect (Options.Tokens after its default).
+func (ix *Indexer) Tokens() string { return ix.o.Tokens }
 
 // Namespace returns the namespace the embeddings go to.
 func (ix *Indexer) Namespace() *store.Namespace { return ix.ns }
@@ -55,6 +83,7 @@ type item struct {
 	rec    store.ImageRecord
 	pix    []float32 // preprocessed [3,S,S]; nil for a duplicate of embedded content
 	vec    []float32 // embedding, set by the encoder stage
+	tok    []float32 // ITM tokens, set by the encoder stage when they are kept
 	status Status
 }
 
@@ -255,13 +284,16 @@ func (ix *Indexer) encode(ctx context.Context, b []*item) error {
 		pix = append(pix, b[i].pix...)
 	}
 	start := time.Now()
-	out, err := ix.model.Vision.EncodePixels(ctx, pix, encoder.VisionOptions{})
+	out, err := ix.model.Vision.EncodePixels(ctx, pix, encoder.VisionOptions{Tokens: ix.tokens != nil})
 	if err != nil {
 		return fmt.Errorf("encode batch of %d images: %w", len(idx), err)
 	}
 	ix.o.Logger.Debug("encoded batch", "stage", "encode", "images", len(idx), "took", time.Since(start))
 	for k, i := range idx {
 		b[i].pix, b[i].vec, b[i].status = nil, out.Embeds[k], StatusIndexed
+		if out.Tokens != nil {
+			b[i].tok = out.Tokens[k]
+		}
 	}
 	return nil
 }
@@ -300,8 +332,30 @@ func (ix *Indexer) commit(b []*item, t *tally) error {
 			return fmt.Errorf("store batch of %d images: %w", len(batch), err)
 		}
 	}
+	ix.storeTokens(kept)
 	for _, it := range kept {
 		t.file(FileResult{Path: it.rec.Path, Status: it.status})
 	}
 	return nil
+}
+
+// storeTokens puts the tokens of a committed batch's new contents into the token cache. A
+// failure costs a recompute at query time, not the batch: it is logged.
+func (ix *Indexer) storeTokens(kept []*item) {
+	if ix.tokens == nil {
+		return
+	}
+	for _, it := range kept {
+		if it.tok == nil || it.status != StatusIndexed {
+			continue
+		}
+		id, ok, err := ix.lib.DB().ContentID(it.rec.SHA256)
+		if err == nil && ok {
+			err = ix.tokens.Put(id, it.tok)
+		}
+		if err != nil {
+			ix.o.Logger.Warn("token cache", "path", it.rec.Path, "error", err.Error())
+		}
+		it.tok = nil
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/rerank"
 )
 
 // Defaults of Options.
@@ -15,6 +16,23 @@ const (
 	DefaultMaxPixels = encoder.DefaultMaxPixels
 	DefaultMaxBytes  = encoder.DefaultMaxBytes
 )
+
+// Token policies (Options.Tokens): what the indexer does with the ITM image tokens the vision
+// encoder computes beside each embedding, which a query's rerank needs for every candidate.
+const (
+	// TokensEager stores them in the library's token cache (library.TokenDir) as each image is
+	// embedded, so that no query has to decode an original again: 16.6 KiB a photo with the
+	// default model.
+	TokensEager = "eager"
+	// TokensLazy drops them: the first query that reranks an image decodes its original and
+	// runs the vision encoder again, then caches them.
+	TokensLazy = "lazy"
+)
+
+// MaxEagerTokenBytes is the largest fp16 size of one image's tokens for which TokensEager is the
+// default: 64 KiB (the default model's take 16.6 KiB; a ViT-L's 577 x 768, 0.9 MB, would fill
+// the cache's budget with a few thousand photos).
+const MaxEagerTokenBytes = 64 << 10
 
 // DefaultSkipDirs are folder names never entered (NAS and OS bookkeeping), besides hidden
 // (dot) folders.
@@ -64,6 +82,16 @@ type Options struct {
 	// OnProgress receives the running counts after every file. It is never called
 	// concurrently, and must be quick. Nil: none.
 	OnProgress func(Progress)
+	// Tokens is the token policy, TokensEager or TokensLazy (default: eager when the model has
+	// an ITM head and an image's tokens take at most MaxEagerTokenBytes, else lazy).
+	Tokens string
+	// TokenCache is where TokensEager stores tokens (a server passes its searcher's). Default:
+	// the cache in library.TokenDir of the model's namespace, opened with TokenBudget.
+	TokenCache *rerank.TokenCache
+	// TokenBudget caps the bytes of the token cache the indexer opens (default
+	// rerank.DefaultCacheBudget, 1 GiB: about 64,000 photos with the default model; past it
+	// the least recently used go, and a query recomputes them).
+	TokenBudget int64
 	// Catalog is where records and embeddings go. Default: the library's database, in the
 	// model's namespace. The seam lets a running server take the batches instead.
 	Catalog Catalog

@@ -28,6 +28,8 @@ type Stats struct {
 	DBRatio          float64  `json:"db_ratio,omitempty"` // DBBytes / VectorGraphBytes (absent without vectors)
 	Thumbs           int      `json:"thumbs"`
 	ThumbBytes       int64    `json:"thumb_bytes"`
+	TokenFiles       int      `json:"token_files"` // images whose ITM tokens the model's token cache holds
+	TokenBytes       int64    `json:"token_bytes"`
 	LastRun          *LastRun `json:"last_run,omitempty"`
 }
 
@@ -56,22 +58,10 @@ func LibraryStats(l *library.Library, model store.ModelInfo) (Stats, error) {
 	if s.VectorGraphBytes > 0 {
 		s.DBRatio = float64(s.DBBytes) / float64(s.VectorGraphBytes)
 	}
-	err = filepath.WalkDir(filepath.Join(l.Dir(), library.ThumbsDir), func(_ string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		if d.Type().IsRegular() && filepath.Ext(d.Name()) == ".jpg" {
-			if info, err := d.Info(); err == nil {
-				s.Thumbs++
-				s.ThumbBytes += info.Size()
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if s.Thumbs, s.ThumbBytes, err = countFiles(filepath.Join(l.Dir(), library.ThumbsDir), ".jpg"); err != nil {
+		return s, err
+	}
+	if s.TokenFiles, s.TokenBytes, err = countFiles(library.TokenDir(l.Dir(), s.Namespace, model), ".f16"); err != nil {
 		return s, err
 	}
 	if r, ok, err := ReadLastRun(l); err != nil {
@@ -80,4 +70,25 @@ func LibraryStats(l *library.Library, model store.ModelInfo) (Stats, error) {
 		s.LastRun = &r
 	}
 	return s, nil
+}
+
+// countFiles counts the regular files with extension ext under dir (none when it is missing)
+// and their bytes.
+func countFiles(dir, ext string) (n int, bytes int64, err error) {
+	err = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.Type().IsRegular() && filepath.Ext(d.Name()) == ext {
+			if info, err := d.Info(); err == nil {
+				n++
+				bytes += info.Size()
+			}
+		}
+		return nil
+	})
+	return n, bytes, err
 }

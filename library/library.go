@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/glimpse-search/glimpse/encoder"
@@ -151,4 +152,22 @@ func WriteFileAtomic(path string, data []byte, sync bool) error {
 		os.Remove(f.Name())
 	}
 	return err
+}
+
+// TokensDir is the folder under a data dir that holds the token caches, one folder per
+// namespace and bundle (see TokenDir).
+const TokensDir = "tokens"
+
+// TokenDir is where the ITM image tokens of the bundle identified by info, in the store
+// namespace named namespace, are cached: DIR/tokens/<namespace>-<first 12 of the bundle hash>.
+// The indexer fills it as it embeds and the searcher reads it; tokens of another bundle never
+// share a folder.
+func TokenDir(dataDir, namespace string, info store.ModelInfo) string {
+	name := strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == 0 || r == ':' {
+			return '_'
+		}
+		return r
+	}, namespace+"-"+info.BundleHash[:min(12, len(info.BundleHash))])
+	return filepath.Join(dataDir, TokensDir, name)
 }

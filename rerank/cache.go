@@ -171,14 +171,30 @@ func (c *TokenCache) getInto(contentID uint64, dst []float32, buf []byte) bool {
 		c.lru.MoveToFront(e)
 	}
 	c.mu.Unlock()
-	if !ok {
-		return false
-	}
 	if c.read(contentID, dst, buf) {
+		if !ok { // written since this cache was opened (the indexer stores tokens as it embeds)
+			c.adopt(contentID)
+		}
 		return true
 	}
-	c.drop(contentID) // vanished or damaged: forget it, a fill replaces it
+	if ok {
+		c.drop(contentID) // vanished or damaged: forget it, a fill replaces it
+	}
 	return false
+}
+
+// adopt counts a file that another writer put into the folder as the most recent entry.
+func (c *TokenCache) adopt(id uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.entries[id]; ok {
+		return
+	}
+	c.entries[id] = c.lru.PushFront(id)
+	n := int64(c.fileLen())
+	c.sizes[id] = n
+	c.size += n
+	c.evict()
 }
 
 // fileLen is the size of a cache file.

@@ -143,3 +143,32 @@ func TestTokenCache(t *testing.T) {
 		t.Fatal("cache without a folder opened")
 	}
 }
+
+// TestTokenCacheSharedFolder: tokens another cache on the same folder stores after this one
+// opened (the indexer writing as it embeds, a server reading) are hits, counted in the budget,
+// and never recomputed.
+func TestTokenCacheSharedFolder(t *testing.T) {
+	const n = 6
+	dir := t.TempDir()
+	fill := &fakeSource{n: n}
+	reader, err := OpenTokenCache(CacheOptions{Dir: dir, TokenLen: n, Fill: fill})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writer, err := OpenTokenCache(CacheOptions{Dir: dir, TokenLen: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float32{1, 2, 3, 4, 5, 6}
+	if err := writer.Put(42, want); err != nil {
+		t.Fatal(err)
+	}
+	var st Stats
+	toks, errs := reader.Tokens(context.Background(), refs(42, 7), &st)
+	if errs != nil || st.Hits != 1 || fill.calls != 1 || toks[0][5] != 6 || toks[1][0] != 7.25 {
+		t.Fatalf("tokens %v, errs %v, stats %+v, fill calls %d", toks, errs, st, fill.calls)
+	}
+	if reader.Len() != 2 || reader.Size() != 2*int64(cacheHeader+2*n) {
+		t.Fatalf("the adopted file is not counted: len %d, size %d", reader.Len(), reader.Size())
+	}
+}

@@ -7,11 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/library"
 	"github.com/glimpse-search/glimpse/rerank"
 	"github.com/glimpse-search/glimpse/store"
 )
@@ -68,7 +68,7 @@ func New(db *store.DB, m *encoder.Model, info store.ModelInfo, o Options) (*Sear
 		if o.Tokens == TokensCache {
 			dir := o.CacheDir
 			if dir == "" {
-				dir = filepath.Join(filepath.Dir(db.Path()), "tokens", safeName(s.o.Namespace+"-"+prefix(s.info.BundleHash, 12)))
+				dir = library.TokenDir(filepath.Dir(db.Path()), s.o.Namespace, s.info)
 			}
 			c, err := rerank.OpenTokenCache(rerank.CacheOptions{Dir: dir, TokenLen: m.Vision.TokenLen(),
 				Budget: o.CacheBudget, Fill: rc, Logger: o.Logger})
@@ -79,17 +79,6 @@ func New(db *store.DB, m *encoder.Model, info store.ModelInfo, o Options) (*Sear
 		}
 	}
 	return s, nil
-}
-
-func prefix(s string, n int) string { return s[:min(n, len(s))] }
-
-func safeName(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || r == 0 || r == ':' {
-			return '_'
-		}
-		return r
-	}, s)
 }
 
 func (o Options) withDefaults(m *encoder.Model) (Options, error) {
@@ -168,4 +157,12 @@ func (s *Searcher) Decode(r io.Reader) (image.Image, error) {
 		return nil, fmt.Errorf("searcher: query image: %w", err)
 	}
 	return img, nil
+}
+
+// TokenCache returns the token cache the searcher reads candidates' tokens from, nil when it
+// recomputes them (TokensRecompute, a Source of the caller's, or a model without an ITM head).
+// An indexer in the same process fills the same cache (indexer.Options.TokenCache).
+func (s *Searcher) TokenCache() *rerank.TokenCache {
+	c, _ := s.src.(*rerank.TokenCache)
+	return c
 }

@@ -180,6 +180,8 @@ func (js *jobs) runJob(ctx context.Context, jb *job) {
 		MaxPixels: jb.req.MaxPixels,
 		Confine:   s.o.IndexRoots,
 		Logger:    s.o.Logger,
+		// the searcher's cache: the tokens stored while indexing are its hits at once
+		TokenCache: s.s.TokenCache(),
 		OnProgress: func(p indexer.Progress) {
 			js.update(jb, func(j *client.Job) { j.Progress = progressOf(p.Summary, p.Total, p.WalkDone) })
 		},

@@ -85,7 +85,7 @@ func (s *Server) addTexts(c echo.Context) error {
 	}
 	s.texts.Lock()
 	defer s.texts.Unlock()
-	ix, err := indexer.New(s.lib, s.m, s.info, indexer.Options{Logger: s.o.Logger})
+	ix, err := indexer.New(s.lib, s.m, s.info, indexer.Options{Logger: s.o.Logger, Tokens: indexer.TokensLazy}) // texts only
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,9 @@ func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	batch := fset.Int("batch", indexer.DefaultBatch, "images per encoder run and per database transaction")
 	report := fset.String("report", "", "write one JSON line per file {\"path\",\"status\",\"reason\"} to FILE")
 	maxPixels := fset.Int64("max-pixels", indexer.DefaultMaxPixels, "skip images with more pixels (read from the header, before decoding)")
+	tokens := fset.String("tokens", "", "ITM tokens of new images: eager (stored in the data dir's token cache, so no query "+
+		"decodes an original again) or lazy (the first query that reranks an image computes them); default: eager when "+
+		"an image's tokens take at most 64 KiB (the default model: 16.6 KiB)")
 	keyFile := fset.String("api-key-file", "", "API key (its first line) for handing the job to a running server "+
 		"(default $"+cli.EnvAPIKey+")")
 	if err := cli.ParseArgs(fset, args, 1, -1, "one PATH or more", usageAdd); err != nil {
@@ -38,6 +41,9 @@ func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if *workers < 1 || *encoders < 1 || *batch < 1 || *maxPixels < 1 {
 		return cli.Usagef("add: --workers, --encoders, --batch and --max-pixels must be at least 1")
+	}
+	if *tokens != "" && *tokens != indexer.TokensEager && *tokens != indexer.TokensLazy {
+		return cli.Usagef("add: --tokens %q: want eager or lazy", *tokens)
 	}
 	if *threads < 0 {
 		return cli.Usagef("add: --threads must be 0 (one per core) or more")
@@ -81,6 +87,7 @@ func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Encoders:  *encoders,
 		Batch:     *batch,
 		MaxPixels: *maxPixels,
+		Tokens:    *tokens,
 		OnFile: func(r indexer.FileResult) {
 			if rep != nil {
 				rep.write(r)

@@ -37,7 +37,7 @@ func runAddTexts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer m.Close()
-	ix, err := indexer.New(lib, m, info, indexer.Options{})
+	ix, err := indexer.New(lib, m, info, indexer.Options{Tokens: indexer.TokensLazy}) // texts only
 	if err != nil {
 		return err
 	}

@@ -48,6 +48,7 @@ func runStatus(_ context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(tw, "database\t%s\n", dbSize(s.DBBytes, s.VectorGraphBytes, s.RecordBytes))
 	fmt.Fprintf(tw, "thumbnails\t%d, %s\n", s.Thumbs, size(s.ThumbBytes))
+	fmt.Fprintf(tw, "tokens\t%d images cached, %s (the rerank reads them instead of decoding the originals)\n", s.TokenFiles, size(s.TokenBytes))
 	if r := s.LastRun; r != nil {
 		fmt.Fprintf(tw, "last run\t%s, %s: %d indexed, %d unchanged, %d duplicate, %d skipped, %d failed%s\n",
 			r.Finished.Local().Format(time.DateTime), r.Elapsed.Round(time.Millisecond), r.Indexed, r.Unchanged,

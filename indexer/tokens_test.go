@@ -1,0 +1,119 @@
+package indexer
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/library"
+	"github.com/glimpse-search/glimpse/rerank"
+	"github.com/glimpse-search/glimpse/searcher"
+)
+
+// TestTokensEager: by default the default model's tokens are stored as images are embedded,
+// one file per content (a duplicate adds none), equal within fp16 to what the vision encoder
+// gives for the same file at query time; lazy stores none, and an unknown policy is refused.
+func TestTokensEager(t *testing.T) {
+	src := t.TempDir()
+	writeScenes(t, src, 0, 6, 96)
+	dup, err := os.ReadFile(filepath.Join(src, "scene-00002.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(src, "copy.png"), dup)
+	m, info := testModel(t)
+	lib := testLib(t, "")
+	ix, err := New(lib, m, info, Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ix.Tokens() != TokensEager {
+		t.Fatalf("default policy %q for the default model, want eager", ix.Tokens())
+	}
+	if _, err := ix.Add(context.Background(), []string{src}); err != nil {
+		t.Fatal(err)
+	}
+	dir := library.TokenDir(lib.Dir(), ix.Namespace().Name(), info)
+	c, err := rerank.OpenTokenCache(rerank.CacheOptions{Dir: dir, TokenLen: m.Vision.TokenLen()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Len() != 6 {
+		t.Fatalf("%d token files for 6 contents (7 files, one a duplicate)", c.Len())
+	}
+	rec, err := lib.DB().ImageByPath(filepath.Join(src, "scene-00003.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := c.Get(rec.ContentID)
+	if !ok {
+		t.Fatalf("no cached tokens for content %d", rec.ContentID)
+	}
+	img, _, err := image.Decode(bytes.NewReader(mustRead(t, rec.Path)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := m.Vision.Encode(context.Background(), []image.Image{img}, encoder.VisionOptions{Tokens: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var worst float64
+	for i, v := range out.Tokens[0] {
+		worst = max(worst, math.Abs(float64(v-got[i]))/max(1, math.Abs(float64(v))))
+	}
+	if worst > 2e-3 {
+		t.Errorf("cached tokens differ from the encoder's by %.2g (relative), more than fp16 rounding", worst)
+	}
+	if s, err := LibraryStats(lib, info); err != nil || s.TokenFiles != 6 || s.TokenBytes <= 0 {
+		t.Errorf("status: %d token files, %d bytes, %v", s.TokenFiles, s.TokenBytes, err)
+	}
+	// the first query after indexing reads every candidate's tokens: no vision encoder run
+	s, err := searcher.New(lib.DB(), m, info, searcher.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Images(context.Background(), searcher.ImageQuery{Text: "a red circle",
+		Params: searcher.Params{K: 7, MinScore: searcher.Float(0)}})
+	if err != nil || len(res.Hits) != 7 || res.Timings.TokenEncode != 0 {
+		t.Errorf("first query: %d hits, token encoding %.1f ms, %v; want 7 hits and none", len(res.Hits),
+			res.Timings.TokenEncode, err)
+	}
+
+	lazy := testLib(t, "")
+	lix, err := New(lazy, m, info, Options{Workers: 2, Tokens: TokensLazy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lix.Add(context.Background(), []string{src}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(library.TokenDir(lazy.Dir(), lix.Namespace().Name(), info)); !os.IsNotExist(err) {
+		t.Errorf("lazy policy made a token folder: %v", err)
+	}
+	ls, err := searcher.New(lazy.DB(), m, info, searcher.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = ls.Images(context.Background(), searcher.ImageQuery{Text: "a red circle",
+		Params: searcher.Params{K: 7, MinScore: searcher.Float(0)}})
+	if err != nil || res.Timings.TokenEncode == 0 {
+		t.Errorf("first query over a lazy library: token encoding %.1f ms, %v; want the encoder run", res.Timings.TokenEncode, err)
+	}
+	if _, err := New(lazy, m, info, Options{Tokens: "sometimes"}); err == nil {
+		t.Error("an unknown token policy was accepted")
+	}
+}
+
+func mustRead(tb testing.TB, path string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
