@@ -11,11 +11,12 @@ DEMO_ADDR ?= 127.0.0.1:8080
 BENCH_SERVER_DIR ?= build/bench-server
 
 .PHONY: all setup venv build test setup-test test-summary test-go test-python demo model model-eval model-export clean \
-	bench-encoder bench-ann bench-index bench-query bench-server bench-server-attack parity parity-reduced bench-models mutants fuzz chaos
+	bench-encoder bench-ann bench-index bench-cold bench-query bench-server bench-server-attack parity parity-reduced bench-models mutants fuzz chaos
 
 all: build
 
-## setup: Debian build dependencies, ONNX Runtime 1.30.0 (libonnxruntime.so.1) into .cache, and the model
+## setup: Debian build dependencies, ONNX Runtime 1.30.0 (libonnxruntime.so.1, kept in ~/.cache/glimpse and
+## linked into the clone's .cache), and the model
 ## tooling's Python environment (idempotent)
 setup: venv
 	@./scripts/setup-deps.sh
@@ -120,6 +121,13 @@ bench-ann:
 bench-index: setup
 	@set -o pipefail; GLIMPSE_BENCH=1 $(GO) test -run '^TestBenchReport$$' -count=1 -v -timeout 30m ./indexer/ | grep -v -e '^=== RUN' -e '^--- ' -e '^PASS$$' -e '^ok '
 
+## bench-cold: what the first query over a photo library costs: 300 photos of 12 MP (JPEGs made from
+## generated scenes) indexed with each token policy (eager, lazy), then 20 distinct text queries at K = 128
+## run first on a cache holding only what indexing stored, then again: p50 of both, indexing images/s, token
+## cache per photo (last line: one JSON object; about 10 minutes on 2 cores)
+bench-cold: setup
+	@set -o pipefail; GLIMPSE_BENCH=1 $(GO) test -run '^TestBenchCold$$' -count=1 -v -timeout 60m ./indexer/ | grep -v -e '^=== RUN' -e '^--- ' -e '^PASS$$' -e '^ok '
+
 ## bench-index-model: the throughput part of bench-index with another bundle, e.g.
 ## MODEL=build/models/clip-vit-b-32 (make bench-models exports it) SCENES=300
 MODEL ?= build/models/clip-vit-b-32
@@ -219,10 +227,12 @@ bench-server-attack: setup build
 	/usr/bin/python3 -c 'import json,sys; a,b=(json.loads(open(f).read().strip().splitlines()[-1]) for f in sys.argv[1:]); print(json.dumps({"alone": a, "attacked": b, "p99_ratio": round(b["p99_ms"]/a["p99_ms"], 2)}))' \
 		build/bench-server-alone.txt build/bench-server-attacked.txt
 
-## weaviate-server: Weaviate's server built from the Go module proxy into the git-ignored .cache
-## (once: about 3 minutes on an idle machine, much longer on a busy one; outside go.mod)
+## weaviate-server: Weaviate's server built from the Go module proxy into the per-user cache shared by
+## every clone, ~/.cache/glimpse (once per machine: about 3 minutes on an idle machine, much longer on a
+## busy one; outside go.mod)
+GLIMPSE_CACHE_HOME ?= $(HOME)/.cache/glimpse
 WEAVIATE_VERSION := v1.35.2
-WEAVIATE_SERVER := $(CURDIR)/.cache/weaviate-$(WEAVIATE_VERSION)/weaviate-server
+WEAVIATE_SERVER := $(GLIMPSE_CACHE_HOME)/weaviate-$(WEAVIATE_VERSION)/weaviate-server
 .PHONY: weaviate-server test-cluster bench-cluster
 weaviate-server: $(WEAVIATE_SERVER)
 $(WEAVIATE_SERVER):
@@ -232,13 +242,13 @@ $(WEAVIATE_SERVER):
 ## and the 3-node fault test (20,000 generated images through `indexer add --store`, kill -9 of a
 ## node while searching, indexing with it down, restart and catch-up, recall against brute force
 ## and the embedded backend); `make test` runs it. CLUSTER_IMAGES=N indexes fewer.
-## The generated scenes are kept in the git-ignored .cache too (deterministic; reruns reuse them).
+## The generated scenes are kept in the per-user cache too (deterministic; reruns and other clones reuse them).
 CLUSTER_IMAGES ?= 20000
 test-cluster: setup weaviate-server
 	@mkdir -p build
 	@$(GO) build -o $(TESTSUM) ./lab/cmd/testsum
 	set -o pipefail; GLIMPSE_WEAVIATE_SERVER=$(WEAVIATE_SERVER) GLIMPSE_CLUSTER_IMAGES=$(CLUSTER_IMAGES) \
-		GLIMPSE_CLUSTER_SCENES=$(CURDIR)/.cache/cluster-scenes-$(CLUSTER_IMAGES) \
+		GLIMPSE_CLUSTER_SCENES=$(GLIMPSE_CACHE_HOME)/cluster-scenes-$(CLUSTER_IMAGES) \
 		GLIMPSE_CLUSTER_REPORT=$(CURDIR)/build/cluster-report.json nice -n 19 \
 		$(GO) test -json -count=1 -timeout 15m -run '^(TestCollectionOneNode|TestClusterFault)$$' ./store/weaviate/ ./cmd/indexer/ \
 		| $(TESTSUM) -v -suite cluster -o $(TEST_SUMMARY)/cluster.txt

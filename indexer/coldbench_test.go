@@ -1,0 +1,153 @@
+package indexer
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/disintegration/imaging"
+
+	"github.com/glimpse-search/glimpse/lab/scene"
+	"github.com/glimpse-search/glimpse/library"
+	"github.com/glimpse-search/glimpse/searcher"
+)
+
+// Sizes of the cold-query benchmark (GLIMPSE_BENCH_SCALE divides the photos).
+const (
+	coldPhotos  = 300 // 4032x3024 JPEGs, as a phone takes them
+	coldQueries = 20
+	coldK       = 128
+)
+
+// TestBenchCold measures what a user with a photo library sees on a first query: 12 MP JPEGs
+// made from generated scenes are indexed with each token policy, then 20 distinct text queries
+// run at K = 128, each first on a searcher whose token cache holds only what indexing stored
+// (nothing for lazy: every candidate's original is decoded and encoded again), then repeated.
+// `make bench-cold`; the last line is one JSON object.
+func TestBenchCold(t *testing.T) {
+	if os.Getenv("GLIMPSE_BENCH") != "1" {
+		t.Skip("set GLIMPSE_BENCH=1 to run the cold-query benchmark (make bench-cold)")
+	}
+	n := coldPhotos / benchScale()
+	m, info := testModel(t)
+	tmp := t.TempDir()
+	photos, captions := coldLibrary(t, filepath.Join(tmp, "photos"), n)
+	fig := map[string]any{"model": info.Name, "photos": n, "k": coldK, "queries": coldQueries, "cpus": runtime.NumCPU()}
+	rep := newBenchReport()
+	for _, policy := range []string{TokensEager, TokensLazy} {
+		lib, err := library.Open(filepath.Join(tmp, policy), library.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ix, err := New(lib, m, info, Options{Tokens: policy, Encoders: runtime.NumCPU()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		s, err := ix.Add(context.Background(), []string{photos})
+		if err != nil || s.Indexed != n {
+			t.Fatalf("index: %+v %v", s, err)
+		}
+		rate := float64(n) / time.Since(start).Seconds()
+		st, err := LibraryStats(lib, info)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, again := coldQueries2(t, lib, ix, captions, policy)
+		p50f, p50a := median(first), median(again)
+		rep.row(fmt.Sprintf("%s: indexing, 12 MP JPEGs", policy), rate, "images/s")
+		rep.row(fmt.Sprintf("%s: token cache per photo", policy), float64(st.TokenBytes)/float64(n)/1024, "KiB")
+		rep.row(fmt.Sprintf("%s: first query, K = %d, p50", policy, coldK), p50f, "ms")
+		rep.row(fmt.Sprintf("%s: the same query again, p50", policy), p50a, "ms")
+		rep.row(fmt.Sprintf("%s: first / again", policy), p50f/p50a, "x")
+		fig[policy] = map[string]float64{"index_images_per_s": roundTo(rate, 3), "token_kib_per_photo": roundTo(float64(st.TokenBytes)/float64(n)/1024, 3),
+			"first_p50_ms": roundTo(p50f, 3), "again_p50_ms": roundTo(p50a, 3), "first_to_again": roundTo(p50f/p50a, 3)}
+		lib.Close()
+	}
+	rep.print(t, fig)
+}
+
+// coldQueries2 runs each caption as a query twice on a searcher opened for it alone, and
+// returns the total milliseconds of the first and the second run. The searcher's token cache is
+// the library's (what indexing stored) for eager, a new empty folder for lazy.
+func coldQueries2(t *testing.T, lib *library.Library, ix *Indexer, captions []string, policy string) (first, again []float64) {
+	m := ix.model
+	for i, text := range captions {
+		o := searcher.Options{}
+		if policy == TokensLazy {
+			o.CacheDir = filepath.Join(t.TempDir(), fmt.Sprint("cold-", i))
+		}
+		s, err := searcher.New(lib.DB(), m, ix.ns.Model(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for pass := range 2 {
+			res, err := s.Images(context.Background(), searcher.ImageQuery{Text: text,
+				Params: searcher.Params{K: coldK, MinScore: searcher.Float(0)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pass == 0 {
+				first = append(first, res.Timings.Total)
+			} else {
+				again = append(again, res.Timings.Total)
+			}
+		}
+	}
+	return first, again
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
+}
+
+// coldLibrary writes n generated scenes upscaled to 4032x3024 JPEGs (quality 90) into dir and
+// returns it with the first caption of the first coldQueries scenes.
+func coldLibrary(t *testing.T, dir string, n int) (string, []string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var captions []string
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range runtime.NumCPU() {
+		wg.Go(func() {
+			for i := range next {
+				recs, scenes := scene.Records(23, i, false, 0, "test", "jpg")
+				img, err := scene.Render(scenes[0], 256)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				big := imaging.Resize(img, 4032, 3024, imaging.Linear)
+				writeFile(t, filepath.Join(dir, fmt.Sprintf("IMG_%04d.jpg", i)), encodeJPEG(t, big, 90))
+				if i < coldQueries {
+					mu.Lock()
+					captions = append(captions, recs[0].Sentences[0].Raw)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	slices.Sort(captions)
+	return dir, captions
+}
+
