@@ -117,3 +117,57 @@ func mustRead(tb testing.TB, path string) []byte {
 	}
 	return b
 }
+
+// TestTokensHEIC: a HEIC photo's tokens come from its own pixels (libheif), stored at index
+// time, so its rerank never falls back to the thumbnail: the cached tokens are the encoder's
+// on the decoded HEIC, and the first query computes none.
+func TestTokensHEIC(t *testing.T) {
+	src := t.TempDir()
+	data := mustRead(t, filepath.Join("testdata", "images", "sample.heic"))
+	writeFile(t, filepath.Join(src, "photo.heic"), data)
+	m, info := testModel(t)
+	lib := testLib(t, "")
+	ix, err := New(lib, m, info, Options{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := ix.Add(context.Background(), []string{src}); err != nil || s.Indexed != 1 {
+		t.Fatalf("index: %+v %v", s, err)
+	}
+	rec, err := lib.DB().ImageByPath(filepath.Join(src, "photo.heic"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := rerank.OpenTokenCache(rerank.CacheOptions{Dir: library.TokenDir(lib.Dir(), ix.Namespace().Name(), info),
+		TokenLen: m.Vision.TokenLen()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := c.Get(rec.ContentID)
+	if !ok {
+		t.Fatal("no cached tokens for the HEIC photo")
+	}
+	d, err := ix.decode(data, encoder.FormatHEIF, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := m.Vision.Encode(context.Background(), []image.Image{d.model}, encoder.VisionOptions{Tokens: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var worst float64
+	for i, v := range out.Tokens[0] {
+		worst = max(worst, math.Abs(float64(v-got[i]))/max(1, math.Abs(float64(v))))
+	}
+	if worst > 2e-3 {
+		t.Errorf("cached HEIC tokens differ from the encoder's on its own pixels by %.2g", worst)
+	}
+	s, err := searcher.New(lib.DB(), m, info, searcher.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Images(context.Background(), searcher.ImageQuery{Text: "a photo", Params: searcher.Params{K: 1, MinScore: searcher.Float(0)}})
+	if err != nil || len(res.Hits) != 1 || res.Timings.TokenEncode != 0 {
+		t.Errorf("first query: %d hits, token encoding %.1f ms, %v", len(res.Hits), res.Timings.TokenEncode, err)
+	}
+}
