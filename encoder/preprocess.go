@@ -12,9 +12,10 @@ import (
 	"math"
 
 	"github.com/disintegration/imaging"
-	_ "golang.org/x/image/bmp"  // register BMP
-	_ "golang.org/x/image/tiff" // register TIFF
-	_ "golang.org/x/image/webp" // register WebP
+	_ "github.com/glimpse-search/glimpse/heif" // register HEIC/HEIF (libheif)
+	_ "golang.org/x/image/bmp"                 // register BMP
+	_ "golang.org/x/image/tiff"                // register TIFF
+	_ "golang.org/x/image/webp"                // register WebP
 
 	"github.com/glimpse-search/glimpse/turbojpeg"
 )

@@ -417,3 +417,19 @@ func TestSharedPhotos(t *testing.T) {
 		t.Errorf("found %d photos, want 7", n)
 	}
 }
+
+// TestDecodeHEIC: a HEIC photo decodes through libheif (package heif registers the format), so
+// a rerank that recomputes a HEIC candidate's tokens reads its own pixels.
+func TestDecodeHEIC(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "indexer", "testdata", "images", "sample.heic"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if format, err := CheckImage(data, ImageOptions{}); err != nil || format != "heif" {
+		t.Fatalf("CheckImage: %q %v", format, err)
+	}
+	img, err := DecodeImageBytes(data, ImageOptions{})
+	if err != nil || img.Bounds().Dx() != 96 || img.Bounds().Dy() != 64 {
+		t.Fatalf("DecodeImageBytes: %v %v", img, err)
+	}
+}

@@ -150,4 +150,3 @@ func coldLibrary(t *testing.T, dir string, n int) (string, []string) {
 	slices.Sort(captions)
 	return dir, captions
 }
-

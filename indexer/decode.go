@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/heif"
 	"github.com/glimpse-search/glimpse/turbojpeg"
 )
 
@@ -127,17 +128,17 @@ func (ix *Indexer) decodeJPEG(data []byte, pixels bool) (decoded, error) {
 
 func (ix *Indexer) decodeHEIF(data []byte, pixels bool) (decoded, error) {
 	var d decoded
-	hi, err := decodeHEIF(data, ix.o.MaxPixels, pixels)
+	hi, err := heif.Decode(data, ix.o.MaxPixels, pixels)
 	if err != nil {
 		return d, fmt.Errorf("%w: %v", encoder.ErrUnsupportedImage, err)
 	}
-	d.w, d.h = hi.w, hi.h
+	d.w, d.h = hi.W, hi.H
 	if err := ix.checkSize(encoder.FormatHEIF, d.w, d.h); err != nil {
 		return d, err
 	}
-	d.captured = captureTime(hi.exif)
-	if hi.img != nil { // libheif applies the HEIF's own rotation and mirroring
-		d.img, d.model = hi.img, hi.img
+	d.captured = captureTime(hi.Exif)
+	if hi.Img != nil { // libheif applies the HEIF's own rotation and mirroring
+		d.img, d.model = hi.Img, hi.Img
 	}
 	return d, nil
 }

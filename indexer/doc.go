@@ -21,5 +21,5 @@
 // JPEGs are decoded by libjpeg-turbo in the DCT domain at the smallest scale (1/8 .. 1) that
 // still covers the model input and the thumbnail, then resized by the model's PIL-compatible
 // bicubic: far cheaper than a full decode of a camera photo, and slightly different pixels
-// (Options.FullDecode turns it off). The cgo code is in turbojpeg.go and heif.go only.
+// (Options.FullDecode turns it off). The cgo lives in packages turbojpeg and heif.
 package indexer

@@ -118,9 +118,9 @@ func mustRead(tb testing.TB, path string) []byte {
 	return b
 }
 
-// TestTokensHEIC: a HEIC photo's tokens come from its own pixels (libheif), stored at index
-// time, so its rerank never falls back to the thumbnail: the cached tokens are the encoder's
-// on the decoded HEIC, and the first query computes none.
+// TestTokensHEIC: a HEIC photo's tokens come from its own pixels (libheif), never from its
+// thumbnail: stored at index time (the encoder's on the decoded HEIC, and the first query
+// computes none), and recomputed from the original too when they are not cached.
 func TestTokensHEIC(t *testing.T) {
 	src := t.TempDir()
 	data := mustRead(t, filepath.Join("testdata", "images", "sample.heic"))
@@ -169,5 +169,18 @@ func TestTokensHEIC(t *testing.T) {
 	res, err := s.Images(context.Background(), searcher.ImageQuery{Text: "a photo", Params: searcher.Params{K: 1, MinScore: searcher.Float(0)}})
 	if err != nil || len(res.Hits) != 1 || res.Timings.TokenEncode != 0 {
 		t.Errorf("first query: %d hits, token encoding %.1f ms, %v", len(res.Hits), res.Timings.TokenEncode, err)
+	}
+	// recomputed (lazy tokens, or an evicted file): from the original, with no fallback at hand
+	rc := rerank.NewRecompute(m, rerank.RecomputeOptions{Workers: 1})
+	toks, errs := rc.Tokens(context.Background(), []rerank.ImageRef{{ContentID: rec.ContentID, Path: rec.Path}}, nil)
+	if errs != nil && errs[0] != nil {
+		t.Fatalf("recomputing the HEIC photo's tokens from its original: %v", errs[0])
+	}
+	worst = 0
+	for i, v := range out.Tokens[0] {
+		worst = max(worst, math.Abs(float64(v-toks[0][i]))/max(1, math.Abs(float64(v))))
+	}
+	if worst > 1e-4 {
+		t.Errorf("recomputed HEIC tokens differ from the encoder's on its own pixels by %.2g", worst)
 	}
 }

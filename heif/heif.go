@@ -1,7 +1,4 @@
-package indexer
-
-// This file is the only cgo use of libheif (pkg-config libheif): HEIC/HEIF (and AVIF where
-// libheif has an AV1 decoder) to 8-bit RGBA.
+package heif
 
 /*
 #cgo pkg-config: libheif
@@ -11,8 +8,11 @@ package indexer
 import "C"
 
 import (
+	"bytes"
 	"fmt"
 	"image"
+	"image/color"
+	"io"
 	"sync"
 	"unsafe"
 )
@@ -26,16 +26,17 @@ func heifErr(op string, e C.struct_heif_error) error {
 	return fmt.Errorf("libheif %s: %s", op, C.GoString(e.message))
 }
 
-// heifImage is a probed HEIF primary image.
-type heifImage struct {
-	w, h int    // displayed size (libheif applies rotation and mirroring)
-	exif []byte // TIFF structure of the Exif block, nil when none
-	img  *image.NRGBA
+// Image is a HEIF file's primary image.
+type Image struct {
+	W, H int          // displayed size (libheif applies the file's rotation and mirroring)
+	Exif []byte       // TIFF structure of the Exif block, nil when none
+	Img  *image.NRGBA // the pixels; nil when only probed or over the pixel cap
 }
 
-// decodeHEIF reads the primary image of a HEIF file. When pixels is false only the size and
-// Exif are read; otherwise images over maxPixels are refused before decoding.
-func decodeHEIF(data []byte, maxPixels int64, pixels bool) (*heifImage, error) {
+// Decode reads the primary image of a HEIF file. When pixels is false only the size and Exif
+// are read; otherwise an image over maxPixels (width x height) is returned without pixels,
+// before anything is decoded.
+func Decode(data []byte, maxPixels int64, pixels bool) (*Image, error) {
 	heifInit()
 	ctx := C.heif_context_alloc()
 	if ctx == nil {
@@ -52,12 +53,12 @@ func decodeHEIF(data []byte, maxPixels int64, pixels bool) (*heifImage, error) {
 		return nil, err
 	}
 	defer C.heif_image_handle_release(hd)
-	out := &heifImage{w: int(C.heif_image_handle_get_width(hd)), h: int(C.heif_image_handle_get_height(hd))}
-	if out.w <= 0 || out.h <= 0 {
-		return nil, fmt.Errorf("libheif: image of %dx%d pixels", out.w, out.h)
+	out := &Image{W: int(C.heif_image_handle_get_width(hd)), H: int(C.heif_image_handle_get_height(hd))}
+	if out.W <= 0 || out.H <= 0 {
+		return nil, fmt.Errorf("libheif: image of %dx%d pixels", out.W, out.H)
 	}
-	out.exif = heifExif(hd)
-	if !pixels || int64(out.w)*int64(out.h) > maxPixels {
+	out.Exif = heifExif(hd)
+	if !pixels || int64(out.W)*int64(out.H) > maxPixels {
 		return out, nil
 	}
 	var img *C.struct_heif_image
@@ -73,12 +74,55 @@ func decodeHEIF(data []byte, maxPixels int64, pixels bool) (*heifImage, error) {
 		return nil, fmt.Errorf("libheif: no interleaved RGBA plane")
 	}
 	src := unsafe.Slice((*byte)(unsafe.Pointer(p)), int(stride)*(h-1)+4*w)
-	out.w, out.h = w, h
-	out.img = image.NewNRGBA(image.Rect(0, 0, w, h))
+	out.W, out.H = w, h
+	out.Img = image.NewNRGBA(image.Rect(0, 0, w, h))
 	for y := range h {
-		copy(out.img.Pix[y*out.img.Stride:y*out.img.Stride+4*w], src[y*int(stride):])
+		copy(out.Img.Pix[y*out.Img.Stride:y*out.Img.Stride+4*w], src[y*int(stride):])
 	}
 	return out, nil
+}
+
+// Brands are the ftyp major brands read through libheif: HEVC stills and sequences, the
+// generic image brands, AVIF.
+var Brands = []string{"heic", "heix", "hevc", "hevx", "heim", "heis", "hevm", "hevs", "mif1", "msf1", "avif", "avis"}
+
+// maxRegistered caps the pixels image.Decode decodes through this package; callers check
+// their own caps from image.DecodeConfig first.
+const maxRegistered = 1 << 30
+
+// The "heif" format of package image: importing this package lets image.Decode and
+// image.DecodeConfig read HEIF files (upright, 8-bit NRGBA).
+func init() {
+	for _, b := range Brands {
+		image.RegisterFormat("heif", "????ftyp"+b, decodeImage, decodeConfig)
+	}
+}
+
+func decodeImage(r io.Reader) (image.Image, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	im, err := Decode(data, maxRegistered, true)
+	if err != nil {
+		return nil, err
+	}
+	if im.Img == nil {
+		return nil, fmt.Errorf("libheif: image of %dx%d pixels is too large", im.W, im.H)
+	}
+	return im.Img, nil
+}
+
+func decodeConfig(r io.Reader) (image.Config, error) {
+	var buf bytes.Buffer
+	if _, err := io.Copy(&buf, r); err != nil {
+		return image.Config{}, err
+	}
+	im, err := Decode(buf.Bytes(), 0, false)
+	if err != nil {
+		return image.Config{}, err
+	}
+	return image.Config{ColorModel: color.NRGBAModel, Width: im.W, Height: im.H}, nil
 }
 
 // heifExif returns the TIFF structure of the first Exif metadata block (the block starts
