@@ -1,6 +1,10 @@
 package encoder
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/glimpse-search/glimpse/photo"
+)
 
 // Sentinel errors. Errors returned by this package wrap one of them with the context (field,
 // file, input index) that explains it; test with errors.Is.
@@ -10,10 +14,12 @@ var (
 	ErrBadBundle = errors.New("bad model bundle")
 	// ErrRuntime: ONNX Runtime could not be found, loaded or initialised.
 	ErrRuntime = errors.New("onnx runtime unavailable")
-	// ErrUnsupportedImage: the bytes are not an image in a supported format, or are corrupt.
-	ErrUnsupportedImage = errors.New("unsupported image")
-	// ErrTooLarge: the image (pixels) or file (bytes) exceeds the configured cap.
-	ErrTooLarge = errors.New("image too large")
+	// ErrUnsupportedImage: the bytes are not an image in a supported format, or are corrupt
+	// (photo.ErrUnsupported, the same error).
+	ErrUnsupportedImage = photo.ErrUnsupported
+	// ErrTooLarge: the image (pixels) or file (bytes) exceeds the configured cap
+	// (photo.ErrTooLarge).
+	ErrTooLarge = photo.ErrTooLarge
 	// ErrNoITM: the bundle is a dual encoder without an ITM graph.
 	ErrNoITM = errors.New("model has no ITM head")
 	// ErrInput: an argument is malformed (wrong tensor length, empty batch element, ...).

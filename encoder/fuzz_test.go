@@ -29,21 +29,6 @@ func seedFiles(f *testing.F, maxSize int64) {
 	}
 }
 
-func FuzzExifOrientation(f *testing.F) {
-	seedFiles(f, 64<<10)
-	jpg := encodeJPEG(f, halves(8, 4))
-	for o := uint16(1); o <= 8; o++ {
-		f.Add(withOrientation(jpg, o, binary.LittleEndian))
-		f.Add(withOrientation(jpg, o, binary.BigEndian))
-	}
-	f.Add([]byte{0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x02})
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if o := ExifOrientation(data); o < 1 || o > 8 {
-			t.Fatalf("orientation %d outside 1..8", o)
-		}
-	})
-}
-
 func FuzzDecodeImage(f *testing.F) {
 	seedFiles(f, 32<<10)
 	f.Add(encodePNG(f, halves(5, 3)))

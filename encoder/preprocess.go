@@ -1,7 +1,6 @@
 package encoder
 
 import (
-	"bytes"
 	"fmt"
 	"image"
 	"image/color"
@@ -11,189 +10,40 @@ import (
 	"io"
 	"math"
 
-	"github.com/disintegration/imaging"
-	_ "github.com/glimpse-search/glimpse/heif" // register HEIC/HEIF (libheif)
-	_ "golang.org/x/image/bmp"                 // register BMP
-	_ "golang.org/x/image/tiff"                // register TIFF
-	_ "golang.org/x/image/webp"                // register WebP
-
-	"github.com/glimpse-search/glimpse/turbojpeg"
+	"github.com/glimpse-search/glimpse/photo"
+	_ "github.com/glimpse-search/glimpse/photo/heif" // register HEIC/HEIF (libheif)
+	_ "golang.org/x/image/bmp"                       // register BMP
+	_ "golang.org/x/image/tiff"                      // register TIFF
+	_ "golang.org/x/image/webp"                      // register WebP
 )
 
-// Defaults of ImageOptions.
+// Defaults of ImageOptions (package photo's).
 const (
-	DefaultMaxPixels       = 100_000_000 // 100 megapixels: ~400 MB decoded as RGBA
-	DefaultMaxBytes        = 256 << 20   // 256 MiB of encoded image
-	DefaultMaxDecodedBytes = 1 << 30     // 1 GiB decoded: 100 MP at 8 bits, about 134 MP of 16-bit gray
+	DefaultMaxPixels       = photo.DefaultMaxPixels
+	DefaultMaxBytes        = photo.DefaultMaxBytes
+	DefaultMaxDecodedBytes = photo.DefaultMaxDecodedBytes
 )
 
-// ImageOptions caps what [DecodeImage] accepts from untrusted input. Zero fields take the
-// defaults.
-type ImageOptions struct {
-	// MaxPixels caps width x height, checked from the header before decoding
-	// (default DefaultMaxPixels).
-	MaxPixels int64
-	// MaxBytes caps the encoded size read (default DefaultMaxBytes).
-	MaxBytes int64
-	// MaxDecodedBytes caps the memory of the decoded image, width x height x the bytes per
-	// pixel of the decoder's output (8 for a 16-bit RGBA PNG, 4 for RGBA and for JPEGs, 1 for
-	// gray or paletted), checked from the header before decoding (default
-	// DefaultMaxDecodedBytes). An upload of 10,000 x 10,000 16-bit pixels is 800 MB decoded
-	// however small its file.
-	MaxDecodedBytes int64
-	// KeepOrientation returns JPEGs as stored, ignoring their EXIF orientation (default false:
-	// upright). [NewPreprocessor] sets it from the manifest's image.exif_transpose.
-	KeepOrientation bool
-}
+// ImageOptions caps what [DecodeImage] accepts from untrusted input (photo.Options). Zero
+// fields take the defaults; [NewPreprocessor] sets KeepOrientation from the manifest's
+// image.exif_transpose.
+type ImageOptions = photo.Options
 
-func (o ImageOptions) withDefaults() ImageOptions {
-	if o.MaxPixels <= 0 {
-		o.MaxPixels = DefaultMaxPixels
-	}
-	if o.MaxBytes <= 0 {
-		o.MaxBytes = DefaultMaxBytes
-	}
-	if o.MaxDecodedBytes <= 0 {
-		o.MaxDecodedBytes = DefaultMaxDecodedBytes
-	}
-	return o
-}
+// DecodeImage reads an encoded image from r through package photo (photo.Read): at most
+// MaxBytes, the header's caps checked before decoding, JPEGs upright by their EXIF orientation
+// unless KeepOrientation is set. Errors wrap [ErrUnsupportedImage] or [ErrTooLarge]. Safe for
+// concurrent use.
+func DecodeImage(r io.Reader, opts ImageOptions) (image.Image, error) { return photo.Read(r, opts) }
 
-// DecodeImage reads an encoded image (PNG, JPEG, GIF, WebP, BMP, TIFF) from r. It reads at most
-// MaxBytes, checks the header's dimensions against MaxPixels before decoding, and applies the
-// EXIF orientation of JPEGs (so an orientation-6 photo comes back upright, width and height
-// swapped) unless KeepOrientation is set. Errors wrap [ErrUnsupportedImage] or [ErrTooLarge].
-// Safe for concurrent use.
-func DecodeImage(r io.Reader, opts ImageOptions) (image.Image, error) {
-	opts = opts.withDefaults()
-	data, err := io.ReadAll(io.LimitReader(r, opts.MaxBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("%w: read: %v", ErrUnsupportedImage, err)
-	}
-	if int64(len(data)) > opts.MaxBytes {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, opts.MaxBytes)
-	}
-	return DecodeImageBytes(data, opts)
-}
-
-// DecodeImageBytes is [DecodeImage] on an in-memory file.
+// DecodeImageBytes is [DecodeImage] on an in-memory file (photo.Decode).
 func DecodeImageBytes(data []byte, opts ImageOptions) (image.Image, error) {
-	opts = opts.withDefaults()
-	format, err := checkImage(data, opts)
-	if err != nil {
-		return nil, err
-	}
-	img := decodeJPEG(data, format)
-	if img == nil {
-		img, _, err = image.Decode(bytes.NewReader(data))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: decode %s: %v", ErrUnsupportedImage, format, err)
-	}
-	if format == "jpeg" && !opts.KeepOrientation {
-		img = Orient(img, ExifOrientation(data))
-	}
-	return img, nil
+	return photo.Decode(data, opts)
 }
 
-// CheckImage runs every check of [DecodeImageBytes] that needs no decoding (the format, the
-// byte, pixel and decoded-bytes caps from the header, a JPEG's scan count) and returns the
-// format: the cheap refusal of a crafted file before it waits for any decoding capacity.
+// CheckImage runs every check of [DecodeImageBytes] that needs no decoding and returns the
+// format (photo.Check).
 func CheckImage(data []byte, opts ImageOptions) (format string, err error) {
-	return checkImage(data, opts.withDefaults())
-}
-
-func checkImage(data []byte, opts ImageOptions) (string, error) {
-	if len(data) == 0 {
-		return "", fmt.Errorf("%w: empty file", ErrUnsupportedImage)
-	}
-	if int64(len(data)) > opts.MaxBytes {
-		return "", fmt.Errorf("%w: %d bytes, over %d", ErrTooLarge, len(data), opts.MaxBytes)
-	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrUnsupportedImage, err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return "", fmt.Errorf("%w: %s of %dx%d pixels", ErrUnsupportedImage, format, cfg.Width, cfg.Height)
-	}
-	if px := int64(cfg.Width) * int64(cfg.Height); px > opts.MaxPixels {
-		return "", fmt.Errorf("%w: %s of %dx%d = %d pixels, over %d", ErrTooLarge, format, cfg.Width, cfg.Height,
-			px, opts.MaxPixels)
-	}
-	if n := DecodedBytes(cfg, format); n > opts.MaxDecodedBytes {
-		return "", fmt.Errorf("%w: %s of %dx%d decodes to %d MiB, over %d MiB", ErrTooLarge, format, cfg.Width,
-			cfg.Height, n>>20, opts.MaxDecodedBytes>>20)
-	}
-	if format == "jpeg" {
-		if err := CheckJPEG(data); err != nil {
-			return "", err
-		}
-	}
-	return format, nil
-}
-
-// DecodedBytes is the memory a decoder of this package's formats allocates for an image with
-// header cfg: width x height x bytes per pixel of its output (JPEGs decode to RGBA; the
-// standard decoders to the header's colour model).
-func DecodedBytes(cfg image.Config, format string) int64 {
-	bpp := int64(4)
-	switch cfg.ColorModel {
-	case color.RGBA64Model, color.NRGBA64Model:
-		bpp = 8
-	case color.Gray16Model:
-		bpp = 2
-	case color.GrayModel, color.AlphaModel:
-		bpp = 1
-	default:
-		if _, ok := cfg.ColorModel.(color.Palette); ok {
-			bpp = 1
-		}
-	}
-	if format == "jpeg" {
-		bpp = 4
-	}
-	return int64(cfg.Width) * int64(cfg.Height) * bpp
-}
-
-// decodeJPEG decodes an RGB JPEG with libjpeg-turbo at full size, the pixels Pillow decodes
-// (the standard library's decoder differs by a few levels); nil for other formats, CMYK and
-// YCCK JPEGs and files libjpeg-turbo finds damaged, which image/jpeg then decides on.
-func decodeJPEG(data []byte, format string) image.Image {
-	if format != "jpeg" {
-		return nil
-	}
-	w, h, rgb, err := turbojpeg.Header(data)
-	if err != nil || !rgb {
-		return nil
-	}
-	img, err := turbojpeg.Decode(data, w, h, turbojpeg.Factor{Num: 1, Denom: 1})
-	if err != nil {
-		return nil
-	}
-	return img
-}
-
-// Orient applies an EXIF orientation (1..8, as [ExifOrientation] reads it) so the image
-// displays upright; other values return img unchanged.
-func Orient(img image.Image, o int) image.Image {
-	switch o {
-	case 2:
-		return imaging.FlipH(img)
-	case 3:
-		return imaging.Rotate180(img)
-	case 4:
-		return imaging.FlipV(img)
-	case 5:
-		return imaging.Transpose(img)
-	case 6:
-		return imaging.Rotate270(img)
-	case 7:
-		return imaging.Transverse(img)
-	case 8:
-		return imaging.Rotate90(img)
-	}
-	return img
+	return photo.Check(data, opts)
 }
 
 // Preprocessor turns decoded images into the vision graph's input: RGB (alpha handled as the
@@ -217,7 +67,10 @@ func NewPreprocessor(spec ImageSpec, opts ImageOptions) (*Preprocessor, error) {
 	if err := spec.validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadBundle, err)
 	}
-	p := &Preprocessor{size: spec.Size, crop: spec.Resize == ResizeCenterCrop, opts: opts.withDefaults(),
+	if opts.MaxPixels <= 0 {
+		opts.MaxPixels = DefaultMaxPixels
+	}
+	p := &Preprocessor{size: spec.Size, crop: spec.Resize == ResizeCenterCrop, opts: opts,
 		bg: [3]uint8{255, 255, 255}, floor: spec.CropRounding == CropFloor, alpha: alphaModeOf(spec.Alpha)}
 	p.opts.KeepOrientation = spec.EXIFTranspose != nil && !*spec.EXIFTranspose
 	for i := range 3 {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/glimpse-search/glimpse/library"
+	"github.com/glimpse-search/glimpse/photo"
 
 	"github.com/disintegration/imaging"
 	"golang.org/x/sync/errgroup"
@@ -275,7 +276,7 @@ func TestBenchReport(t *testing.T) {
 		return time.Since(start).Seconds() * 1e3 / float64(nBig)
 	}
 	oursMS := timeIt(func(b []byte) image.Image {
-		d, err := scaled.decode(b, encoder.FormatJPEG, true)
+		d, err := scaled.decode(b, photo.FormatJPEG, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -305,8 +306,8 @@ func TestBenchReport(t *testing.T) {
 	inputs = append(inputs, big...)
 	minCos, sumCos := 1.0, 0.0
 	for _, b := range inputs {
-		a, err1 := fullDec.decode(b, encoder.FormatJPEG, true)
-		c, err2 := scaled.decode(b, encoder.FormatJPEG, true)
+		a, err1 := fullDec.decode(b, photo.FormatJPEG, true)
+		c, err2 := scaled.decode(b, photo.FormatJPEG, true)
 		if err1 != nil || err2 != nil {
 			t.Fatal(err1, err2)
 		}
@@ -396,7 +397,7 @@ func BenchmarkDecodeJPEG12MP(b *testing.B) {
 		ix, _ := New(lib, m, info, Options{FullDecode: full})
 		b.Run(fmt.Sprintf("full=%v", full), func(b *testing.B) {
 			for b.Loop() {
-				d, err := ix.decode(data, encoder.FormatJPEG, true)
+				d, err := ix.decode(data, photo.FormatJPEG, true)
 				if err != nil {
 					b.Fatal(err)
 				}

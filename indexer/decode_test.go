@@ -11,6 +11,7 @@ import (
 	"github.com/disintegration/imaging"
 
 	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/photo"
 )
 
 var encTextOpts = encoder.TextOptions{}
@@ -25,7 +26,7 @@ func TestScaledDecode(t *testing.T) {
 		t.Fatal(err)
 	}
 	scaled, _ := New(lib, m, info, Options{})
-	photo, err := os.ReadFile(filepath.Join("..", "encoder", "testdata", "photos", "rocket.jpg"))
+	rocket, err := os.ReadFile(filepath.Join("..", "encoder", "testdata", "photos", "rocket.jpg"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,17 +34,17 @@ func TestScaledDecode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := imaging.Decode(bytes.NewReader(photo))
+	src, err := imaging.Decode(bytes.NewReader(rocket))
 	if err != nil {
 		t.Fatal(err)
 	}
 	big := encodeJPEG(t, imaging.Resize(src, 4000, 3000, imaging.Linear), 90)
-	for name, data := range map[string][]byte{"rocket": photo, "hubble": hubble, "rocket 4000x3000": big} {
-		a, err := full.decode(data, encoder.FormatJPEG, true)
+	for name, data := range map[string][]byte{"rocket": rocket, "hubble": hubble, "rocket 4000x3000": big} {
+		a, err := full.decode(data, photo.FormatJPEG, true)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := scaled.decode(data, encoder.FormatJPEG, true)
+		b, err := scaled.decode(data, photo.FormatJPEG, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,7 +112,7 @@ func TestDecodeOrientationForModel(t *testing.T) {
 			if ix.pre.EXIFTranspose() != tc.transposeOK {
 				t.Fatalf("EXIFTranspose %v, want %v", ix.pre.EXIFTranspose(), tc.transposeOK)
 			}
-			d, err := ix.decode(data, encoder.FormatJPEG, true)
+			d, err := ix.decode(data, photo.FormatJPEG, true)
 			if err != nil {
 				t.Fatal(err)
 			}

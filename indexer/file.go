@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 
 	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/photo"
 	"github.com/glimpse-search/glimpse/store"
 )
 
@@ -75,7 +76,7 @@ func (ix *Indexer) prepare(j job) (*item, error) {
 	if err != nil {
 		return fail("read", err)
 	}
-	format := encoder.Sniff(data)
+	format := photo.Sniff(data)
 	if format == "" {
 		return fail("probe", fmt.Errorf("%w: content is not JPEG, PNG, GIF, WebP, BMP, TIFF or HEIF", ErrNotImage))
 	}
@@ -143,7 +144,7 @@ func (ix *Indexer) repairThumb(path string, sha [32]byte) {
 	data, _, err := readFile(path, ix.o.MaxBytes)
 	if err == nil {
 		var d decoded
-		if d, err = ix.decode(data, encoder.Sniff(data), true); err == nil {
+		if d, err = ix.decode(data, photo.Sniff(data), true); err == nil {
 			err = ix.thumbnail(d.img, sha)
 		}
 	}

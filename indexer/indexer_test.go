@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glimpse-search/glimpse/photo/phototest"
+
 	"github.com/glimpse-search/glimpse/library"
 
 	"golang.org/x/image/bmp"
@@ -289,34 +291,7 @@ func TestRemove(t *testing.T) {
 	}
 }
 
-// app1Exif builds an Exif APP1 segment with an orientation and a DateTimeOriginal.
-func app1Exif(orientation uint16, when string) []byte {
-	le := binary.LittleEndian
-	t := []byte("II*\x00")
-	t = le.AppendUint32(t, 8)
-	// IFD0 at 8: 2 entries, orientation and the Exif IFD pointer; Exif IFD at 38; string at 56
-	t = le.AppendUint16(t, 2)
-	t = le.AppendUint16(t, 0x0112)
-	t = le.AppendUint16(t, 3)
-	t = le.AppendUint32(t, 1)
-	t = le.AppendUint16(t, orientation)
-	t = le.AppendUint16(t, 0)
-	t = le.AppendUint16(t, tagExifIFD)
-	t = le.AppendUint16(t, 4)
-	t = le.AppendUint32(t, 1)
-	t = le.AppendUint32(t, 38)
-	t = le.AppendUint32(t, 0)
-	t = le.AppendUint16(t, 1)
-	t = le.AppendUint16(t, tagDateTimeOriginal)
-	t = le.AppendUint16(t, 2)
-	t = le.AppendUint32(t, uint32(len(when)+1))
-	t = le.AppendUint32(t, 56)
-	t = le.AppendUint32(t, 0)
-	t = append(t, when...)
-	t = append(t, 0)
-	seg := append([]byte("Exif\x00\x00"), t...)
-	return append([]byte{0xFF, 0xE1, byte((len(seg) + 2) >> 8), byte(len(seg) + 2)}, seg...)
-}
+func app1Exif(orientation uint16, when string) []byte { return phototest.ExifAPP1(orientation, when) }
 
 func TestExifOrientationAndCaptureTime(t *testing.T) {
 	src := t.TempDir()

@@ -11,7 +11,7 @@ import (
 
 	"github.com/disintegration/imaging"
 
-	"github.com/glimpse-search/glimpse/turbojpeg"
+	"github.com/glimpse-search/glimpse/photo/turbojpeg"
 )
 
 // thumbQuality is the JPEG quality of thumbnails.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/library"
+	"github.com/glimpse-search/glimpse/photo"
 	"github.com/glimpse-search/glimpse/rerank"
 	"github.com/glimpse-search/glimpse/searcher"
 )
@@ -147,7 +148,7 @@ func TestTokensHEIC(t *testing.T) {
 	if !ok {
 		t.Fatal("no cached tokens for the HEIC photo")
 	}
-	d, err := ix.decode(data, encoder.FormatHEIF, true)
+	d, err := ix.decode(data, photo.FormatHEIF, true)
 	if err != nil {
 		t.Fatal(err)
 	}

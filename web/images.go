@@ -15,7 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/photo"
 	"github.com/glimpse-search/glimpse/store"
 )
 
@@ -76,7 +76,7 @@ func openIndexed(r store.ImageRecord) (*os.File, string, error) {
 	if err == nil {
 		head := make([]byte, 32)
 		n, _ := io.ReadFull(f, head)
-		if format = encoder.Sniff(head[:n]); format == "" {
+		if format = photo.Sniff(head[:n]); format == "" {
 			err = errChanged
 		}
 	}

@@ -1,4 +1,4 @@
-package encoder
+package photo
 
 import (
 	"bytes"
@@ -12,15 +12,15 @@ import (
 )
 
 // TestJPEGScanLimit performs the attack: a 1024 x 1024 progressive JPEG of 400 near-empty scans
-// (about 3 KB) is refused before any decoder runs, on DecodeImageBytes' path, while the same
+// (about 3 KB) is refused before any decoder runs, on Decode' path, while the same
 // construction with a normal number of scans and real photographs pass the check.
 func TestJPEGScanLimit(t *testing.T) {
 	bomb := hostile.ProgressiveJPEG(1024, 1024, 400)
 	if n := JPEGScans(bomb, -1); n != 400 {
 		t.Fatalf("JPEGScans counted %d scans, want 400", n)
 	}
-	_, err := DecodeImageBytes(bomb, ImageOptions{})
-	if !errors.Is(err, ErrUnsupportedImage) || !strings.Contains(err.Error(), "scans") {
+	_, err := Decode(bomb, Options{})
+	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "scans") {
 		t.Fatalf("a %d-byte JPEG of 400 scans: err %v, want the scan limit", len(bomb), err)
 	}
 	ok := hostile.ProgressiveJPEG(1024, 1024, 10)

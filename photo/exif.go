@@ -1,4 +1,4 @@
-package indexer
+package photo
 
 import (
 	"encoding/binary"
@@ -7,51 +7,95 @@ import (
 
 // EXIF tags read here.
 const (
+	tagOrientation       = 0x0112
 	tagExifIFD           = 0x8769
 	tagDateTimeOriginal  = 0x9003
 	tagDateTimeDigitized = 0x9004
 	tagOffsetTimeOrig    = 0x9011
 )
 
-// jpegExif returns the TIFF structure of a JPEG's Exif APP1 segment, or nil. Only markers
-// before the first scan are examined; every offset is bounds-checked.
-func jpegExif(b []byte) []byte {
+// exifSegments calls each with the TIFF structure of every Exif APP1 segment of a JPEG, in
+// order, until it returns false. Only the markers before the first scan are examined; every
+// offset is bounds-checked, so any input is safe.
+func exifSegments(b []byte, each func(tiff []byte) bool) {
 	if len(b) < 4 || b[0] != 0xFF || b[1] != 0xD8 {
-		return nil
+		return
 	}
 	for i := 2; i+4 <= len(b); {
 		if b[i] != 0xFF {
-			return nil
+			return
 		}
 		m := b[i+1]
 		switch {
-		case m == 0xFF:
+		case m == 0xFF: // fill byte
 			i++
 			continue
-		case m == 0xD8 || m >= 0xD0 && m <= 0xD7 || m == 0x01:
+		case m == 0xD8 || m >= 0xD0 && m <= 0xD7 || m == 0x01: // no length
 			i += 2
 			continue
-		case m == 0xDA || m == 0xD9:
-			return nil
+		case m == 0xDA || m == 0xD9: // start of scan, end of image
+			return
 		}
 		n := int(binary.BigEndian.Uint16(b[i+2:]))
 		if n < 2 || i+2+n > len(b) {
-			return nil
+			return
 		}
 		seg := b[i+4 : i+2+n]
-		if m == 0xE1 && len(seg) > 6 && string(seg[:6]) == "Exif\x00\x00" {
-			return seg[6:]
+		if m == 0xE1 && len(seg) >= 6 && string(seg[:6]) == "Exif\x00\x00" && !each(seg[6:]) {
+			return
 		}
 		i += 2 + n
 	}
-	return nil
 }
 
-// captureTime returns DateTimeOriginal (else DateTimeDigitized) from a TIFF/Exif structure.
+// JPEGExif returns the TIFF structure of a JPEG's first non-empty Exif APP1 segment, or nil.
+func JPEGExif(b []byte) []byte {
+	var out []byte
+	exifSegments(b, func(t []byte) bool {
+		if len(t) > 0 {
+			out = t
+		}
+		return out == nil
+	})
+	return out
+}
+
+// Orientation returns the EXIF orientation (1..8) of a JPEG file, or 1 when the file has none
+// or it cannot be read.
+func Orientation(jpeg []byte) int {
+	o := 0
+	exifSegments(jpeg, func(t []byte) bool {
+		o = tiffOrientation(t)
+		return o == 0
+	})
+	if o == 0 {
+		return 1
+	}
+	return o
+}
+
+// tiffOrientation reads the orientation tag from IFD0 of a TIFF structure; 0 when absent or
+// invalid.
+func tiffOrientation(t []byte) int {
+	bo, ifd0, ok := tiffHeader(t)
+	if !ok {
+		return 0
+	}
+	e, ok := ifdEntry(t, bo, ifd0, tagOrientation)
+	if !ok || bo.Uint16(t[e+2:]) != 3 || bo.Uint32(t[e+4:]) != 1 { // SHORT, one value, in the entry
+		return 0
+	}
+	if v := int(bo.Uint16(t[e+8:])); v >= 1 && v <= 8 {
+		return v
+	}
+	return 0
+}
+
+// CaptureTime returns DateTimeOriginal (else DateTimeDigitized) from a TIFF/Exif structure.
 // EXIF times carry no zone: with OffsetTimeOriginal the time is placed in that zone,
 // otherwise it is read as UTC (the wall-clock time the camera showed). Zero when absent or
 // unparsable.
-func captureTime(t []byte) time.Time {
+func CaptureTime(t []byte) time.Time {
 	bo, ifd0, ok := tiffHeader(t)
 	if !ok {
 		return time.Time{}

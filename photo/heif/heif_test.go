@@ -10,7 +10,7 @@ import (
 
 func sample(tb testing.TB) []byte {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "indexer", "testdata", "images", "sample.heic"))
+	b, err := os.ReadFile(filepath.Join("..", "..", "indexer", "testdata", "images", "sample.heic"))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package encoder
+package photo
 
 import "fmt"
 
@@ -66,11 +66,11 @@ func JPEGScans(data []byte, limit int) int {
 }
 
 // CheckJPEG is what every JPEG decode path runs first: it refuses a JPEG of more than
-// MaxJPEGScans scans (ErrUnsupportedImage) in one pass over the bytes.
+// MaxJPEGScans scans (ErrUnsupported) in one pass over the bytes.
 func CheckJPEG(data []byte) error {
 	if n := JPEGScans(data, MaxJPEGScans); n > MaxJPEGScans {
 		return fmt.Errorf("%w: jpeg with more than %d scans (a decompression bomb; encoders write at most a few dozen)",
-			ErrUnsupportedImage, MaxJPEGScans)
+			ErrUnsupported, MaxJPEGScans)
 	}
 	return nil
 }
