@@ -7,10 +7,4 @@ import (
 )
 
 // TestREADMEUsage: README.md lists every subcommand's usage line exactly as -h prints it.
-func TestREADMEUsage(t *testing.T) {
-	var usages []string
-	for _, c := range program.Commands {
-		usages = append(usages, c.Usage)
-	}
-	clitest.CheckREADME(t, "../../README.md", "indexer", usages...)
-}
+func TestREADMEUsage(t *testing.T) { clitest.CheckProgramREADME(t, "../../README.md", program) }

@@ -153,14 +153,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			continue
 		}
 		logf("%s: %d queries", pass.name, len(set.Images)+len(set.Captions))
-		last := time.Now()
 		rep, err := ss.s.Evaluate(ctx, set, searcher.EvalOptions{K: res.K, Rank: res.Rank, NoRerank: pass.noRerank,
-			Progress: func(done, total int) {
-				if time.Since(last) > 10*time.Second {
-					last = time.Now()
-					logf("  %d/%d queries", done, total)
-				}
-			}})
+			Progress: progressEvery(10*time.Second, logf)})
 		if err != nil {
 			return err
 		}
@@ -346,14 +340,8 @@ func evalQueries(ctx context.Context, ss *session, qs []labeledQuery, images []u
 		return errors.New("eval: no query is true of an indexed image (queries drawn over another gallery?)")
 	}
 	logf("%d queries (%d true of no indexed image left out)", len(lq), len(qs)-len(lq))
-	last := time.Now()
 	rep, err := ss.s.EvaluateQueries(ctx, lq, searcher.QueryEvalOptions{MinScore: sf.minScore.ptr(), Rank: searcher.Rank(rank),
-		Progress: func(done, total int) {
-			if time.Since(last) > 10*time.Second {
-				last = time.Now()
-				logf("  %d/%d queries", done, total)
-			}
-		}})
+		Progress: progressEvery(10*time.Second, logf)})
 	if err != nil {
 		return err
 	}
@@ -372,4 +360,16 @@ func evalQueries(ctx context.Context, ss *session, qs []labeledQuery, images []u
 	}
 	row("all", rep.All)
 	return nil
+}
+
+// progressEvery is an evaluation's Progress callback that logs "done/total queries" at most
+// once per interval.
+func progressEvery(interval time.Duration, logf func(string, ...any)) func(done, total int) {
+	last := time.Now()
+	return func(done, total int) {
+		if time.Since(last) > interval {
+			last = time.Now()
+			logf("  %d/%d queries", done, total)
+		}
+	}
 }

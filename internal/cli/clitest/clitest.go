@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/glimpse-search/glimpse/internal/cli"
 )
 
 // CheckREADME fails tb unless the README at path lists exactly the given usage lines of
@@ -60,4 +62,14 @@ func Run(tb testing.TB, run func(ctx context.Context, args []string, stdout, std
 	var out, errOut bytes.Buffer
 	err = run(context.Background(), args, &out, &errOut)
 	return out.String(), errOut.String(), err
+}
+
+// CheckProgramREADME is [CheckREADME] for every subcommand of a program.
+func CheckProgramREADME(tb testing.TB, path string, p cli.Program) {
+	tb.Helper()
+	usages := make([]string, len(p.Commands))
+	for i, c := range p.Commands {
+		usages[i] = c.Usage
+	}
+	CheckREADME(tb, path, p.Name, usages...)
 }
