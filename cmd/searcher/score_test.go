@@ -72,12 +72,7 @@ func TestScoreErrors(t *testing.T) {
 	dir := t.TempDir()
 	garbage := filepath.Join(dir, "notes.png")
 	os.WriteFile(garbage, []byte("this is not an image"), 0o644)
-	dual := copyBundle(t)
-	rewrite(t, dual, "model.json", func(m map[string]any) {
-		delete(m["graphs"].(map[string]any), "itm")
-		delete(m["files"].(map[string]any), "itm.onnx")
-	})
-	os.Remove(filepath.Join(dual, "itm.onnx"))
+	dual := dualBundle(t)
 
 	cases := []struct {
 		name      string

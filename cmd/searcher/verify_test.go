@@ -22,12 +22,7 @@ func TestVerifyModel(t *testing.T) {
 			emb[i] = -emb[i].(float64) // cosine -1
 		}
 	})
-	dual := copyBundle(t)
-	rewrite(t, dual, "model.json", func(m map[string]any) {
-		delete(m["graphs"].(map[string]any), "itm")
-		delete(m["files"].(map[string]any), "itm.onnx")
-	})
-	os.Remove(filepath.Join(dual, "itm.onnx"))
+	dual := dualBundle(t)
 
 	cases := []struct {
 		name     string
@@ -68,12 +63,7 @@ func TestVerifyModel(t *testing.T) {
 }
 
 func TestVerifyModelJSON(t *testing.T) {
-	dual := copyBundle(t)
-	rewrite(t, dual, "model.json", func(m map[string]any) {
-		delete(m["graphs"].(map[string]any), "itm")
-		delete(m["files"].(map[string]any), "itm.onnx")
-	})
-	os.Remove(filepath.Join(dual, "itm.onnx"))
+	dual := dualBundle(t)
 	cases := []struct {
 		name    string
 		args    []string
@@ -184,4 +174,16 @@ func TestVerifyModelGoldenFile(t *testing.T) {
 			}
 		})
 	}
+}
+
+// dualBundle is a copy of the default bundle without its ITM graph: a dual encoder.
+func dualBundle(t *testing.T) string {
+	t.Helper()
+	dual := copyBundle(t)
+	rewrite(t, dual, "model.json", func(m map[string]any) {
+		delete(m["graphs"].(map[string]any), "itm")
+		delete(m["files"].(map[string]any), "itm.onnx")
+	})
+	os.Remove(filepath.Join(dual, "itm.onnx"))
+	return dual
 }
