@@ -2,11 +2,10 @@
 //
 // Usage:
 //
-//	indexer add [--data DIR] [--store URL] [--model DIR] [--workers N] [--encoders N] [--threads N] [--batch N] [--report FILE] [--max-pixels N] [--api-key-file FILE] PATH...
-//	indexer add-texts [--data DIR] [--store URL] [--model DIR] FILE
-//	indexer remove [--data DIR] [--store URL] PATH...
-//	indexer status [--data DIR] [--store URL] [--model DIR] [--json]
-//	indexer compact [--data DIR]
+//	indexer <command> [flags]
+//
+// `indexer help` lists the commands with their usage lines (README.md shows the same lines, and a
+// test keeps them equal); `indexer <command> -h` lists a command's flags.
 //
 // add walks the folders (hidden and system folders skipped, symlink loops followed once),
 // recognises images by content, and indexes them: unchanged files are skipped, so rerunning
@@ -33,10 +32,15 @@
 //
 // A bulk add's batches leave the database file several times its data (free pages, part-filled
 // pages, a preallocated tail). When add wrote to a database it owns (not one handed to a
-// server), it then compacts the file if it is over 1.3x its data (indexer.Compact: a copy
+// server), it then compacts the file if it is over 1.3x its data (library.Compact: a copy
 // fsynced and renamed over the file, so a crash leaves one whole file or the other) and prints
 // the sizes. compact does the same on demand, whatever the ratio. status shows the file's size
 // and its ratio to the vectors and graphs it holds.
+//
+// add stores each new image's ITM tokens, which the vision encoder computes beside its
+// embedding, in the data dir's token cache (--tokens eager, the default when an image's tokens
+// take at most 64 KiB, as the default model's 16.6 KiB do), so that the first query reranking
+// it reads them instead of decoding the original again; --tokens lazy leaves that to the query.
 //
 // add-texts stores a corpus of texts (one per line, or JSON lines {"id","text"}) with their
 // embeddings, the texts that image->text search ranks.

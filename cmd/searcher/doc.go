@@ -2,13 +2,10 @@
 //
 // Usage:
 //
-//	searcher verify-model [--device cpu|cuda] [--threads N] [--json] [DIR]
-//	searcher score --image FILE --text TEXT [--model DIR] [--json] [--device cpu|cuda] [--threads N]
-//	searcher query [flags] [--from DATE] [--to DATE] [--folder PREFIX] TEXT
-//	searcher similar (--image FILE | --id ID) [flags]
-//	searcher caption (--image FILE | --id ID) [flags]
-//	searcher explain (--image FILE | --id ID) --text TEXT --out FILE.png [flags]
-//	searcher eval --dataset captions.json --images DIR [--model DIR] [--k K] [--rank itm|itm+itc|itm_logit|itm_logit+itc] [--json]
+//	searcher <command> [flags]
+//
+// `searcher help` lists the commands with their usage lines (README.md shows the same lines, and a
+// test keeps them equal); `searcher <command> -h` lists a command's flags.
 //
 // verify-model checks that the Go runtime reproduces a bundle's golden outputs (DIR, or the
 // embedded default model tiny-scenes) and exits with status 1 past the bundle's tolerance;

@@ -3,9 +3,9 @@
 //
 // Usage:
 //
-//	server [--data DIR] [--addr 127.0.0.1:8080] [--model DIR] [--device cpu|cuda] [--api-key-file FILE]
-//	       [--read-key-file FILE] [--allowed-host NAME]... [--cors-origin ORIGIN]... [--rate R] [--burst N]
-//	       [--rate-exempt-loopback] [--index-root DIR]...
+//	server [flags]
+//
+// `server -h` lists the flags (README.md shows the usage line, and a test keeps it equal).
 //
 // The server binds to loopback unless --addr says otherwise, holds the data dir's database
 // (so `indexer add` hands it its jobs through the API, finding it by DATA/server.json, written
