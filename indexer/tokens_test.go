@@ -63,11 +63,7 @@ func TestTokensEager(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var worst float64
-	for i, v := range out.Tokens[0] {
-		worst = max(worst, math.Abs(float64(v-got[i]))/max(1, math.Abs(float64(v))))
-	}
-	if worst > 2e-3 {
+	if worst := maxRelDiff(out.Tokens[0], got); worst > 2e-3 {
 		t.Errorf("cached tokens differ from the encoder's by %.2g (relative), more than fp16 rounding", worst)
 	}
 	if s, err := LibraryStats(lib, info); err != nil || s.TokenFiles != 6 || s.TokenBytes <= 0 {
@@ -156,11 +152,7 @@ func TestTokensHEIC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var worst float64
-	for i, v := range out.Tokens[0] {
-		worst = max(worst, math.Abs(float64(v-got[i]))/max(1, math.Abs(float64(v))))
-	}
-	if worst > 2e-3 {
+	if worst := maxRelDiff(out.Tokens[0], got); worst > 2e-3 {
 		t.Errorf("cached HEIC tokens differ from the encoder's on its own pixels by %.2g", worst)
 	}
 	s, err := searcher.New(lib.DB(), m, info, searcher.Options{})
@@ -177,11 +169,16 @@ func TestTokensHEIC(t *testing.T) {
 	if errs != nil && errs[0] != nil {
 		t.Fatalf("recomputing the HEIC photo's tokens from its original: %v", errs[0])
 	}
-	worst = 0
-	for i, v := range out.Tokens[0] {
-		worst = max(worst, math.Abs(float64(v-toks[0][i]))/max(1, math.Abs(float64(v))))
-	}
-	if worst > 1e-4 {
+	if worst := maxRelDiff(out.Tokens[0], toks[0]); worst > 1e-4 {
 		t.Errorf("recomputed HEIC tokens differ from the encoder's on its own pixels by %.2g", worst)
 	}
+}
+
+// maxRelDiff is the largest |a-b| / max(1, |a|) over two equally long vectors.
+func maxRelDiff(a, b []float32) float64 {
+	var worst float64
+	for i, v := range a {
+		worst = max(worst, math.Abs(float64(v-b[i]))/max(1, math.Abs(float64(v))))
+	}
+	return worst
 }

@@ -4,13 +4,4 @@
 # only when something is missing.
 set -euo pipefail
 pkgs=(pkg-config libturbojpeg0-dev libheif-dev)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
-echo "setup: installing ${missing[*]}"
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+exec "$(dirname "$0")/apt-install.sh" setup "${pkgs[@]}"

@@ -9,13 +9,4 @@ set -euo pipefail
 pkgs=(python3-venv python3-torch python3-torchvision python3-torchaudio python3-onnx python3-numpy python3-pil
   python3-yaml libopenblas0-openmp chromium)
 command -v npm >/dev/null || pkgs+=(npm)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
-echo "setup-test: installing ${missing[*]}"
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+exec "$(dirname "$0")/apt-install.sh" setup-test "${pkgs[@]}"
