@@ -56,18 +56,7 @@ func testModel(tb testing.TB) (*encoder.Model, store.ModelInfo) {
 }
 
 // testLib opens a library in a temporary data dir (closed at cleanup).
-func testLib(tb testing.TB, dir string) *library.Library {
-	tb.Helper()
-	if dir == "" {
-		dir = tb.TempDir()
-	}
-	lib, err := library.Open(dir, library.Options{NoSync: true})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { lib.Close() })
-	return lib
-}
+func testLib(tb testing.TB, dir string) *library.Library { return librarytest.Open(tb, dir) }
 
 // run indexes roots into lib and returns the summary and the outcome of every file by path.
 func run(tb testing.TB, lib *library.Library, o Options, roots ...string) (Summary, map[string]FileResult) {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/glimpse-search/glimpse/library/librarytest"
+
 	"github.com/glimpse-search/glimpse/internal/fixture"
 
 	"github.com/glimpse-search/glimpse/encoder"
@@ -18,18 +20,7 @@ import (
 func testModel(tb testing.TB) (*encoder.Model, store.ModelInfo) { return fixture.Model(tb) }
 
 // testLib opens a library in dir (a temporary one when "") and closes it at cleanup.
-func testLib(tb testing.TB, dir string) *library.Library {
-	tb.Helper()
-	if dir == "" {
-		dir = tb.TempDir()
-	}
-	lib, err := library.Open(dir, library.Options{NoSync: true})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { lib.Close() })
-	return lib
-}
+func testLib(tb testing.TB, dir string) *library.Library { return librarytest.Open(tb, dir) }
 
 // index adds roots to lib with the default model.
 func index(tb testing.TB, lib *library.Library, roots ...string) indexer.Summary {

@@ -84,3 +84,17 @@ func WriteScenes(tb testing.TB, dir string, start, n, size int) {
 		}
 	}
 }
+
+// Open opens a library in dir (a temporary one when "") without fsync, closed at cleanup.
+func Open(tb testing.TB, dir string) *library.Library {
+	tb.Helper()
+	if dir == "" {
+		dir = tb.TempDir()
+	}
+	lib, err := library.Open(dir, library.Options{NoSync: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { lib.Close() })
+	return lib
+}
