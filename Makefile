@@ -161,13 +161,16 @@ mutants: setup
 	$(GO) run ./lab/mutants $(if $(ONLY),--only $(ONLY))
 
 ## chaos: 100 kill -9 trials of an indexer child process, spread over indexing, adding a new folder and
-## compacting; after each the library must open, pass bbolt's check and, rerun, hold every photo once with its
-## embedding and a decodable thumbnail (`make test` runs 10; CHAOS_TRIALS=N; last line: one JSON object)
+## compacting, then 20 of a server child while its index job commits batches; after each the library must
+## open, pass bbolt's check and, rerun, hold every photo once with its embedding and a decodable thumbnail
+## (`make test` runs 10 and 3; CHAOS_TRIALS=N; last line: the indexer trials' JSON object)
 CHAOS_TRIALS ?= 100
 chaos: setup
 	@mkdir -p build
 	@set -o pipefail; rc=0; GLIMPSE_CHAOS_TRIALS=$(CHAOS_TRIALS) GLIMPSE_CHAOS_REPORT=$(CURDIR)/build/chaos.json \
 		$(GO) test -count=1 -timeout 60m -run '^TestChaos$$' -v ./indexer/ | grep -e '^--- ' -e 'trial' || rc=$$?; \
+		GLIMPSE_CHAOS_TRIALS=$(CHAOS_TRIALS) $(GO) test -count=1 -timeout 30m -run '^TestServerJobChaos$$' -v ./cmd/server/ \
+		| grep -e '^--- ' -e 'trial' || rc=$$?; \
 		cat build/chaos.json; exit $$rc
 
 ## fuzz: every fuzz target (decoders, the JPEG scan counter, libjpeg-turbo, tokenizers, manifests, store
