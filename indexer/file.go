@@ -26,7 +26,7 @@ func (ix *Indexer) process(j job, t *tally) *item {
 		}
 		t.file(FileResult{Path: j.path, Status: statusOf(err), Reason: reason})
 		return nil
-	case it.status == StatusUnchanged:
+	case it.status == StatusUnchanged && !it.tokensOnly:
 		t.file(FileResult{Path: j.path, Status: StatusUnchanged})
 		return nil
 	}
@@ -70,7 +70,10 @@ func (ix *Indexer) prepare(j job) (*item, error) {
 		return fail("lookup", err)
 	} else if ok && rec.Size == info.Size() && rec.ModTime.Equal(info.ModTime()) {
 		ix.repairThumb(j.path, rec.SHA256)
-		return &item{status: StatusUnchanged}, nil
+		if ix.tokens == nil || ix.tokens.Has(rec.ContentID) {
+			return &item{status: StatusUnchanged}, nil
+		}
+		return ix.prepareTokens(j.path, rec)
 	}
 	data, info, err := readFile(j.path, ix.o.MaxBytes)
 	if err != nil {
@@ -151,4 +154,24 @@ func (ix *Indexer) repairThumb(path string, sha [32]byte) {
 	if err != nil {
 		ix.o.Logger.Warn("cannot remake a missing thumbnail", "path", path, "err", err)
 	}
+}
+
+// prepareTokens decodes an unchanged file whose content's tokens the cache lacks, for the
+// encoder to compute them; the file stays unchanged. A file that no longer reads or decodes is
+// left to the query that needs it (its record is not touched here).
+func (ix *Indexer) prepareTokens(path string, rec store.ImageRecord) (*item, error) {
+	unchanged := &item{status: StatusUnchanged}
+	data, _, err := readFile(path, ix.o.MaxBytes)
+	if err != nil || sha256.Sum256(data) != rec.SHA256 {
+		return unchanged, nil
+	}
+	d, err := ix.decode(data, photo.Sniff(data), true)
+	if err != nil {
+		return unchanged, nil
+	}
+	it := &item{status: StatusUnchanged, tokensOnly: true, rec: rec, pix: make([]float32, ix.pre.Len())}
+	if err := ix.pre.PixelsInto(it.pix, d.model); err != nil {
+		return unchanged, nil
+	}
+	return it, nil
 }

@@ -85,6 +85,10 @@ type item struct {
 	vec    []float32 // embedding, set by the encoder stage
 	tok    []float32 // ITM tokens, set by the encoder stage when they are kept
 	status Status
+	// tokensOnly: an unchanged file whose content's tokens are missing from the cache (a kill
+	// between a commit and its tokens, a library indexed lazily, an evicted file): it is
+	// encoded for its tokens alone, its record left as it is.
+	tokensOnly bool
 }
 
 // Add walks the roots (folders or files) and indexes every image in them through a pipeline
@@ -290,7 +294,10 @@ func (ix *Indexer) encode(ctx context.Context, b []*item) error {
 	}
 	ix.o.Logger.Debug("encoded batch", "stage", "encode", "images", len(idx), "took", time.Since(start))
 	for k, i := range idx {
-		b[i].pix, b[i].vec, b[i].status = nil, out.Embeds[k], StatusIndexed
+		b[i].pix, b[i].vec = nil, out.Embeds[k]
+		if !b[i].tokensOnly {
+			b[i].status = StatusIndexed
+		}
 		if out.Tokens != nil {
 			b[i].tok = out.Tokens[k]
 		}
@@ -304,7 +311,12 @@ func (ix *Indexer) commit(b []*item, t *tally) error {
 	batch := make([]store.NewImage, 0, len(b))
 	kept := make([]*item, 0, len(b))
 	inBatch := map[[32]byte]bool{}
+	var fills []*item // unchanged files whose tokens were missing: nothing to store but tokens
 	for _, it := range b {
+		if it.tokensOnly {
+			fills = append(fills, it)
+			continue
+		}
 		sha := it.rec.SHA256
 		known := inBatch[sha]
 		if !known {
@@ -333,7 +345,8 @@ func (ix *Indexer) commit(b []*item, t *tally) error {
 		}
 	}
 	ix.storeTokens(kept)
-	for _, it := range kept {
+	ix.storeTokens(fills)
+	for _, it := range append(kept, fills...) {
 		t.file(FileResult{Path: it.rec.Path, Status: it.status})
 	}
 	return nil
@@ -346,7 +359,7 @@ func (ix *Indexer) storeTokens(kept []*item) {
 		return
 	}
 	for _, it := range kept {
-		if it.tok == nil || it.status != StatusIndexed {
+		if it.tok == nil || (it.status != StatusIndexed && !it.tokensOnly) {
 			continue
 		}
 		id, ok, err := ix.lib.DB().ContentID(it.rec.SHA256)

@@ -7,10 +7,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/library"
+	"github.com/glimpse-search/glimpse/library/librarytest"
 	"github.com/glimpse-search/glimpse/photo"
 	"github.com/glimpse-search/glimpse/rerank"
 	"github.com/glimpse-search/glimpse/searcher"
@@ -181,4 +183,45 @@ func maxRelDiff(a, b []float32) float64 {
 		worst = max(worst, math.Abs(float64(v-b[i]))/max(1, math.Abs(float64(v))))
 	}
 	return worst
+}
+
+// TestTokensFilledOnRerun: a library indexed with lazy tokens (or one whose tokens were lost:
+// a kill between a commit and its tokens, an eviction) gets them from an eager rerun, which
+// reports every file unchanged and rewrites no record.
+func TestTokensFilledOnRerun(t *testing.T) {
+	src := t.TempDir()
+	writeScenes(t, src, 0, 5, 64)
+	m, info := testModel(t)
+	lib := testLib(t, "")
+	if s, _ := run(t, lib, Options{Tokens: TokensLazy}, src); s.Indexed != 5 {
+		t.Fatalf("lazy run: %+v", s)
+	}
+	before := librarytest.Paths(t, lib.DB())
+	rec, err := lib.DB().ImageByPath(filepath.Join(src, "scene-00001.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := run(t, lib, Options{Tokens: TokensEager}, src)
+	if s.Unchanged != 5 || s.Indexed != 0 {
+		t.Fatalf("eager rerun: %+v, want every file unchanged", s)
+	}
+	ix, err := New(lib, m, info, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := rerank.OpenTokenCache(rerank.CacheOptions{Dir: library.TokenDir(lib.Dir(), ix.Namespace().Name(), info),
+		TokenLen: m.Vision.TokenLen()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Len() != 5 || !c.Has(rec.ContentID) {
+		t.Fatalf("%d token files after the eager rerun, want 5", c.Len())
+	}
+	after, err := lib.DB().ImageByPath(rec.Path)
+	if err != nil || after.ID != rec.ID || after.Added != rec.Added || !slices.Equal(librarytest.Paths(t, lib.DB()), before) {
+		t.Fatalf("the rerun rewrote records: %+v -> %+v (%v)", rec, after, err)
+	}
+	if s, _ := run(t, lib, Options{Tokens: TokensEager}, src); s.Unchanged != 5 {
+		t.Fatalf("a third run: %+v", s)
+	}
 }

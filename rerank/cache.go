@@ -153,6 +153,19 @@ func (c *TokenCache) Size() int64 {
 	return c.size
 }
 
+// Has reports whether the cache holds a file for the content (known since it opened, or
+// written since by another writer into its folder), without reading it.
+func (c *TokenCache) Has(contentID uint64) bool {
+	c.mu.Lock()
+	_, ok := c.entries[contentID]
+	c.mu.Unlock()
+	if ok {
+		return true
+	}
+	st, err := os.Stat(filepath.Join(c.dir, fileName(contentID)))
+	return err == nil && st.Size() == int64(c.fileLen())
+}
+
 // Get returns the cached tokens of a content, if present and intact.
 func (c *TokenCache) Get(contentID uint64) ([]float32, bool) {
 	out := make([]float32, c.tokenLen)

@@ -16,6 +16,7 @@ import (
 	"github.com/glimpse-search/glimpse/internal/fixture"
 	"github.com/glimpse-search/glimpse/library"
 	"github.com/glimpse-search/glimpse/library/librarytest"
+	"github.com/glimpse-search/glimpse/rerank"
 	"github.com/glimpse-search/glimpse/web/client"
 )
 
@@ -41,7 +42,7 @@ func TestMain(m *testing.M) {
 // TestServerJobChaos kills a server (kill -9) while its index job commits batches, at a random
 // point, several times (GLIMPSE_CHAOS_TRIALS, default 3; `make chaos` asks for more). After each
 // kill the data dir must open and pass bbolt's check, and rerunning the job's folder must leave
-// every photo stored once, with its embedding and a decodable thumbnail.
+// every photo stored once, with its embedding, a decodable thumbnail and its rerank tokens.
 func TestServerJobChaos(t *testing.T) {
 	if testing.Short() {
 		t.Skip("re-executes the test binary")
@@ -95,6 +96,13 @@ func TestServerJobChaos(t *testing.T) {
 		}
 		if bad := librarytest.BrokenThumbs(t, lib); bad > 0 {
 			t.Errorf("trial %d: %d thumbnails missing or undecodable", trial, bad)
+		}
+		tc, err := rerank.OpenTokenCache(rerank.CacheOptions{Dir: library.TokenDir(data, ix.Namespace().Name(), info),
+			TokenLen: m.Vision.TokenLen()})
+		if err != nil {
+			t.Errorf("trial %d: token cache: %v", trial, err)
+		} else if tc.Len() != photos {
+			t.Errorf("trial %d: %d photos' rerank tokens cached after the rerun, want %d", trial, tc.Len(), photos)
 		}
 		lib.Close()
 	}
