@@ -70,7 +70,9 @@ func (ix *Indexer) prepare(j job) (*item, error) {
 		return fail("lookup", err)
 	} else if ok && rec.Size == info.Size() && rec.ModTime.Equal(info.ModTime()) {
 		ix.repairThumb(j.path, rec.SHA256)
-		if ix.tokens == nil || ix.tokens.Has(rec.ContentID) {
+		// tokens missing from a cache with room are filled; a full cache would only evict others
+		// (a library past the budget would re-encode part of itself on every rerun)
+		if ix.tokens == nil || ix.tokens.Has(rec.ContentID) || ix.tokens.Full() {
 			return &item{status: StatusUnchanged}, nil
 		}
 		return ix.prepareTokens(j.path, rec)

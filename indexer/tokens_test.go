@@ -224,4 +224,24 @@ func TestTokensFilledOnRerun(t *testing.T) {
 	if s, _ := run(t, lib, Options{Tokens: TokensEager}, src); s.Unchanged != 5 {
 		t.Fatalf("a third run: %+v", s)
 	}
+	// a cache at its budget is not refilled on reruns: that would only evict other photos' tokens
+	other := testLib(t, "")
+	run(t, other, Options{Tokens: TokensLazy}, src)
+	tight := int64(8 + 2*m.Vision.TokenLen()) // room for one file
+	dir := library.TokenDir(other.Dir(), ix.Namespace().Name(), info)
+	cached := func() []string {
+		names, _ := filepath.Glob(filepath.Join(dir, "*.f16"))
+		return names
+	}
+	run(t, other, Options{Tokens: TokensEager, TokenBudget: tight}, src)
+	first := cached()
+	if len(first) != 1 {
+		t.Fatalf("a rerun into a cache with room for one left %d files", len(first))
+	}
+	for range 3 {
+		run(t, other, Options{Tokens: TokensEager, TokenBudget: tight}, src)
+		if got := cached(); !slices.Equal(got, first) {
+			t.Fatalf("reruns into a full cache replace its files: %v, then %v", first, got)
+		}
+	}
 }

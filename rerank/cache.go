@@ -166,6 +166,14 @@ func (c *TokenCache) Has(contentID uint64) bool {
 	return err == nil && st.Size() == int64(c.fileLen())
 }
 
+// Full reports whether one more image's tokens would push the cache past its budget (and so
+// evict the least recently used).
+func (c *TokenCache) Full() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.size+int64(c.fileLen()) > c.budget
+}
+
 // Get returns the cached tokens of a content, if present and intact.
 func (c *TokenCache) Get(contentID uint64) ([]float32, bool) {
 	out := make([]float32, c.tokenLen)
