@@ -7,12 +7,14 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/disintegration/imaging"
 
+	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/lab/scene"
 	"github.com/glimpse-search/glimpse/library"
 	"github.com/glimpse-search/glimpse/searcher"
@@ -29,23 +31,37 @@ const (
 // made from generated scenes are indexed with each token policy, then 20 distinct text queries
 // run at K = 128, each first on a searcher whose token cache holds only what indexing stored
 // (nothing for lazy: every candidate's original is decoded and encoded again), then repeated.
-// `make bench-cold`; the last line is one JSON object.
+// GLIMPSE_BENCH_MODEL=DIR measures another bundle, GLIMPSE_BENCH_K and GLIMPSE_BENCH_PHOTOS
+// change K and the number of photos. `make bench-cold`; the last line is one JSON object.
 func TestBenchCold(t *testing.T) {
 	if os.Getenv("GLIMPSE_BENCH") != "1" {
 		t.Skip("set GLIMPSE_BENCH=1 to run the cold-query benchmark (make bench-cold)")
 	}
-	n := coldPhotos / benchScale()
-	m, info := testModel(t)
+	n := envInt("GLIMPSE_BENCH_PHOTOS", coldPhotos/benchScale())
+	k := envInt("GLIMPSE_BENCH_K", coldK)
+	m, info := testModel(t) // one intra-op thread per graph: one encoder run per core, as indexer add
+	encoders := runtime.NumCPU()
+	if dir := os.Getenv("GLIMPSE_BENCH_MODEL"); dir != "" { // ONNX Runtime's threads: one run at a time
+		encoders = 1
+		var err error
+		if info, err = library.ModelInfo(os.DirFS(dir)); err != nil {
+			t.Fatal(err)
+		}
+		if m, err = encoder.Open(os.DirFS(dir), encoder.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+	}
 	tmp := t.TempDir()
 	photos, captions := coldLibrary(t, filepath.Join(tmp, "photos"), n)
-	fig := map[string]any{"model": info.Name, "photos": n, "k": coldK, "queries": coldQueries, "cpus": runtime.NumCPU()}
+	fig := map[string]any{"model": info.Name, "photos": n, "k": k, "queries": coldQueries, "cpus": runtime.NumCPU()}
 	rep := newBenchReport()
 	for _, policy := range []string{TokensEager, TokensLazy} {
 		lib, err := library.Open(filepath.Join(tmp, policy), library.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ix, err := New(lib, m, info, Options{Tokens: policy, Encoders: runtime.NumCPU()})
+		ix, err := New(lib, m, info, Options{Tokens: policy, Encoders: encoders})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,11 +75,11 @@ func TestBenchCold(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		first, again := coldQueries2(t, lib, ix, captions, policy)
+		first, again := coldQueries2(t, lib, ix, captions, policy, k)
 		p50f, p50a := median(first), median(again)
 		rep.row(fmt.Sprintf("%s: indexing, 12 MP JPEGs", policy), rate, "images/s")
 		rep.row(fmt.Sprintf("%s: token cache per photo", policy), float64(st.TokenBytes)/float64(n)/1024, "KiB")
-		rep.row(fmt.Sprintf("%s: first query, K = %d, p50", policy, coldK), p50f, "ms")
+		rep.row(fmt.Sprintf("%s: first query, K = %d, p50", policy, k), p50f, "ms")
 		rep.row(fmt.Sprintf("%s: the same query again, p50", policy), p50a, "ms")
 		rep.row(fmt.Sprintf("%s: first / again", policy), p50f/p50a, "x")
 		fig[policy] = map[string]float64{"index_images_per_s": roundTo(rate, 3), "token_kib_per_photo": roundTo(float64(st.TokenBytes)/float64(n)/1024, 3),
@@ -76,7 +92,7 @@ func TestBenchCold(t *testing.T) {
 // coldQueries2 runs each caption as a query twice on a searcher opened for it alone, and
 // returns the total milliseconds of the first and the second run. The searcher's token cache is
 // the library's (what indexing stored) for eager, a new empty folder for lazy.
-func coldQueries2(t *testing.T, lib *library.Library, ix *Indexer, captions []string, policy string) (first, again []float64) {
+func coldQueries2(t *testing.T, lib *library.Library, ix *Indexer, captions []string, policy string, k int) (first, again []float64) {
 	m := ix.model
 	for i, text := range captions {
 		o := searcher.Options{}
@@ -89,7 +105,7 @@ func coldQueries2(t *testing.T, lib *library.Library, ix *Indexer, captions []st
 		}
 		for pass := range 2 {
 			res, err := s.Images(context.Background(), searcher.ImageQuery{Text: text,
-				Params: searcher.Params{K: coldK, MinScore: searcher.Float(0)}})
+				Params: searcher.Params{K: k, MinScore: searcher.Float(0)}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -149,4 +165,12 @@ func coldLibrary(t *testing.T, dir string, n int) (string, []string) {
 	wg.Wait()
 	slices.Sort(captions)
 	return dir, captions
+}
+
+// envInt is a positive whole number from the environment, else def.
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
 }
