@@ -35,8 +35,8 @@ type chaosReport struct {
 // TestChaos kills an indexer child process (kill -9) at a random point of one of three phases,
 // many times: indexing a fresh library, adding a new folder to an indexed one, and compacting
 // the database after a run. After each kill the library must open, pass bbolt's check, and a
-// rerun must leave every photo stored once with its embedding, decodable thumbnails and the same
-// paths and embeddings as an uninterrupted run.
+// rerun must leave every photo stored once with its embedding, decodable thumbnails, its rerank
+// tokens and the same paths and embeddings as an uninterrupted run.
 func TestChaos(t *testing.T) {
 	if testing.Short() {
 		t.Skip("re-executes the test binary")
@@ -122,6 +122,11 @@ func TestChaos(t *testing.T) {
 		if bad := brokenThumbs(t, lib); bad > 0 {
 			rep.Corrupted++
 			t.Errorf("trial %d (%s): %d thumbnails missing or undecodable", trial, phase, bad)
+		}
+		if st, err := LibraryStats(lib, info); err != nil || st.TokenFiles != wantEmb {
+			rep.Lost++
+			t.Errorf("trial %d (%s): %d contents' rerank tokens cached after the rerun, want %d (%v)", trial, phase,
+				st.TokenFiles, wantEmb, err)
 		}
 		lib.Close()
 	}
