@@ -41,11 +41,7 @@ func TestTokensEager(t *testing.T) {
 	if _, err := ix.Add(context.Background(), []string{src}); err != nil {
 		t.Fatal(err)
 	}
-	dir := library.TokenDir(lib.Dir(), ix.Namespace().Name(), info)
-	c, err := rerank.OpenTokenCache(rerank.CacheOptions{Dir: dir, TokenLen: m.Vision.TokenLen()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := tokenCache(t, lib, ix)
 	if c.Len() != 6 {
 		t.Fatalf("%d token files for 6 contents (7 files, one a duplicate)", c.Len())
 	}
@@ -137,11 +133,7 @@ func TestTokensHEIC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := rerank.OpenTokenCache(rerank.CacheOptions{Dir: library.TokenDir(lib.Dir(), ix.Namespace().Name(), info),
-		TokenLen: m.Vision.TokenLen()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := tokenCache(t, lib, ix)
 	got, ok := c.Get(rec.ContentID)
 	if !ok {
 		t.Fatal("no cached tokens for the HEIC photo")
@@ -209,11 +201,7 @@ func TestTokensFilledOnRerun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := rerank.OpenTokenCache(rerank.CacheOptions{Dir: library.TokenDir(lib.Dir(), ix.Namespace().Name(), info),
-		TokenLen: m.Vision.TokenLen()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := tokenCache(t, lib, ix)
 	if c.Len() != 5 || !c.Has(rec.ContentID) {
 		t.Fatalf("%d token files after the eager rerun, want 5", c.Len())
 	}
@@ -244,4 +232,15 @@ func TestTokensFilledOnRerun(t *testing.T) {
 			t.Fatalf("reruns into a full cache replace its files: %v, then %v", first, got)
 		}
 	}
+}
+
+// tokenCache opens the token cache ix fills in lib.
+func tokenCache(tb testing.TB, lib *library.Library, ix *Indexer) *rerank.TokenCache {
+	tb.Helper()
+	c, err := rerank.OpenTokenCache(rerank.CacheOptions{Dir: library.TokenDir(lib.Dir(), ix.Namespace().Name(), ix.ns.Model()),
+		TokenLen: ix.model.Vision.TokenLen()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
 }
