@@ -73,7 +73,7 @@ func copyDB(tb testing.TB, src string) string {
 }
 
 // TestCompact: after a bulk add in batches of indexer.DefaultBatch the file is several times its data;
-// Compact brings it under MaxRatio (and under 1.3x the vectors and graph, the target, at
+// Compact brings it under MaxRatio (and under 1.3x the vectors and graph, the compaction target, at
 // dimension 256), keeps every record, and leaves files under the threshold or 1 MiB alone.
 func TestCompact(t *testing.T) {
 	const n = 3000

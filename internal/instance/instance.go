@@ -32,16 +32,11 @@ func (in *Instance) Close() {
 // names and a server with options o. A data dir held by another process is an error that names
 // the server holding it when there is one.
 func Open(dir string, mf *cli.ModelFlags, st *cli.StoreFlags, o web.Options) (*Instance, error) {
-	backend, err := st.Backend(o.Logger)
-	if err != nil {
-		return nil, err
-	}
-	lib, err := library.Open(dir, library.Options{Backend: backend})
+	lib, err := st.OpenLibrary(dir, library.Options{}, o.Logger)
 	if errors.Is(err, library.ErrLocked) {
 		if f, ferr := client.ReadServerFile(dir); ferr == nil {
 			return nil, fmt.Errorf("data dir %s is in use: a server (pid %d) runs at %s", dir, f.PID, f.URL)
 		}
-		return nil, fmt.Errorf("data dir %s is in use by another process (a server or an indexer): %w", dir, err)
 	}
 	if err != nil {
 		return nil, err

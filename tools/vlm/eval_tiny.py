@@ -177,7 +177,7 @@ def itm_accuracy(model, ds, img_tok, cap_st, cap_mask):
     return {k: {"n": len(v), "acc": round(100.0 * float(np.mean(v)), 1)} for k, v in sorted(acc.items())}
 
 
-# split name -> (seed, twins, caption style, folder under --work). `random` is the issue's random
+# split name -> (seed, twins, caption style, folder under --work). `random` is the held-out random
 # split with captions that describe the whole scene (`scenes generate --captions full`: a lone
 # object's captions also name its region and background); `random-short` has the same scenes
 # with the generator's default captions, which often leave those out ("a single small red
