@@ -34,6 +34,9 @@ func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	tokens := fset.String("tokens", "", "ITM tokens of new images: eager (stored in the data dir's token cache, so no query "+
 		"decodes an original again) or lazy (the first query that reranks an image computes them); default: eager when "+
 		"an image's tokens take at most 64 KiB (the default model: 16.6 KiB)")
+	cacheMB := fset.Int64("cache-mb", 1024, "token cache budget in MiB (the least recently used files are deleted past it; 1 GiB holds "+
+		"about 64,000 photos' tokens with the default model); give the server and searcher the same --cache-mb, "+
+		"as they trim the cache to theirs when they open it")
 	keyFile := fset.String("api-key-file", "", "API key (its first line) for handing the job to a running server "+
 		"(default $"+cli.EnvAPIKey+")")
 	if err := cli.ParseArgs(fset, args, 1, -1, "one PATH or more", usageAdd); err != nil {
@@ -41,6 +44,9 @@ func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if *workers < 1 || *encoders < 1 || *batch < 1 || *maxPixels < 1 {
 		return cli.Usagef("add: --workers, --encoders, --batch and --max-pixels must be at least 1")
+	}
+	if *cacheMB < 1 {
+		return cli.Usagef("add: --cache-mb %d: want >= 1", *cacheMB)
 	}
 	if *tokens != "" && *tokens != indexer.TokensEager && *tokens != indexer.TokensLazy {
 		return cli.Usagef("add: --tokens %q: want eager or lazy", *tokens)
@@ -83,11 +89,12 @@ func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 	var listed []indexer.FileResult
 	ix, err := indexer.New(lib, m, info, indexer.Options{
-		Workers:   *workers,
-		Encoders:  *encoders,
-		Batch:     *batch,
-		MaxPixels: *maxPixels,
-		Tokens:    *tokens,
+		Workers:     *workers,
+		Encoders:    *encoders,
+		Batch:       *batch,
+		MaxPixels:   *maxPixels,
+		Tokens:      *tokens,
+		TokenBudget: *cacheMB << 20,
 		OnFile: func(r indexer.FileResult) {
 			if rep != nil {
 				rep.write(r)
