@@ -84,7 +84,7 @@ func TestEvalQueries(t *testing.T) {
 	if err := json.Unmarshal(raw, &ds); err != nil {
 		t.Fatal(err)
 	}
-	set := scene.Queries(ds, 33, 5)
+	set := scene.Queries(ds, 33, 5, false)
 	qfile := filepath.Join(dir, "queries.json")
 	b, _ := json.Marshal(set)
 	if err := os.WriteFile(qfile, b, 0o644); err != nil {

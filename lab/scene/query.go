@@ -3,7 +3,10 @@ package scene
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
 )
 
 // Query kinds: what a person types into a search box, by the parts of the scene graph it
@@ -71,6 +74,7 @@ type Query struct {
 	Count      int       `json:"count,omitempty"`      // the scene holds exactly this many objects
 	Only       bool      `json:"only,omitempty"`       // the scene holds nothing but Objects
 	Without    *Pattern  `json:"without,omitempty"`    // no object of the scene matches
+	Edit       string    `json:"edit,omitempty"`       // for an edit (Edits), how it differs
 }
 
 // TrueOf reports whether everything the query says holds in s: the single definition of a
@@ -247,10 +251,191 @@ func deriveQuery(rng *rand.Rand, kind string, s Scene) (Query, bool) {
 	return q, true
 }
 
+// Edit kinds: how an edited query differs from the one it was made from.
+const (
+	EditColour     = "colour"      // one object's colour changed
+	EditShape      = "shape"       // one object's shape changed
+	EditSize       = "size"        // one object's size changed
+	EditRelation   = "relation"    // the relation reversed
+	EditSwapColour = "swap_colour" // the two objects' colours swapped
+	EditRegion     = "region"      // another region
+	EditBackground = "background"  // another background colour
+	EditCount      = "count"       // another object count
+	EditOnly       = "only"        // made complete: "only a red circle"
+	EditWithout    = "without"     // another kind of object required absent
+	EditBroader    = "broader"     // one condition dropped: true wherever the query is, and elsewhere
+)
+
+// Edits returns the query changed in one aspect each way its meaning allows (colour, shape and
+// size of each object, the relation reversed, two objects' colours swapped, another region,
+// background or count, made complete, another absent kind), then its broader forms (one
+// condition dropped), each rendered anew with rng. An edit is usually false where the query is
+// true, but not always ("only a red circle" of a lone red circle; a broader form always holds
+// there), so training takes each one's truth from TrueOf, never from the edit itself.
+func (q Query) Edits(rng *rand.Rand) []Query {
+	var out []Query
+	add := func(kind string, change func(e *Query)) {
+		e := q.clone()
+		change(&e)
+		e.render(rng)
+		e.Edit = kind
+		out = append(out, e)
+	}
+	for k, p := range q.Objects {
+		if p.Color != "" {
+			add(EditColour, func(e *Query) { e.Objects[k].Color = other(rng, colourNames(ObjectColours), p.Color) })
+		}
+		if p.Shape != "" {
+			add(EditShape, func(e *Query) { e.Objects[k].Shape = other(rng, Shapes, p.Shape) })
+		}
+		if p.Size != "" {
+			add(EditSize, func(e *Query) { e.Objects[k].Size = other(rng, []string{SizeSmall, SizeLarge}, p.Size) })
+		}
+	}
+	if q.Relation != "" {
+		add(EditRelation, func(e *Query) { e.Relation = opposite(q.Relation) })
+	}
+	if len(q.Objects) >= 2 && q.Objects[0].Color != "" && q.Objects[1].Color != "" && q.Objects[0].Color != q.Objects[1].Color {
+		add(EditSwapColour, func(e *Query) { e.Objects[0].Color, e.Objects[1].Color = q.Objects[1].Color, q.Objects[0].Color })
+	}
+	if q.Region != "" {
+		add(EditRegion, func(e *Query) { e.Region = other(rng, regionPhrases, q.Region) })
+	}
+	if q.Background != "" {
+		add(EditBackground, func(e *Query) { e.Background = other(rng, colourNames(BackgroundColours), q.Background) })
+	}
+	if q.Count > 0 {
+		add(EditCount, func(e *Query) { e.Count = 1 + (q.Count+rng.IntN(2))%3 })
+	}
+	if len(q.Objects) == 1 && !q.Only && q.Kind != QueryWithout {
+		add(EditOnly, func(e *Query) { e.Kind, e.Only, e.Region, e.Background = QueryOnly, true, "", "" })
+	}
+	if q.Without != nil {
+		add(EditWithout, func(e *Query) {
+			w := *q.Without
+			if w.Shape != "" {
+				w.Shape = other(rng, Shapes, w.Shape)
+			} else {
+				w.Color = other(rng, colourNames(ObjectColours), w.Color)
+			}
+			e.Without = &w
+		})
+	}
+	out = append(out, q.broader(rng)...)
+	return out
+}
+
+// broader returns the query with one of its conditions dropped each way (an object's colour or
+// shape, one of two objects, the relation, region, background, completeness or absence): each
+// is true wherever q is, and the images where it holds and q does not are q's nearest misses.
+func (q Query) broader(rng *rand.Rand) []Query {
+	var out []Query
+	add := func(change func(e *Query)) {
+		e := q.clone()
+		change(&e)
+		if len(e.Objects) == 0 && e.Count == 0 {
+			return
+		}
+		e.Kind = e.kindOf()
+		e.render(rng)
+		e.Edit = EditBroader
+		out = append(out, e)
+	}
+	if len(q.Objects) == 1 && q.Objects[0].Color != "" && q.Objects[0].Shape != "" && !q.Only && q.Without == nil &&
+		q.Region == "" && q.Background == "" {
+		add(func(e *Query) { e.Objects[0].Color, e.Objects[0].Size = "", "" })
+		add(func(e *Query) { e.Objects[0].Shape, e.Objects[0].Size = "", "" })
+	}
+	if len(q.Objects) == 2 && q.Relation == "" && !q.Only {
+		add(func(e *Query) { e.Objects = e.Objects[:1] })
+		add(func(e *Query) { e.Objects = e.Objects[1:] })
+	}
+	if q.Relation != "" {
+		add(func(e *Query) { e.Relation = "" })
+	}
+	if q.Region != "" {
+		add(func(e *Query) { e.Region = "" })
+	}
+	if q.Background != "" {
+		add(func(e *Query) { e.Background = "" })
+	}
+	if q.Only {
+		add(func(e *Query) { e.Only = false })
+	}
+	if q.Without != nil {
+		add(func(e *Query) { e.Without = nil })
+	}
+	return out
+}
+
+// kindOf names the kind of query q's meaning makes it.
+func (q Query) kindOf() string {
+	switch {
+	case q.Count > 0:
+		return QueryCount
+	case q.Only:
+		return QueryOnly
+	case q.Without != nil:
+		return QueryWithout
+	case q.Relation != "":
+		return QueryRelation
+	case q.Region != "":
+		return QueryRegion
+	case q.Background != "":
+		return QueryBackground
+	case len(q.Objects) >= 2:
+		return QueryPair
+	}
+	p := q.Objects[0]
+	switch {
+	case p.Size != "" && p.Color != "" && p.Shape != "":
+		return QueryFull
+	case p.Color != "" && p.Shape != "":
+		return QueryColourShape
+	case p.Shape != "":
+		return QueryShape
+	}
+	return QueryColour
+}
+
+// clone copies q deeply enough that an edit leaves q as it was.
+func (q Query) clone() Query {
+	e := q
+	e.Objects = append([]Pattern(nil), q.Objects...)
+	if q.Without != nil {
+		w := *q.Without
+		e.Without = &w
+	}
+	return e
+}
+
+// other picks a value of vals other than v.
+func other(rng *rand.Rand, vals []string, v string) string {
+	for {
+		if c := vals[rng.IntN(len(vals))]; c != v {
+			return c
+		}
+	}
+}
+
+func opposite(rel string) string {
+	switch rel {
+	case LeftOf:
+		return RightOf
+	case RightOf:
+		return LeftOf
+	case Above:
+		return Below
+	}
+	return Above
+}
+
 // QueryTruth is a query with the images of a gallery it is true of.
 type QueryTruth struct {
 	Query
-	TrueOf []int `json:"true_of"` // image ids (ImgID) of the gallery's images it holds in
+	TrueOf []int `json:"true_of"`           // image ids (ImgID) of the gallery's images it holds in
+	EditOf *int  `json:"edit_of,omitempty"` // with edits: the index of the query this one was made as an edit of
+	Edits  []int `json:"edits,omitempty"`   // with edits: the indices of this query's edits (drawn ones too)
 }
 
 // QuerySet is a queries file: the gallery it was drawn over and each query's truth.
@@ -262,21 +447,61 @@ type QuerySet struct {
 }
 
 // Queries draws n queries over the dataset's images (seed seeds them) and computes each one's
-// truth over every image.
-func Queries(ds Dataset, n int, seed uint64) QuerySet {
+// truth over every image. With edits, the drawn queries are followed by their Edits whose texts
+// are new (EditOf names the query each was made from), and each drawn query lists its edits,
+// new or drawn: the near misses a model is trained to reject.
+func Queries(ds Dataset, n int, seed uint64, edits bool) QuerySet {
 	scenes := make([]Scene, len(ds.Images))
 	for i, im := range ds.Images {
 		scenes[i] = im.Scene
 	}
 	set := QuerySet{Seed: seed, Images: len(ds.Images)}
-	for _, q := range QueriesFor(scenes, n, seed) {
-		qt := QueryTruth{Query: q, TrueOf: []int{}}
-		for _, im := range ds.Images {
-			if q.TrueOf(im.Scene) {
-				qt.TrueOf = append(qt.TrueOf, im.ImgID)
+	drawn := QueriesFor(scenes, n, seed)
+	index := make(map[string]int, len(drawn))
+	var all []QueryTruth
+	for _, q := range drawn {
+		index[q.Text] = len(all)
+		all = append(all, QueryTruth{Query: q})
+	}
+	rng := NewRNG(seed, 0, streamQueryEdits)
+	for src := range len(drawn) {
+		if !edits {
+			break
+		}
+		for _, e := range all[src].Query.Edits(rng) {
+			j, ok := index[e.Text]
+			if !ok {
+				j = len(all)
+				index[e.Text] = j
+				all = append(all, QueryTruth{Query: e, EditOf: &src})
+			}
+			if j != src && !slices.Contains(all[src].Edits, j) {
+				all[src].Edits = append(all[src].Edits, j)
 			}
 		}
-		set.Queries = append(set.Queries, qt)
 	}
+	truth(all, ds.Images)
+	set.Queries = all
 	return set
+}
+
+// truth fills in each query's TrueOf over images, the queries split among the CPUs.
+func truth(qs []QueryTruth, images []ImageRecord) {
+	workers := min(runtime.GOMAXPROCS(0), 8)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(qs); i += workers {
+				qs[i].TrueOf = []int{}
+				for _, im := range images {
+					if qs[i].Query.TrueOf(im.Scene) {
+						qs[i].TrueOf = append(qs[i].TrueOf, im.ImgID)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -2,6 +2,8 @@ package scene
 
 import (
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -107,5 +109,121 @@ func TestQueryText(t *testing.T) {
 		if got := tc.p.phrase(); got != tc.want {
 			t.Errorf("%+v: %q, want %q", tc.p, got, tc.want)
 		}
+	}
+}
+
+// TestQueryEdits: every edit of a query differs from it in the aspect it names and renders a text
+// of its own; the edits that contradict twoObjects are false there, and the source is untouched.
+func TestQueryEdits(t *testing.T) {
+	red := Pattern{Color: "red", Shape: "circle"}
+	blue := Pattern{Color: "blue", Shape: "square"}
+	rel := Query{Kind: QueryRelation, Objects: []Pattern{red, blue}, Relation: LeftOf}
+	rel.render(NewRNG(1, 0, streamQueries))
+	before := rel.clone()
+	edits := rel.Edits(NewRNG(1, 0, streamQueryEdits))
+	if !reflect.DeepEqual(rel, before) {
+		t.Fatalf("Edits changed its query: %+v", rel)
+	}
+	got := map[string]Query{}
+	for _, e := range edits {
+		if e.Text == rel.Text || e.Text == "" {
+			t.Errorf("edit %s: text %q", e.Edit, e.Text)
+		}
+		got[e.Edit] = e
+	}
+	// two colours, two shapes, the relation, the colour swap, the pair without the relation
+	if len(edits) != 7 {
+		t.Errorf("%d edits of %q, want 7: %v", len(edits), rel.Text, got)
+	}
+	if b := got[EditBroader]; b.Kind != QueryPair || b.Relation != "" || !b.TrueOf(twoObjects) {
+		t.Errorf("broader edit of %q: %+v", rel.Text, b)
+	}
+	for kind, want := range map[string]bool{EditRelation: false, EditSwapColour: false, EditColour: false, EditShape: false} {
+		e, ok := got[kind]
+		if !ok {
+			t.Errorf("no %s edit", kind)
+			continue
+		}
+		if e.TrueOf(twoObjects) != want {
+			t.Errorf("%s edit %q: TrueOf = %v, want %v", kind, e.Text, !want, want)
+		}
+	}
+	if e := got[EditSwapColour]; e.Objects[0].Color != "blue" || e.Objects[1].Color != "red" {
+		t.Errorf("swap: %+v", e.Objects)
+	}
+
+	one := Query{Kind: QueryColourShape, Objects: []Pattern{red}}
+	one.render(NewRNG(2, 0, streamQueries))
+	var only *Query
+	for _, e := range one.Edits(NewRNG(2, 0, streamQueryEdits)) {
+		if e.Edit == EditOnly {
+			only = &e
+		}
+	}
+	if only == nil || !only.Only || only.TrueOf(twoObjects) || !strings.Contains(only.Text, "red circle") {
+		t.Errorf("the completeness edit of %q: %+v", one.Text, only)
+	}
+	// every broader form holds wherever its query does
+	for _, q := range QueriesFor([]Scene{twoObjects, NewScene(5, 1), NewScene(5, 2)}, 40, 4) {
+		for _, e := range q.Edits(NewRNG(4, 0, streamQueryEdits)) {
+			if e.Edit == EditBroader && (!e.TrueOf(twoObjects) && q.TrueOf(twoObjects) || e.Kind != e.kindOf()) {
+				t.Errorf("%q, broader form of %q: false where it holds, or kind %s", e.Text, q.Text, e.Kind)
+			}
+		}
+	}
+	count := Query{Kind: QueryCount, Count: 2}
+	for _, e := range count.Edits(NewRNG(3, 0, streamQueryEdits)) {
+		if e.Count == 2 || e.Count < 1 || e.Count > 3 || e.TrueOf(twoObjects) {
+			t.Errorf("count edit %q: count %d", e.Text, e.Count)
+		}
+	}
+}
+
+// TestQueriesEdits: with edits, each edit follows its query, names it, and has its own truth.
+func TestQueriesEdits(t *testing.T) {
+	var ds Dataset
+	for i := range 200 {
+		ds.Images = append(ds.Images, ImageRecord{ImgID: i, Scene: NewScene(77, i)})
+	}
+	set := Queries(ds, 60, 3, true)
+	plain := Queries(ds, 60, 3, false)
+	if len(plain.Queries) != 60 || len(set.Queries) <= 2*60 {
+		t.Fatalf("%d queries without edits, %d with", len(plain.Queries), len(set.Queries))
+	}
+	texts := map[string]bool{}
+	linked := 0
+	for i, q := range set.Queries {
+		linked += len(q.Edits)
+		if texts[q.Text] {
+			t.Errorf("%q twice", q.Text)
+		}
+		texts[q.Text] = true
+		var want []int
+		for _, im := range ds.Images {
+			if q.Query.TrueOf(im.Scene) {
+				want = append(want, im.ImgID)
+			}
+		}
+		if !slices.Equal(q.TrueOf, want) {
+			t.Errorf("%q: true of %v, want %v", q.Text, q.TrueOf, want)
+		}
+		if i < len(plain.Queries) && q.Text != plain.Queries[i].Text {
+			t.Errorf("query %d: %q, without edits %q", i, q.Text, plain.Queries[i].Text)
+		}
+		if q.EditOf != nil && (*q.EditOf >= i || set.Queries[*q.EditOf].EditOf != nil || q.Edit == "" ||
+			!slices.Contains(set.Queries[*q.EditOf].Edits, i)) {
+			t.Errorf("%q: edit of %d (%s)", q.Text, *q.EditOf, q.Edit)
+		}
+		if i >= len(plain.Queries) && (q.EditOf == nil || len(q.Edits) > 0) {
+			t.Errorf("%q: an edit that is not one", q.Text)
+		}
+		for _, j := range q.Edits {
+			if j == i || j >= len(set.Queries) {
+				t.Errorf("%q: edit %d", q.Text, j)
+			}
+		}
+	}
+	if linked < len(set.Queries)-len(plain.Queries) {
+		t.Errorf("%d edit links for %d edits", linked, len(set.Queries)-len(plain.Queries))
 	}
 }

@@ -6,13 +6,14 @@ import "math/rand/v2"
 // example, captions can be reproduced from a Scene without replaying the
 // layout sampler.
 const (
-	streamScene     uint64 = 1
-	streamCaptions  uint64 = 2
-	streamNegatives uint64 = 3
-	streamTwin      uint64 = 4
-	streamTwinCaps  uint64 = 5
-	streamTwinNegs  uint64 = 6
-	streamQueries   uint64 = 7
+	streamScene      uint64 = 1
+	streamCaptions   uint64 = 2
+	streamNegatives  uint64 = 3
+	streamTwin       uint64 = 4
+	streamTwinCaps   uint64 = 5
+	streamTwinNegs   uint64 = 6
+	streamQueries    uint64 = 7
+	streamQueryEdits uint64 = 8
 )
 
 // splitmix64 is the finaliser of the SplitMix64 generator, used as a fixed

@@ -12,7 +12,7 @@ import (
 	"github.com/glimpse-search/glimpse/lab/scene"
 )
 
-const queriesUsage = "scenes queries --captions CAPTIONS_JSON --n N --seed S [--out FILE]"
+const queriesUsage = "scenes queries --captions CAPTIONS_JSON --n N --seed S [--edits] [--out FILE]"
 
 // runQueries draws search-box queries over a generated gallery and writes them with their
 // truth (scene.Queries) as JSON: the input of `searcher eval --queries`.
@@ -21,6 +21,7 @@ func runQueries(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	captions := fs.String("captions", "", "the gallery's captions.json, scene graphs included (required)")
 	n := fs.Int("n", 0, "queries to draw, 1..100000 (required; kinds in turn)")
 	seed := fs.Uint64("seed", 0, "query seed (use one the gallery's training did not)")
+	edits := fs.Bool("edits", false, "follow each query with its one-aspect edits (scene.Query.Edits), for training")
 	out := fs.String("out", "", "write the queries here (default: stdout)")
 	if err := cli.ParseArgs(fs, args, 0, 0, "no arguments", queriesUsage); err != nil {
 		return err
@@ -36,7 +37,7 @@ func runQueries(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := json.Unmarshal(b, &ds); err != nil {
 		return fmt.Errorf("queries: %s: %w", *captions, err)
 	}
-	set := scene.Queries(ds, *n, *seed)
+	set := scene.Queries(ds, *n, *seed, *edits)
 	set.Gallery = filepath.Base(*captions)
 	w := stdout
 	if *out != "" {
