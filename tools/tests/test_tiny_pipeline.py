@@ -26,7 +26,7 @@ class TinyPipeline(unittest.TestCase):
         shutil.rmtree(cls.tmp)
 
     def test_train_eval_export(self):
-        # the four stages of `make model`, at a reduced width for a few steps
+        # the six stages of `make model`, at a reduced width for a few steps
         work, ckpt = os.path.join(self.tmp, "work"), os.path.join(self.tmp, "model.pt")
         stage = [os.path.join(self.tmp, f"stage{i}.pt") for i in range(4)]
         common = ["--work", work, "--smoke", "--n-random", "40", "--n-twins", "10", "--gen-size", "64",
@@ -59,13 +59,37 @@ class TinyPipeline(unittest.TestCase):
             self.assertEqual(same, not name.startswith("text.") or name == "text.rows", name)
         # stage 4 adds ITC-only layers over both towers, trained alone: the ITM is unchanged
         before = model
-        train_tiny.main(common + ["--out", ckpt, "--init", stage[3], "--itc-steps", "3", "--itc-layers", "1",
+        stage4 = os.path.join(self.tmp, "stage4.pt")
+        train_tiny.main(common + ["--out", stage4, "--init", stage[3], "--itc-steps", "3", "--itc-layers", "1",
                                   "--lone-groups", "1", "--negatives", "2", "--lr", "1e-2"])
-        after, cfg = eval_tiny.load_model(ckpt)
+        after, cfg = eval_tiny.load_model(stage4)
         self.assertEqual(cfg.itc_layers, 1)
         for name, p in before.state_dict().items():
             if not name.startswith(("vision_proj.", "text_proj.", "logit_scale")):
                 self.assertTrue(torch.equal(p, after.state_dict()[name]), name)
+        # stage 5 teaches search-box queries: the vocabulary grows by the queries' words ("only",
+        # "no", "exactly"), every word the model knew keeps its embedding, the vision tower is frozen
+        stage5 = os.path.join(self.tmp, "stage5.pt")
+        queries = ["--query-pool", "30", "--negatives", "1", "--lone-groups", "1"]
+        train_tiny.main(common + queries + ["--out", stage5, "--init", stage4, "--query-steps", "2"])
+        final, _ = eval_tiny.load_model(stage5)
+        old_rows, new_rows = after.text.rows, final.text.rows
+        self.assertGreater(int(new_rows.max()), int(old_rows.max()))
+        with open(os.path.join(work, "train-queries-30.json")) as f:
+            words = {w for q in json.load(f)["queries"] for w in q["text"].split()}
+        grown = [w for w in words if int(old_rows[tok.ids(w)[1]]) == 1]  # [UNK] before
+        self.assertTrue(grown)
+        for w in grown:
+            self.assertNotEqual(int(new_rows[tok.ids(w)[1]]), 1, w)
+        known = torch.nonzero(old_rows != 1).flatten()
+        self.assertFalse(torch.equal(after.text.emb.weight[old_rows[known]], final.text.emb.weight[new_rows[known]]))
+        for name, p in after.state_dict().items():
+            if name.startswith("vision."):
+                self.assertTrue(torch.equal(p, final.state_dict()[name]), name)
+        # stage 6 continues from stage 5 (the same vocabulary) with more hard images per query
+        train_tiny.main(common + queries + ["--out", ckpt, "--init", stage5, "--query-steps", "1", "--query-hard", "2",
+                                            "--query-foreign", "1"])
+        self.assertTrue(torch.equal(eval_tiny.load_model(ckpt)[0].text.rows, new_rows))
 
         # the joint losses the recipe does not use (vlm.diagnose_binding and the README's history
         # rely on them): masked words, grounding, replaced-word detection, and a frozen-text verifier
@@ -113,6 +137,47 @@ class TinyPipeline(unittest.TestCase):
         self.assertEqual(len(g["pairs"]), len(g["images"]) * len(g["texts"]))
 
 
+
+
+class Queries(unittest.TestCase):
+    """The training pool of queries reads the Go generator's truth and never decides it."""
+
+    def test_pool(self):
+        import random
+        tmp = tempfile.mkdtemp()
+        try:
+            root = scenes_data.generate(os.path.join(tmp, "g"), 60, 5, size=32)
+            path = scenes_data.queries(os.path.join(tmp, "q.json"), os.path.join(root, "captions.json"), 40, 9)
+            with open(os.path.join(root, "captions.json")) as f:
+                meta = json.load(f)["images"]
+            with open(path) as f:
+                raw = json.load(f)["queries"]
+            from vlm.queries import QueryPool
+            pool = QueryPool(path, [m["imgid"] for m in meta])
+            self.assertEqual(len(pool), len(raw))
+            self.assertGreater(len(pool), 40)  # the edits follow the drawn queries
+            pos = {m["imgid"]: i for i, m in enumerate(meta)}
+            for q, r in enumerate(raw):
+                want = sorted(pos[g] for g in r["true_of"])
+                self.assertEqual(pool.truth[q].tolist(), want)
+                self.assertEqual(pool.holds(q, list(range(len(meta)))).nonzero()[0].tolist(), want)
+            rng = random.Random(1)
+            for i in range(len(meta)):
+                for q in pool.true_of_image(i):
+                    self.assertIn(i, pool.truth[q].tolist())
+                q = pool.positive(i, rng)
+                if q is None:
+                    continue
+                self.assertTrue(pool.holds(q, [i])[0])
+                for j in pool.negatives(i, q, 3, rng):
+                    self.assertFalse(pool.holds(j, [i])[0], pool.texts[j])
+                near = set(raw[q].get("edits", []))
+                if raw[q].get("edit_of") is None and any(not pool.holds(j, [i])[0] for j in near):
+                    self.assertTrue(near & set(pool.negatives(i, q, 1, rng)), pool.texts[q])
+            with self.assertRaises(ValueError):
+                QueryPool(path, [m["imgid"] for m in meta][:-1])
+        finally:
+            shutil.rmtree(tmp)
 
 
 class TrueOf(unittest.TestCase):

@@ -42,6 +42,17 @@ def generate(out, n, seed, size=160, twins=False, split="train", negatives=6, bi
     return out
 
 
+def queries(out, captions, n, seed, binary=None):
+    """Runs `scenes queries --edits` over a gallery unless out exists: n drawn queries, each
+    followed by its one-aspect edits, with every query's truth over the gallery."""
+    if not os.path.exists(out):
+        tmp = out + ".tmp"
+        subprocess.run([binary or scenes_binary(), "queries", "--captions", captions, "--n", str(n), "--seed",
+                        str(seed), "--edits", "--out", tmp], check=True)
+        os.replace(tmp, out)
+    return out
+
+
 def preprocess(img, size):
     """PIL image -> float32 [3,size,size]: RGB, bicubic squash resize, CLIP mean/std."""
     if img.mode in ("RGBA", "LA", "P"):
@@ -99,6 +110,7 @@ class SceneSet:
     def __init__(self, root, image_size, tokenizer):
         with open(os.path.join(root, "captions.json")) as f:
             meta = json.load(f)
+        self.root = root
         self.meta = meta["images"]
         self.files = [os.path.join(root, "images", m["filename"]) for m in self.meta]
         n = len(self.meta)
