@@ -293,7 +293,7 @@ func (q Query) Edits(rng *rand.Rand) []Query {
 		}
 	}
 	if q.Relation != "" {
-		add(EditRelation, func(e *Query) { e.Relation = opposite(q.Relation) })
+		add(EditRelation, func(e *Query) { e.Relation = inverse(q.Relation) })
 	}
 	if len(q.Objects) >= 2 && q.Objects[0].Color != "" && q.Objects[1].Color != "" && q.Objects[0].Color != q.Objects[1].Color {
 		add(EditSwapColour, func(e *Query) { e.Objects[0].Color, e.Objects[1].Color = q.Objects[1].Color, q.Objects[0].Color })
@@ -416,18 +416,6 @@ func other(rng *rand.Rand, vals []string, v string) string {
 			return c
 		}
 	}
-}
-
-func opposite(rel string) string {
-	switch rel {
-	case LeftOf:
-		return RightOf
-	case RightOf:
-		return LeftOf
-	case Above:
-		return Below
-	}
-	return Above
 }
 
 // QueryTruth is a query with the images of a gallery it is true of.

@@ -52,6 +52,29 @@ def golden_images(out_dir, binary):
         shutil.rmtree(tmp)
 
 
+def export_graphs(model, cfg, tok, out):
+    """Writes model's three graphs (vision, text, itm) into out under the bundle contract's names."""
+    S, L, C = cfg.image_size, cfg.max_len, cfg.width
+    N = (S // cfg.patch) ** 2 + 1
+    pix = torch.randn(2, 3, S, S)
+    ids = torch.full((2, L), tok.pad, dtype=torch.long)
+    ids[:, 0], ids[:, 1] = tok.cls, tok.sep
+    mask = (ids != tok.pad).long()
+    bundle.export_graph(VisionGraph(model), (pix,), os.path.join(out, "vision.onnx"), ["pixel_values"],
+                        ["image_embeds", "image_tokens"],
+                        {"pixel_values": {0: "batch"}, "image_embeds": {0: "batch"}, "image_tokens": {0: "batch"}})
+    bundle.export_graph(TextGraph(model), (ids, mask), os.path.join(out, "text.onnx"),
+                        ["input_ids", "attention_mask"], ["text_embeds", "text_states"],
+                        {"input_ids": {0: "batch", 1: "length"}, "attention_mask": {0: "batch", 1: "length"},
+                         "text_embeds": {0: "batch"}, "text_states": {0: "batch", 1: "length"}})
+    bundle.export_graph(ITMGraph(model), (torch.randn(2, N, C), torch.randn(2, L, C), mask),
+                        os.path.join(out, "itm.onnx"), ["image_tokens", "text_states", "attention_mask"],
+                        ["itm_logits", "cross_attention"],
+                        {"image_tokens": {0: "batch"}, "text_states": {0: "batch", 1: "length"},
+                         "attention_mask": {0: "batch", 1: "length"}, "itm_logits": {0: "batch"},
+                         "cross_attention": {0: "batch", 1: "length"}})
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="build/tiny-scenes/model.pt")
@@ -70,24 +93,7 @@ def main(argv=None):
     tok = WordPiece(os.path.join(args.out, "vocab.txt"), cfg.max_len)
     S, L, C = cfg.image_size, cfg.max_len, cfg.width
     N = (S // cfg.patch) ** 2 + 1
-
-    pix = torch.randn(2, 3, S, S)
-    ids = torch.full((2, L), tok.pad, dtype=torch.long)
-    ids[:, 0], ids[:, 1] = tok.cls, tok.sep
-    mask = (ids != tok.pad).long()
-    bundle.export_graph(VisionGraph(model), (pix,), os.path.join(args.out, "vision.onnx"), ["pixel_values"],
-                        ["image_embeds", "image_tokens"],
-                        {"pixel_values": {0: "batch"}, "image_embeds": {0: "batch"}, "image_tokens": {0: "batch"}})
-    bundle.export_graph(TextGraph(model), (ids, mask), os.path.join(args.out, "text.onnx"),
-                        ["input_ids", "attention_mask"], ["text_embeds", "text_states"],
-                        {"input_ids": {0: "batch", 1: "length"}, "attention_mask": {0: "batch", 1: "length"},
-                         "text_embeds": {0: "batch"}, "text_states": {0: "batch", 1: "length"}})
-    bundle.export_graph(ITMGraph(model), (torch.randn(2, N, C), torch.randn(2, L, C), mask),
-                        os.path.join(args.out, "itm.onnx"), ["image_tokens", "text_states", "attention_mask"],
-                        ["itm_logits", "cross_attention"],
-                        {"image_tokens": {0: "batch"}, "text_states": {0: "batch", 1: "length"},
-                         "attention_mask": {0: "batch", 1: "length"}, "itm_logits": {0: "batch"},
-                         "cross_attention": {0: "batch", 1: "length"}})
+    export_graphs(model, cfg, tok, args.out)
 
     rows = golden_images(args.out, scenes_data.scenes_binary())
     golden = {"images": [], "texts": [], "pairs": []}

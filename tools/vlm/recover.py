@@ -23,32 +23,17 @@ import onnx
 import torch
 from onnx import numpy_helper
 
-from . import bundle
-from .tiny_model import Config, ITMGraph, TextGraph, TinyScenes, VisionGraph
+from .export_tiny import export_graphs
+from .tiny_model import Config, TinyScenes
+from .train_tiny import VOCAB
+from .wordpiece import WordPiece
 
 GRAPHS = ("vision", "text", "itm")
 
 
 def export(model, cfg, out):
     """The three graphs of model into out, as export_tiny writes them."""
-    S, L, C = cfg.image_size, cfg.max_len, cfg.width
-    N = (S // cfg.patch) ** 2 + 1
-    ids = torch.zeros(2, L, dtype=torch.long)
-    ids[:, 0], ids[:, 1] = 101, 102  # [CLS] [SEP], the rest [PAD]
-    mask = (ids != 0).long()
-    bundle.export_graph(VisionGraph(model), (torch.randn(2, 3, S, S),), os.path.join(out, "vision.onnx"),
-                        ["pixel_values"], ["image_embeds", "image_tokens"],
-                        {"pixel_values": {0: "batch"}, "image_embeds": {0: "batch"}, "image_tokens": {0: "batch"}})
-    bundle.export_graph(TextGraph(model), (ids, mask), os.path.join(out, "text.onnx"),
-                        ["input_ids", "attention_mask"], ["text_embeds", "text_states"],
-                        {"input_ids": {0: "batch", 1: "length"}, "attention_mask": {0: "batch", 1: "length"},
-                         "text_embeds": {0: "batch"}, "text_states": {0: "batch", 1: "length"}})
-    bundle.export_graph(ITMGraph(model), (torch.randn(2, N, C), torch.randn(2, L, C), mask),
-                        os.path.join(out, "itm.onnx"), ["image_tokens", "text_states", "attention_mask"],
-                        ["itm_logits", "cross_attention"],
-                        {"image_tokens": {0: "batch"}, "text_states": {0: "batch", 1: "length"},
-                         "attention_mask": {0: "batch", 1: "length"}, "itm_logits": {0: "batch"},
-                         "cross_attention": {0: "batch", 1: "length"}})
+    export_graphs(model, cfg, WordPiece(VOCAB, cfg.max_len), out)
 
 
 def initializers(path):
