@@ -81,8 +81,10 @@ func TestBadInput(t *testing.T) {
 		{"min_score NaN", func() req { return req{target: "/api/v1/search?q=a&min_score=NaN"} }, 400, CodeBadRequest, "min_score"},
 		{"bad date", func() req { return req{target: "/api/v1/search?q=a&from=yesterday"} }, 400, CodeBadRequest, "want a date"},
 		{"empty date range", func() req { return req{target: "/api/v1/search?q=a&from=2024-02-01&to=2024-01-01"} }, 400, CodeBadRequest, "from 2024-02-01 is after to 2024-01-01"},
-		{"relative folder", func() req { return req{target: "/api/v1/search?q=a&folder=photos/a"} }, 400, CodeBadRequest, "absolute folder"},
-		{"folder traversal", func() req { return req{target: "/api/v1/search?q=a&folder=/photos/../etc"} }, 400, CodeBadRequest, "clean path"},
+		{"server path as folder", func() req { return req{target: "/api/v1/search?q=a&folder=/photos/a"} }, 400, CodeBadRequest, "not a server path"},
+		{"folder of no root", func() req { return req{target: "/api/v1/search?q=a&folder=etc/a"} }, 400, CodeBadRequest, `starts with "etc"`},
+		{"folder traversal", func() req { return req{target: "/api/v1/search?q=a&folder=photos/../../etc"} }, 400, CodeBadRequest, "clean path"},
+		{"folder dot", func() req { return req{target: "/api/v1/search?q=a&folder=./"} }, 400, CodeBadRequest, "clean path"},
 		{"bad target", func() req { return req{method: "POST", target: "/api/v1/search/image?target=pdfs"} }, 400, CodeBadRequest, "target"},
 		{"wrong content type", func() req {
 			return req{method: "POST", target: "/api/v1/search/image", ctype: "text/plain", body: strings.NewReader("hello")}

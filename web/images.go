@@ -23,7 +23,7 @@ import (
 type ImageMeta struct {
 	ID       uint64     `json:"id"`
 	Name     string     `json:"name"`
-	Folder   string     `json:"folder"` // as GET /folders lists it, for the folder filter
+	Folder   string     `json:"folder"` // relative, as GET /folders lists it, for the folder filter
 	Format   string     `json:"format,omitempty"`
 	Width    int        `json:"width,omitempty"`
 	Height   int        `json:"height,omitempty"`
@@ -152,8 +152,12 @@ func (s *Server) imageMeta(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	folder, _, err := s.relFolder(folderOf(r.Path))
+	if err != nil {
+		return err
+	}
 	id := strconv.FormatUint(r.ID, 10)
-	m := ImageMeta{ID: r.ID, Name: filepath.Base(r.Path), Folder: folderOf(r.Path), Width: r.Width, Height: r.Height,
+	m := ImageMeta{ID: r.ID, Name: filepath.Base(r.Path), Folder: folder, Width: r.Width, Height: r.Height,
 		Size: r.Size, Captured: timePtr(r.Captured), Modified: timePtr(r.ModTime), Added: timePtr(r.Added),
 		SHA256: hex.EncodeToString(r.SHA256[:]), ThumbURL: APIPrefix + "/thumbs/" + id, ImageURL: APIPrefix + "/images/" + id}
 	if f, format, err := openIndexed(r); err == nil {

@@ -58,6 +58,26 @@ func parseParams(q url.Values, filters bool) (searchParams, error) {
 	return p, nil
 }
 
+// parseParams is the package's parseParams with the folder filter mapped to the stored paths
+// it names.
+func (s *Server) parseParams(q url.Values, filters bool) (searchParams, error) {
+	p, err := parseParams(q, filters)
+	if err != nil || p.Filter.Folder == "" {
+		return p, err
+	}
+	rel := p.Filter.Folder
+	abs, ok, err := s.absFolder(rel)
+	if err != nil {
+		return p, err
+	}
+	if !ok {
+		return p, badRequest("folder %q: no folder of the library starts with %q (GET %s/folders lists them)",
+			clip(rel), clip(strings.SplitN(rel, "/", 2)[0]), APIPrefix)
+	}
+	p.Filter.Folder = abs
+	return p, nil
+}
+
 // single returns a parameter's value; absent or empty is not set.
 func single(q url.Values, name string) (string, bool) {
 	v := strings.TrimSpace(q.Get(name))
@@ -99,18 +119,20 @@ func dateParam(q url.Values, name string, endOfDay bool) (time.Time, error) {
 	return t, nil
 }
 
-// folderParam checks a folder filter: an absolute, clean path (a prefix of indexed paths, as
-// GET /folders lists them). It is compared with stored paths in memory, never opened.
+// folderParam checks a folder filter: a clean relative folder path whose first element names
+// one of the library's roots ("photos/2024/"), as GET /folders lists them. It is mapped to
+// stored paths in memory (Server.absFolder), never opened.
 func folderParam(v string) (string, error) {
-	if strings.ContainsRune(v, 0) || !strings.HasPrefix(v, "/") || len(v) > 4096 {
-		return "", badRequest("folder %q: want an absolute folder path as GET %s/folders lists them", clip(v), APIPrefix)
+	if strings.ContainsRune(v, 0) || len(v) > 4096 {
+		return "", badRequest("folder %q: want a folder as GET %s/folders lists it", clip(v), APIPrefix)
+	}
+	if strings.HasPrefix(v, "/") {
+		return "", badRequest("folder %q: want a folder relative to the library, as GET %s/folders lists it "+
+			"(e.g. photos/2024/), not a server path", clip(v), APIPrefix)
 	}
 	c := path.Clean(v)
-	if c != strings.TrimSuffix(v, "/") && c != v {
+	if (c != strings.TrimSuffix(v, "/") && c != v) || c == "." || c == ".." || strings.HasPrefix(c, "../") {
 		return "", badRequest("folder %q: want a clean path (no '.', '..' or '//')", clip(v))
-	}
-	if c == "/" {
-		return "", nil
 	}
 	return c + "/", nil
 }

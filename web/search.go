@@ -159,7 +159,7 @@ func (s *Server) searchText(c echo.Context) error {
 	case len(text) > s.o.MaxQueryBytes:
 		return badRequest("q is %d bytes, over the %d-byte limit", len(text), s.o.MaxQueryBytes)
 	}
-	p, err := parseParams(q, true)
+	p, err := s.parseParams(q, true)
 	if err != nil {
 		return err
 	}
@@ -182,7 +182,7 @@ func (s *Server) searchImage(c echo.Context) error {
 	if target != "images" && target != "texts" {
 		return badRequest("target %q: want images or texts", clip(target))
 	}
-	p, err := parseParams(q, target == "images")
+	p, err := s.parseParams(q, target == "images")
 	if err != nil {
 		return err
 	}

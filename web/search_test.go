@@ -146,7 +146,7 @@ func TestNoConfidentMatchSemantics(t *testing.T) {
 		{"under the threshold", f, "/api/v1/search?min_score=1" + q, true, searcher.ReasonNoConfident},
 		{"past the threshold", f, "/api/v1/search?min_score=0" + q, false, ""},
 		{"date filter excludes everything", f, "/api/v1/search?from=2030-01-01" + q, false, searcher.ReasonFiltered},
-		{"folder filter excludes everything", f, "/api/v1/search?min_score=1&folder=/nowhere" + q, false, searcher.ReasonFiltered},
+		{"folder filter excludes everything", f, "/api/v1/search?min_score=1&folder=photos/nowhere" + q, false, searcher.ReasonFiltered},
 		{"empty library", empty, "/api/v1/search?min_score=1" + q, false, searcher.ReasonNoIndex},
 	}
 	for _, tc := range tests {
