@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"text/tabwriter"
+
+	"github.com/glimpse-search/glimpse/photo"
 )
 
 var benchBatches = []int{1, 16, 64}
@@ -108,7 +110,7 @@ func benchPreprocess(data []byte) func(b *testing.B) {
 		dst := make([]float32, pre.Len())
 		b.SetBytes(int64(len(data)))
 		for b.Loop() {
-			img, err := DecodeImageBytes(data, ImageOptions{})
+			img, err := photo.Decode(data, ImageOptions{})
 			if err != nil {
 				b.Fatal(err)
 			}

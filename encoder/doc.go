@@ -9,8 +9,9 @@
 //   - [ITM]: (image tokens, text states) pairs -> 2-way match logits and, when the graph has it,
 //     the last fusion layer's cross-attention [L*N]. Dual encoders such as CLIP have no ITM.
 //
-// Preprocessing ([Preprocessor], [DecodeImage]) needs no ONNX Runtime, so indexer workers can
-// decode and resize in parallel and hand finished tensors to [Vision.EncodePixels].
+// Preprocessing ([Preprocessor]; the decoding is package photo's) needs no ONNX Runtime, so
+// indexer workers can decode and resize in parallel and hand finished tensors to
+// [Vision.EncodePixels].
 //
 // ONNX Runtime is a shared library loaded once per process ([FindLibrary] says where it is
 // looked for); no ONNX Runtime type leaves this package.

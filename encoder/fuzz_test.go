@@ -10,6 +10,7 @@ import (
 
 	"github.com/glimpse-search/glimpse/internal/hostile"
 	"github.com/glimpse-search/glimpse/models"
+	"github.com/glimpse-search/glimpse/photo"
 )
 
 // seedFiles adds every file under testdata/images and the small photos as fuzz seeds.
@@ -39,7 +40,7 @@ func FuzzDecodeImage(f *testing.F) {
 	pre := testPre(f)
 	opts := ImageOptions{MaxPixels: 1 << 16, MaxBytes: 1 << 20}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		img, err := DecodeImageBytes(data, opts)
+		img, err := photo.Decode(data, opts)
 		if err != nil {
 			return
 		}

@@ -12,6 +12,8 @@ import (
 	"io/fs"
 	"math"
 	"slices"
+
+	"github.com/glimpse-search/glimpse/photo"
 )
 
 // Golden is a bundle's golden.json: reference inputs and outputs computed by the exporter.
@@ -174,7 +176,7 @@ func verify(ctx context.Context, m *Model, g *Golden, read func(string) ([]byte,
 		if _, format, err := image.DecodeConfig(bytes.NewReader(data)); err == nil && format == "jpeg" {
 			limit = tol.PixelAbsJPEG
 		}
-		if imgs[i], err = DecodeImageBytes(data, m.pre.opts); err != nil {
+		if imgs[i], err = photo.Decode(data, m.pre.opts); err != nil {
 			return nil, fmt.Errorf("golden image %s: %w", gi.File, err)
 		}
 		pix, err := m.pre.Pixels(imgs[i])

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/glimpse-search/glimpse/models"
+	"github.com/glimpse-search/glimpse/photo"
 )
 
 func TestSoftmax2(t *testing.T) {
@@ -57,7 +58,7 @@ func TestITMTrueCaptionScoresHigher(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if imgs[i], err = DecodeImageBytes(b, ImageOptions{}); err != nil {
+		if imgs[i], err = photo.Decode(b, ImageOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}

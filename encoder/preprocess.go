@@ -24,27 +24,10 @@ const (
 	DefaultMaxDecodedBytes = photo.DefaultMaxDecodedBytes
 )
 
-// ImageOptions caps what [DecodeImage] accepts from untrusted input (photo.Options). Zero
+// ImageOptions caps what a [Preprocessor] decodes from untrusted input (photo.Options). Zero
 // fields take the defaults; [NewPreprocessor] sets KeepOrientation from the manifest's
-// image.exif_transpose.
+// image.exif_transpose. Images are decoded by package photo (photo.Read, photo.Decode).
 type ImageOptions = photo.Options
-
-// DecodeImage reads an encoded image from r through package photo (photo.Read): at most
-// MaxBytes, the header's caps checked before decoding, JPEGs upright by their EXIF orientation
-// unless KeepOrientation is set. Errors wrap [ErrUnsupportedImage] or [ErrTooLarge]. Safe for
-// concurrent use.
-func DecodeImage(r io.Reader, opts ImageOptions) (image.Image, error) { return photo.Read(r, opts) }
-
-// DecodeImageBytes is [DecodeImage] on an in-memory file (photo.Decode).
-func DecodeImageBytes(data []byte, opts ImageOptions) (image.Image, error) {
-	return photo.Decode(data, opts)
-}
-
-// CheckImage runs every check of [DecodeImageBytes] that needs no decoding and returns the
-// format (photo.Check).
-func CheckImage(data []byte, opts ImageOptions) (format string, err error) {
-	return photo.Check(data, opts)
-}
 
 // Preprocessor turns decoded images into the vision graph's input: RGB (alpha handled as the
 // manifest's image.alpha says), PIL-compatible bicubic resize (squash or shorter side + centre
@@ -88,15 +71,16 @@ func (p *Preprocessor) Size() int { return p.size }
 // Len is the number of floats of one preprocessed image, 3*S*S.
 func (p *Preprocessor) Len() int { return 3 * p.size * p.size }
 
-// Decode is [DecodeImage] with the preprocessor's caps and orientation: the image the model
-// sees, which is not upright when EXIFTranspose is false.
-func (p *Preprocessor) Decode(r io.Reader) (image.Image, error) { return DecodeImage(r, p.opts) }
+// Decode reads an encoded image from r through package photo (photo.Read) with the
+// preprocessor's caps and the manifest's orientation rule: the image the model sees, which is
+// not upright when EXIFTranspose is false. Errors wrap [ErrUnsupportedImage] or [ErrTooLarge].
+func (p *Preprocessor) Decode(r io.Reader) (image.Image, error) { return photo.Read(r, p.opts) }
 
 // DecodeWith is Decode with the caps of caps (MaxPixels, MaxBytes, MaxDecodedBytes; zero fields
 // the defaults) and the preprocessor's orientation rule.
 func (p *Preprocessor) DecodeWith(r io.Reader, caps ImageOptions) (image.Image, error) {
 	caps.KeepOrientation = p.opts.KeepOrientation
-	return DecodeImage(r, caps)
+	return photo.Read(r, caps)
 }
 
 // EXIFTranspose reports whether the model sees JPEGs with their EXIF orientation applied (the
@@ -142,7 +126,9 @@ func (p *Preprocessor) PixelsInto(dst []float32, img image.Image) error {
 	return nil
 }
 
-// Resized returns img as 8-bit RGB at the model's S x S, before normalisation.
+// Resized returns img as 8-bit RGB at the model's S x S, before normalisation. Preprocessing
+// the result gives the same pixels again (an S x S image is its own resize and crop), so its
+// lossless copy stands for img: the indexer's model-resolution copies are JPEGs of it.
 func (p *Preprocessor) Resized(img image.Image) (*image.RGBA, error) {
 	s := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(s)

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/glimpse-search/glimpse/photo"
 )
 
 // jpegTolerance is the largest difference, in 8-bit levels, accepted between Go's and Pillow's
@@ -274,8 +276,8 @@ func TestImageModeSemantics(t *testing.T) {
 						b.Dy(), p.EXIFTranspose(), tc.w, tc.h)
 				}
 			}
-			// DecodeImageBytes itself: upright unless asked.
-			if img, err := DecodeImageBytes(data, ImageOptions{KeepOrientation: true}); err != nil || img.Bounds().Dx() != 40 {
+			// photo.Decode itself: upright unless asked.
+			if img, err := photo.Decode(data, ImageOptions{KeepOrientation: true}); err != nil || img.Bounds().Dx() != 40 {
 				t.Errorf("KeepOrientation: %v, %v", img.Bounds(), err)
 			}
 		}},

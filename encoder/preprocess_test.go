@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/glimpse-search/glimpse/photo"
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 )
@@ -172,7 +173,7 @@ func TestDecodeImageInputs(t *testing.T) {
 	pre := testPre(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			img, err := DecodeImageBytes(tc.data, tc.opts)
+			img, err := photo.Decode(tc.data, tc.opts)
 			if tc.wantErr != nil {
 				if !errors.Is(err, tc.wantErr) {
 					t.Fatalf("err = %v, want %v", err, tc.wantErr)
@@ -205,17 +206,17 @@ func TestDecodeImageInputs(t *testing.T) {
 
 func TestDecodeImageReaderCap(t *testing.T) {
 	data := encodePNG(t, halves(16, 16))
-	if _, err := DecodeImage(bytes.NewReader(data), ImageOptions{MaxBytes: int64(len(data) - 1)}); !errors.Is(err, ErrTooLarge) {
+	if _, err := photo.Read(bytes.NewReader(data), ImageOptions{MaxBytes: int64(len(data) - 1)}); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("one byte over the cap: %v, want ErrTooLarge", err)
 	}
-	if _, err := DecodeImage(bytes.NewReader(data), ImageOptions{MaxBytes: int64(len(data))}); err != nil {
+	if _, err := photo.Read(bytes.NewReader(data), ImageOptions{MaxBytes: int64(len(data))}); err != nil {
 		t.Errorf("exactly at the cap: %v", err)
 	}
 }
 
 func TestDecodeHeaderRefusedBeforeDecoding(t *testing.T) {
 	// The file holds nothing past IHDR: a decode attempt would fail with ErrUnsupportedImage.
-	_, err := DecodeImageBytes(pngHeaderOnly(100000, 100000), ImageOptions{})
+	_, err := photo.Decode(pngHeaderOnly(100000, 100000), ImageOptions{})
 	if !errors.Is(err, ErrTooLarge) || errors.Is(err, ErrUnsupportedImage) {
 		t.Fatalf("err = %v, want ErrTooLarge only", err)
 	}
@@ -248,7 +249,7 @@ func TestExifOrientationApplied(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			data := withOrientation(base, tc.o, tc.order)
-			img, err := DecodeImageBytes(data, ImageOptions{})
+			img, err := photo.Decode(data, ImageOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -425,11 +426,94 @@ func TestDecodeHEIC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if format, err := CheckImage(data, ImageOptions{}); err != nil || format != "heif" {
-		t.Fatalf("CheckImage: %q %v", format, err)
+	if format, err := photo.Check(data, ImageOptions{}); err != nil || format != "heif" {
+		t.Fatalf("photo.Check: %q %v", format, err)
 	}
-	img, err := DecodeImageBytes(data, ImageOptions{})
+	img, err := photo.Decode(data, ImageOptions{})
 	if err != nil || img.Bounds().Dx() != 96 || img.Bounds().Dy() != 64 {
-		t.Fatalf("DecodeImageBytes: %v %v", img, err)
+		t.Fatalf("photo.Decode: %v %v", img, err)
+	}
+}
+
+// TestResizedIsFixedPoint: preprocessing the model-resolution image Resized returns gives the
+// same 8-bit pixels again, for every resize, alpha and crop mode, image shape and opacity: the
+// indexer's model-resolution copies (indexer.TokensCopies) rely on it, as only their JPEG loss
+// then separates their tokens from the original's.
+func TestResizedIsFixedPoint(t *testing.T) {
+	noise := func(w, h int, seed uint64, alpha bool) *image.NRGBA {
+		r := rand.New(rand.NewPCG(seed, 2))
+		img := image.NewNRGBA(image.Rect(0, 0, w, h))
+		for i := range img.Pix {
+			img.Pix[i] = uint8(r.IntN(256))
+			if !alpha && i%4 == 3 {
+				img.Pix[i] = 255
+			}
+		}
+		return img
+	}
+	specs := []struct {
+		name string
+		spec func() ImageSpec
+	}{
+		{"squash 80", func() ImageSpec { return testSpec(ResizeSquash) }},
+		{"centre crop 80", func() ImageSpec { return testSpec(ResizeCenterCrop) }},
+		{"centre crop 224 floor", func() ImageSpec {
+			s := testSpec(ResizeCenterCrop)
+			s.Size, s.CropRounding = 224, CropFloor
+			return s
+		}},
+		{"squash 384 alpha dropped", func() ImageSpec {
+			s := testSpec(ResizeSquash)
+			s.Size, s.Alpha = 384, AlphaDrop
+			return s
+		}},
+		{"centre crop 336 alpha dropped after resize", func() ImageSpec {
+			s := testSpec(ResizeCenterCrop)
+			s.Size, s.Alpha = 336, AlphaDropAfterResize
+			return s
+		}},
+	}
+	images := []struct {
+		name string
+		img  image.Image
+	}{
+		{"landscape", noise(613, 409, 1, false)},
+		{"portrait, transparent", noise(301, 517, 2, true)},
+		{"smaller than the input", noise(57, 43, 3, false)},
+		{"gradient", halves(640, 480)},
+	}
+	for _, sp := range specs {
+		p, err := NewPreprocessor(sp.spec(), ImageOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, im := range images {
+			t.Run(sp.name+"/"+im.name, func(t *testing.T) {
+				once, err := p.Resized(im.img)
+				if err != nil {
+					t.Fatal(err)
+				}
+				twice, err := p.Resized(once)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d, at := maxByteDiff(once.Pix, twice.Pix); d != 0 {
+					t.Fatalf("resizing the model-resolution image again moves byte %d by %d", at, d)
+				}
+				a, err := p.Pixels(im.img)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := p.Pixels(once)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range a {
+					if a[i] != b[i] {
+						t.Fatalf("tensor value %d: %v from the image, %v from its model-resolution copy", i, a[i], b[i])
+					}
+				}
+			})
+		}
 	}
 }

@@ -185,7 +185,7 @@ func throughput(t *testing.T, bundle fs.FS, info store.ModelInfo, nScenes int, t
 	files, _ := filepath.Glob(filepath.Join(src, "*.png"))
 	for _, f := range files {
 		b, _ := os.ReadFile(f)
-		img, err := encoder.DecodeImageBytes(b, encoder.ImageOptions{})
+		img, err := photo.Decode(b, photo.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -283,7 +283,7 @@ func TestBenchReport(t *testing.T) {
 		return d.img
 	})
 	stdMS := timeIt(func(b []byte) image.Image {
-		img, err := encoder.DecodeImageBytes(b, encoder.ImageOptions{})
+		img, err := photo.Decode(b, photo.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,20 +17,22 @@ import (
 	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/lab/scene"
 	"github.com/glimpse-search/glimpse/library"
+	"github.com/glimpse-search/glimpse/photo/heif/heiftest"
 	"github.com/glimpse-search/glimpse/searcher"
 )
 
 // Sizes of the cold-query benchmark (GLIMPSE_BENCH_SCALE divides the photos).
 const (
-	coldPhotos  = 300 // 4032x3024 JPEGs, as a phone takes them
+	coldPhotos  = 300 // 4032x3024, as a phone takes them: JPEGs, every 10th a HEIC and the one after it a PNG
 	coldQueries = 20
 	coldK       = 128
 )
 
-// TestBenchCold measures what a user with a photo library sees on a first query: 12 MP JPEGs
-// made from generated scenes are indexed with each token policy, then 20 distinct text queries
-// run at K = 128, each first on a searcher whose token cache holds only what indexing stored
-// (nothing for lazy: every candidate's original is decoded and encoded again), then repeated.
+// TestBenchCold measures what a user with a photo library sees on a first query: 12 MP photos
+// made from generated scenes (JPEGs; every 10th a HEIC, the next a PNG) are indexed with each
+// token policy, then 20 distinct text queries run at K = 128, each first on a searcher whose
+// token cache holds only what indexing stored (nothing for copies and lazy: every candidate's
+// model-resolution copy, or its original, is decoded and encoded again), then repeated.
 // GLIMPSE_BENCH_MODEL=DIR measures another bundle, GLIMPSE_BENCH_K and GLIMPSE_BENCH_PHOTOS
 // change K and the number of photos. `make bench-cold`; the last line is one JSON object.
 func TestBenchCold(t *testing.T) {
@@ -53,10 +55,11 @@ func TestBenchCold(t *testing.T) {
 		defer m.Close()
 	}
 	tmp := t.TempDir()
-	photos, captions := coldLibrary(t, filepath.Join(tmp, "photos"), n)
-	fig := map[string]any{"model": info.Name, "photos": n, "k": k, "queries": coldQueries, "cpus": runtime.NumCPU()}
+	photos, captions, mix := coldLibrary(t, filepath.Join(tmp, "photos"), n)
+	fig := map[string]any{"model": info.Name, "photos": n, "k": k, "queries": coldQueries, "cpus": runtime.NumCPU(),
+		"formats": mix}
 	rep := newBenchReport()
-	for _, policy := range []string{TokensEager, TokensLazy} {
+	for _, policy := range TokenPolicies {
 		lib, err := library.Open(filepath.Join(tmp, policy), library.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -77,13 +80,16 @@ func TestBenchCold(t *testing.T) {
 		}
 		first, again := coldQueries2(t, lib, ix, captions, policy, k)
 		p50f, p50a := median(first), median(again)
-		rep.row(fmt.Sprintf("%s: indexing, 12 MP JPEGs", policy), rate, "images/s")
-		rep.row(fmt.Sprintf("%s: token cache per photo", policy), float64(st.TokenBytes)/float64(n)/1024, "KiB")
+		tokKiB, copyKiB := float64(st.TokenBytes)/float64(n)/1024, float64(st.CopyBytes)/float64(n)/1024
+		rep.row(fmt.Sprintf("%s: indexing, 12 MP photos", policy), rate, "images/s")
+		rep.row(fmt.Sprintf("%s: token cache per photo", policy), tokKiB, "KiB")
+		rep.row(fmt.Sprintf("%s: model-resolution copies per photo", policy), copyKiB, "KiB")
 		rep.row(fmt.Sprintf("%s: first query, K = %d, p50", policy, k), p50f, "ms")
 		rep.row(fmt.Sprintf("%s: the same query again, p50", policy), p50a, "ms")
 		rep.row(fmt.Sprintf("%s: first / again", policy), p50f/p50a, "x")
-		fig[policy] = map[string]float64{"index_images_per_s": roundTo(rate, 3), "token_kib_per_photo": roundTo(float64(st.TokenBytes)/float64(n)/1024, 3),
-			"first_p50_ms": roundTo(p50f, 3), "again_p50_ms": roundTo(p50a, 3), "first_to_again": roundTo(p50f/p50a, 3)}
+		fig[policy] = map[string]float64{"index_images_per_s": roundTo(rate, 3), "token_kib_per_photo": roundTo(tokKiB, 3),
+			"copy_kib_per_photo": roundTo(copyKiB, 3), "first_p50_ms": roundTo(p50f, 3), "again_p50_ms": roundTo(p50a, 3),
+			"first_to_again": roundTo(p50f/p50a, 3)}
 		lib.Close()
 	}
 	rep.print(t, fig)
@@ -91,12 +97,13 @@ func TestBenchCold(t *testing.T) {
 
 // coldQueries2 runs each caption as a query twice on a searcher opened for it alone, and
 // returns the total milliseconds of the first and the second run. The searcher's token cache is
-// the library's (what indexing stored) for eager, a new empty folder for lazy.
+// the library's (what indexing stored) for eager, a new empty folder for copies and lazy (which
+// recompute from the library's copies, or from the originals).
 func coldQueries2(t *testing.T, lib *library.Library, ix *Indexer, captions []string, policy string, k int) (first, again []float64) {
 	m := ix.model
 	for i, text := range captions {
 		o := searcher.Options{}
-		if policy == TokensLazy {
+		if policy != TokensEager {
 			o.CacheDir = filepath.Join(t.TempDir(), fmt.Sprint("cold-", i))
 		}
 		s, err := searcher.New(lib.DB(), m, ix.ns.Model(), o)
@@ -128,14 +135,17 @@ func median(v []float64) float64 {
 	return s[len(s)/2]
 }
 
-// coldLibrary writes n generated scenes upscaled to 4032x3024 JPEGs (quality 90) into dir and
-// returns it with the first caption of the first coldQueries scenes.
-func coldLibrary(t *testing.T, dir string, n int) (string, []string) {
+// coldLibrary writes n generated scenes upscaled to 4032x3024 photos into dir: JPEGs (quality
+// 90), every 10th a HEIC (HEVC quality 75, as heiftest writes it) and the one after it a PNG.
+// It returns dir, the first caption of the first coldQueries scenes and the count of each
+// format.
+func coldLibrary(t *testing.T, dir string, n int) (string, []string, map[string]int) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	var captions []string
+	mix := map[string]int{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	next := make(chan int)
@@ -149,12 +159,26 @@ func coldLibrary(t *testing.T, dir string, n int) (string, []string) {
 					return
 				}
 				big := imaging.Resize(img, 4032, 3024, imaging.Linear)
-				writeFile(t, filepath.Join(dir, fmt.Sprintf("IMG_%04d.jpg", i)), encodeJPEG(t, big, 90))
-				if i < coldQueries {
-					mu.Lock()
-					captions = append(captions, recs[0].Sentences[0].Raw)
-					mu.Unlock()
+				format, data := "jpg", []byte(nil)
+				switch i % 10 {
+				case 0:
+					format = "heic"
+					if data, err = heiftest.Encode(big, 75); err != nil {
+						t.Error(err)
+						return
+					}
+				case 1:
+					format, data = "png", encodePNG(t, big)
+				default:
+					data = encodeJPEG(t, big, 90)
 				}
+				writeFile(t, filepath.Join(dir, fmt.Sprintf("IMG_%04d.%s", i, format)), data)
+				mu.Lock()
+				mix[format]++
+				if i < coldQueries {
+					captions = append(captions, recs[0].Sentences[0].Raw)
+				}
+				mu.Unlock()
 			}
 		})
 	}
@@ -164,7 +188,7 @@ func coldLibrary(t *testing.T, dir string, n int) (string, []string) {
 	close(next)
 	wg.Wait()
 	slices.Sort(captions)
-	return dir, captions
+	return dir, captions, mix
 }
 
 // envInt is a positive whole number from the environment, else def.

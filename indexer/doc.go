@@ -7,10 +7,13 @@
 // opens from package library like every reader does. An [Indexer] runs [Indexer.Add] as a
 // pipeline of bounded queues:
 //
-//	walk -> Workers x (read, sniff, sha256, probe, decode, preprocess, thumbnail)
-//	     -> batcher + encoder (Vision.EncodePixels) -> committer (one transaction per batch)
+//	walk -> Workers x (read, sniff, sha256, probe, decode, preprocess, thumbnail, copy)
+//	     -> batcher + encoder (Vision.EncodePixels) -> committer (one transaction per batch,
+//	        then the batch's ITM tokens or model-resolution copies)
 //
-// so memory does not grow with the library. A file is "unchanged" when its path, size and
+// so memory does not grow with the library. What a query's rerank will need of each image is
+// the token policy's choice (Options.Tokens): its tokens stored at once (TokensEager), a small
+// JPEG of the model's input to compute them from (TokensCopies), or nothing (TokensLazy). A file is "unchanged" when its path, size and
 // mtime are stored, a "duplicate" when its bytes are already embedded under another path;
 // bad files are "skipped" or "failed" with a reason and never stop a run. Every batch is
 // atomic, so after a crash or kill -9 a rerun finishes the job. Batches leave the database

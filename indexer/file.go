@@ -26,7 +26,7 @@ func (ix *Indexer) process(j job, t *tally) *item {
 		}
 		t.file(FileResult{Path: j.path, Status: statusOf(err), Reason: reason})
 		return nil
-	case it.status == StatusUnchanged && !it.tokensOnly:
+	case it.status == StatusUnchanged && !it.refill:
 		t.file(FileResult{Path: j.path, Status: StatusUnchanged})
 		return nil
 	}
@@ -72,10 +72,11 @@ func (ix *Indexer) prepare(j job) (*item, error) {
 		ix.repairThumb(j.path, rec.SHA256)
 		// tokens missing from a cache with room are filled; a full cache would only evict others
 		// (a library past the budget would re-encode part of itself on every rerun)
-		if ix.tokens == nil || ix.tokens.Has(rec.ContentID) || ix.tokens.Full() {
+		tokens := ix.tokens != nil && !ix.tokens.Has(rec.ContentID) && !ix.tokens.Full()
+		if !tokens && !ix.missingCopy(rec.ContentID) {
 			return &item{status: StatusUnchanged}, nil
 		}
-		return ix.prepareTokens(j.path, rec)
+		return ix.prepareRefill(j.path, rec, tokens)
 	}
 	data, info, err := readFile(j.path, ix.o.MaxBytes)
 	if err != nil {
@@ -99,8 +100,7 @@ func (ix *Indexer) prepare(j job) (*item, error) {
 	if dup {
 		return it, nil
 	}
-	it.pix = make([]float32, ix.pre.Len())
-	if err := ix.pre.PixelsInto(it.pix, d.model); err != nil {
+	if err := ix.preprocess(it, d.model, true); err != nil {
 		return fail("preprocess", err)
 	}
 	if err := ix.thumbnail(d.img, sha); err != nil {
@@ -158,10 +158,11 @@ func (ix *Indexer) repairThumb(path string, sha [32]byte) {
 	}
 }
 
-// prepareTokens decodes an unchanged file whose content's tokens the cache lacks, for the
-// encoder to compute them; the file stays unchanged. A file that no longer reads or decodes is
-// left to the query that needs it (its record is not touched here).
-func (ix *Indexer) prepareTokens(path string, rec store.ImageRecord) (*item, error) {
+// prepareRefill decodes an unchanged file whose content's tokens the cache lacks (tokens), for
+// the encoder to compute them, or whose model-resolution copy is missing, to make it; the file
+// stays unchanged. A file that no longer reads or decodes is left to the query that needs it
+// (its record is not touched here).
+func (ix *Indexer) prepareRefill(path string, rec store.ImageRecord, tokens bool) (*item, error) {
 	unchanged := &item{status: StatusUnchanged}
 	data, _, err := readFile(path, ix.o.MaxBytes)
 	if err != nil || sha256.Sum256(data) != rec.SHA256 {
@@ -171,8 +172,8 @@ func (ix *Indexer) prepareTokens(path string, rec store.ImageRecord) (*item, err
 	if err != nil {
 		return unchanged, nil
 	}
-	it := &item{status: StatusUnchanged, tokensOnly: true, rec: rec, pix: make([]float32, ix.pre.Len())}
-	if err := ix.pre.PixelsInto(it.pix, d.model); err != nil {
+	it := &item{status: StatusUnchanged, refill: true, rec: rec}
+	if err := ix.preprocess(it, d.model, tokens); err != nil || it.pix == nil && it.copy == nil {
 		return unchanged, nil
 	}
 	return it, nil

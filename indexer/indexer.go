@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -29,6 +30,7 @@ type Indexer struct {
 
 	reconciled bool               // the namespace's vectors were reconciled with its records (first Add)
 	tokens     *rerank.TokenCache // where tokens go (Options.Tokens eager); nil: dropped
+	copyDir    string             // where model-resolution copies go (Options.Tokens copies); "": none
 
 	thumbDirs sync.Map // thumbnail folders known to exist
 }
@@ -47,18 +49,14 @@ func New(lib *library.Library, model *encoder.Model, info store.ModelInfo, o Opt
 		ix.cat = &dbCatalog{db: lib.DB(), ns: ns}
 	}
 	tokenLen := model.Vision.TokenLen()
-	switch o.Tokens {
-	case "":
-		if model.HasITM() && 2*tokenLen <= MaxEagerTokenBytes {
-			ix.o.Tokens = TokensEager
-		} else {
-			ix.o.Tokens = TokensLazy
-		}
-	case TokensEager, TokensLazy:
-	default:
-		return nil, fmt.Errorf("indexer: token policy %q: want %s or %s", o.Tokens, TokensEager, TokensLazy)
+	if o.Tokens == "" {
+		ix.o.Tokens = defaultTokens(model.HasITM(), 2*tokenLen)
+	} else if _, err := ParseTokens(o.Tokens); err != nil {
+		return nil, fmt.Errorf("indexer: %w", err)
 	}
-	if ix.o.Tokens == TokensEager && model.HasITM() && o.Catalog == nil {
+	own := model.HasITM() && o.Catalog == nil // the library's own database: its content ids name the files
+	switch {
+	case ix.o.Tokens == TokensEager && own:
 		ix.tokens = o.TokenCache
 		if ix.tokens == nil {
 			c, err := rerank.OpenTokenCache(rerank.CacheOptions{Dir: library.TokenDir(lib.Dir(), ns.Name(), info),
@@ -67,6 +65,11 @@ func New(lib *library.Library, model *encoder.Model, info store.ModelInfo, o Opt
 				return nil, fmt.Errorf("indexer: %w", err)
 			}
 			ix.tokens = c
+		}
+	case ix.o.Tokens == TokensCopies && own:
+		ix.copyDir = library.CopyDir(lib.Dir(), ns.Name(), info)
+		if err := os.MkdirAll(ix.copyDir, 0o755); err != nil {
+			return nil, fmt.Errorf("indexer: model-resolution copies: %w", err)
 		}
 	}
 	return ix, nil
@@ -84,11 +87,13 @@ type item struct {
 	pix    []float32 // preprocessed [3,S,S]; nil for a duplicate of embedded content
 	vec    []float32 // embedding, set by the encoder stage
 	tok    []float32 // ITM tokens, set by the encoder stage when they are kept
+	copy   []byte    // the model-resolution copy (JPEG) of a new content, written after the commit
 	status Status
-	// tokensOnly: an unchanged file whose content's tokens are missing from the cache (a kill
-	// between a commit and its tokens, a library indexed lazily, an evicted file): it is
-	// encoded for its tokens alone, its record left as it is.
-	tokensOnly bool
+	// refill: an unchanged file whose content's tokens are missing from the cache, or whose
+	// copy is missing (a kill between a commit and its tokens or copy, a library indexed with
+	// another policy, an evicted file): it is encoded for its tokens alone, or has its copy
+	// written, its record left as it is.
+	refill bool
 }
 
 // Add walks the roots (folders or files) and indexes every image in them through a pipeline
@@ -295,7 +300,7 @@ func (ix *Indexer) encode(ctx context.Context, b []*item) error {
 	ix.o.Logger.Debug("encoded batch", "stage", "encode", "images", len(idx), "took", time.Since(start))
 	for k, i := range idx {
 		b[i].pix, b[i].vec = nil, out.Embeds[k]
-		if !b[i].tokensOnly {
+		if !b[i].refill {
 			b[i].status = StatusIndexed
 		}
 		if out.Tokens != nil {
@@ -311,9 +316,9 @@ func (ix *Indexer) commit(b []*item, t *tally) error {
 	batch := make([]store.NewImage, 0, len(b))
 	kept := make([]*item, 0, len(b))
 	inBatch := map[[32]byte]bool{}
-	var fills []*item // unchanged files whose tokens were missing: nothing to store but tokens
+	var fills []*item // unchanged files whose tokens or copy were missing: nothing else to store
 	for _, it := range b {
-		if it.tokensOnly {
+		if it.refill {
 			fills = append(fills, it)
 			continue
 		}
@@ -346,6 +351,8 @@ func (ix *Indexer) commit(b []*item, t *tally) error {
 	}
 	ix.storeTokens(kept)
 	ix.storeTokens(fills)
+	ix.storeCopies(kept)
+	ix.storeCopies(fills)
 	for _, it := range append(kept, fills...) {
 		t.file(FileResult{Path: it.rec.Path, Status: it.status})
 	}
@@ -359,7 +366,7 @@ func (ix *Indexer) storeTokens(kept []*item) {
 		return
 	}
 	for _, it := range kept {
-		if it.tok == nil || (it.status != StatusIndexed && !it.tokensOnly) {
+		if it.tok == nil || (it.status != StatusIndexed && !it.refill) {
 			continue
 		}
 		id, ok, err := ix.lib.DB().ContentID(it.rec.SHA256)

@@ -1,8 +1,11 @@
 package indexer
 
 import (
+	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/glimpse-search/glimpse/encoder"
@@ -24,15 +27,51 @@ const (
 	// embedded, so that no query has to decode an original again: 16.6 KiB a photo with the
 	// default model.
 	TokensEager = "eager"
+	// TokensCopies drops them but writes a model-resolution copy of each new content
+	// (library.CopyDir): the image exactly as the model's preprocessing sees it (upright as the
+	// model wants it, resized and cropped to its S x S input), as a 4:4:4 JPEG of quality 90,
+	// 30 to 60 KiB at S = 336..384 and 2 to 3.5 KiB at the default model's 80. The first query
+	// that reranks an image runs the vision encoder on its copy instead of decoding the original
+	// (about a millisecond against tens to hundreds for a 12 MP JPEG, PNG or HEIC), then caches
+	// the tokens; they differ from the original's by the copy's JPEG loss (cosine 0.999 or
+	// more with the default model). The default for a model whose tokens are too large for
+	// TokensEager. Like thumbnails, copies have no size budget; like the token cache's files,
+	// they stay when their records are removed (content ids are never reused). Another bundle
+	// writes its own folder.
+	TokensCopies = "copies"
 	// TokensLazy drops them: the first query that reranks an image decodes its original and
 	// runs the vision encoder again, then caches them.
 	TokensLazy = "lazy"
 )
 
+// TokenPolicies are the values of Options.Tokens, in the order of their cost at query time.
+var TokenPolicies = []string{TokensEager, TokensCopies, TokensLazy}
+
+// ParseTokens accepts a token policy name (TokenPolicies; empty is not one).
+func ParseTokens(s string) (string, error) {
+	if slices.Contains(TokenPolicies, s) {
+		return s, nil
+	}
+	return "", fmt.Errorf("token policy %q: want %s", s, strings.Join(TokenPolicies, ", "))
+}
+
 // MaxEagerTokenBytes is the largest fp16 size of one image's tokens for which TokensEager is the
 // default: 64 KiB (the default model's take 16.6 KiB; a ViT-L's 577 x 768, 0.9 MB, would fill
 // the cache's budget with a few thousand photos).
 const MaxEagerTokenBytes = 64 << 10
+
+// defaultTokens is Options.Tokens when empty, for a model with or without an ITM head whose
+// tokens take tokenBytes for one image in fp16: TokensEager up to MaxEagerTokenBytes,
+// TokensCopies past it, TokensLazy without an ITM head (nothing reranks).
+func defaultTokens(hasITM bool, tokenBytes int) string {
+	switch {
+	case !hasITM:
+		return TokensLazy
+	case tokenBytes <= MaxEagerTokenBytes:
+		return TokensEager
+	}
+	return TokensCopies
+}
 
 // DefaultSkipDirs are folder names never entered (NAS and OS bookkeeping), besides hidden
 // (dot) folders.
@@ -82,11 +121,16 @@ type Options struct {
 	// OnProgress receives the running counts after every file. It is never called
 	// concurrently, and must be quick. Nil: none.
 	OnProgress func(Progress)
-	// Tokens is the token policy, TokensEager or TokensLazy (default: eager when the model has
-	// an ITM head and an image's tokens take at most MaxEagerTokenBytes, else lazy).
+	// Tokens is the token policy: TokensEager, TokensCopies or TokensLazy (default: for a model
+	// with an ITM head, eager when an image's tokens take at most MaxEagerTokenBytes, else
+	// copies; lazy without one). Eager tokens and copies are written only into the library's
+	// own database's folders (Catalog nil), for a model with an ITM head. A server's index jobs
+	// leave it empty: they take the default, writing copies into library.CopyDir as `indexer
+	// add` does, which the server's searcher reads (searcher.Options.CopyDir's default).
 	Tokens string
 	// TokenCache is where TokensEager stores tokens (a server passes its searcher's). Default:
-	// the cache in library.TokenDir of the model's namespace, opened with TokenBudget.
+	// the cache in library.TokenDir of the model's namespace, opened with TokenBudget. Unused
+	// by the other policies.
 	TokenCache *rerank.TokenCache
 	// TokenBudget caps the bytes of the token cache the indexer opens (default
 	// rerank.DefaultCacheBudget, 1 GiB: about 64,000 photos with the default model; past it

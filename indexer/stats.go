@@ -30,6 +30,8 @@ type Stats struct {
 	ThumbBytes       int64    `json:"thumb_bytes"`
 	TokenFiles       int      `json:"token_files"` // images whose ITM tokens the model's token cache holds
 	TokenBytes       int64    `json:"token_bytes"`
+	CopyFiles        int      `json:"copy_files"` // contents with a model-resolution copy for the model (TokensCopies)
+	CopyBytes        int64    `json:"copy_bytes"`
 	LastRun          *LastRun `json:"last_run,omitempty"`
 }
 
@@ -62,6 +64,9 @@ func LibraryStats(l *library.Library, model store.ModelInfo) (Stats, error) {
 		return s, err
 	}
 	if s.TokenFiles, s.TokenBytes, err = countFiles(library.TokenDir(l.Dir(), s.Namespace, model), ".f16"); err != nil {
+		return s, err
+	}
+	if s.CopyFiles, s.CopyBytes, err = countFiles(library.CopyDir(l.Dir(), s.Namespace, model), library.CopyExt); err != nil {
 		return s, err
 	}
 	if r, ok, err := ReadLastRun(l); err != nil {

@@ -22,8 +22,9 @@ type BackupSummary struct {
 
 // Backup writes the library as a tar archive to w while it stays in use: DBFile as one
 // consistent snapshot (a read transaction: indexing and searching go on), the thumbnails and
-// LastRunFile. The token cache is left out; it is rebuilt as searches need it. [Restore] reads
-// the archive back.
+// LastRunFile. The token cache is left out; it is rebuilt as searches need it. So are the
+// model-resolution copies (CopiesDir): the next `indexer add` over the same folders writes them
+// again, and until then the rerank reads the originals. [Restore] reads the archive back.
 func (l *Library) Backup(w io.Writer) (BackupSummary, error) {
 	var s BackupSummary
 	tw := tar.NewWriter(w)

@@ -3,6 +3,8 @@
 //	DIR/glimpse.db        the database (package store): records, embeddings, graphs
 //	DIR/glimpse.db.lock   the lock every process takes before opening it
 //	DIR/thumbs/ab/<sha256>.jpg   thumbnails, keyed by content
+//	DIR/tokens/<model>/<id>.f16  the rerank's token cache, per namespace and bundle
+//	DIR/copies/<model>/<id>.jpg  model-resolution copies of photos, per namespace and bundle
 //	DIR/last-run.json     the summary of the latest indexing run
 //
 // [Open] opens a data dir for writing (the indexer, the server) or, with Options.ReadOnly, for

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -158,16 +159,43 @@ func WriteFileAtomic(path string, data []byte, sync bool) error {
 // namespace and bundle (see TokenDir).
 const TokensDir = "tokens"
 
+// CopiesDir is the folder under a data dir that holds the model-resolution copies of photos,
+// one folder per namespace and bundle (see CopyDir).
+const CopiesDir = "copies"
+
 // TokenDir is where the ITM image tokens of the bundle identified by info, in the store
 // namespace named namespace, are cached: DIR/tokens/<namespace>-<first 12 of the bundle hash>.
 // The indexer fills it as it embeds and the searcher reads it; tokens of another bundle never
 // share a folder.
 func TokenDir(dataDir, namespace string, info store.ModelInfo) string {
-	name := strings.Map(func(r rune) rune {
+	return filepath.Join(dataDir, TokensDir, modelFolder(namespace, info))
+}
+
+// CopyDir is where the indexer's model-resolution copies of photos for the bundle identified by
+// info, in the store namespace named namespace, live (indexer.TokensCopies):
+// DIR/copies/<namespace>-<first 12 of the bundle hash>, named as [TokenDir]. A copy is the
+// image as that bundle's preprocessing sees it, so another bundle starts a folder of its own.
+// One file per content: [CopyPath].
+func CopyDir(dataDir, namespace string, info store.ModelInfo) string {
+	return filepath.Join(dataDir, CopiesDir, modelFolder(namespace, info))
+}
+
+// CopyExt is the extension of the files in a [CopyDir] (JPEG).
+const CopyExt = ".jpg"
+
+// CopyPath is the file in the copy folder dir ([CopyDir]) of the content with this id
+// (store.ImageRecord.ContentID, which the store never reuses): the id in hex, as the token
+// cache names its files, and CopyExt.
+func CopyPath(dir string, contentID uint64) string {
+	return filepath.Join(dir, strconv.FormatUint(contentID, 16)+CopyExt)
+}
+
+// modelFolder is the folder name of a namespace and bundle under TokensDir and CopiesDir.
+func modelFolder(namespace string, info store.ModelInfo) string {
+	return strings.Map(func(r rune) rune {
 		if r == '/' || r == '\\' || r == 0 || r == ':' {
 			return '_'
 		}
 		return r
 	}, namespace+"-"+info.BundleHash[:min(12, len(info.BundleHash))])
-	return filepath.Join(dataDir, TokensDir, name)
 }

@@ -49,3 +49,30 @@ func TestOpenReadOnly(t *testing.T) {
 		t.Fatalf("read-only open of a dir without a database: %v", err)
 	}
 }
+
+// TestModelDirs: the token cache and the copies of a namespace and bundle are sibling folders
+// of the same name (the namespace made safe for a file name, then 12 characters of the bundle
+// hash), and a copy is named by its content id in hex.
+func TestModelDirs(t *testing.T) {
+	cases := []struct {
+		name, namespace, hash, want string
+	}{
+		{"plain", "tiny-scenes", "0123456789abcdef", "tiny-scenes-0123456789ab"},
+		{"separators", "org/model:v2", "ffff", "org_model_v2-ffff"},
+		{"backslash", `a\b`, "0123456789abcdef0", "a_b-0123456789ab"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			info := store.ModelInfo{Name: "m", Dim: 4, BundleHash: c.hash}
+			if got, want := library.TokenDir("/d", c.namespace, info), filepath.Join("/d", library.TokensDir, c.want); got != want {
+				t.Errorf("TokenDir = %s, want %s", got, want)
+			}
+			if got, want := library.CopyDir("/d", c.namespace, info), filepath.Join("/d", library.CopiesDir, c.want); got != want {
+				t.Errorf("CopyDir = %s, want %s", got, want)
+			}
+		})
+	}
+	if got, want := library.CopyPath("/c", 0x2a), filepath.Join("/c", "2a.jpg"); got != want {
+		t.Errorf("CopyPath = %s, want %s", got, want)
+	}
+}

@@ -4,17 +4,20 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"io"
 	"math"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/lab/scene"
 	"github.com/glimpse-search/glimpse/models"
+	"github.com/glimpse-search/glimpse/photo"
 )
 
 var (
@@ -133,7 +136,7 @@ func TestRecomputeUnavailable(t *testing.T) {
 		t.Fatalf("tokens %d/%d/%d values, stats %+v", len(toks[0]), len(toks[1]), len(toks[2]), st)
 	}
 	// the tokens are the vision encoder's
-	img, err := encoder.DecodeImageBytes(files[0], encoder.ImageOptions{})
+	img, err := photo.Decode(files[0], photo.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,6 +148,75 @@ func TestRecomputeUnavailable(t *testing.T) {
 		if v != toks[1][i] {
 			t.Fatalf("token %d: %v, vision encoder %v", i, toks[1][i], v)
 		}
+	}
+}
+
+// TestRecomputeReadOrder: a recompute reads the model-resolution copy when there is one and
+// opens nothing else, then the original, then the fallback; the error of a candidate none of
+// whose files decodes is the original's.
+func TestRecomputeReadOrder(t *testing.T) {
+	m := testModel(t)
+	files := scenePNGs(t, 3)
+	good := map[string][]byte{"copy": files[0], "original": files[1], "thumb": files[2], "bad": []byte("not a png")}
+	cases := []struct {
+		name                 string
+		copy, path, fallback string
+		opened               []string
+		from                 int  // index of the scene whose tokens come back; -1: none
+		pathErr              bool // the error names the original's
+	}{
+		{"copy", "copy", "original", "thumb", []string{"copy"}, 0, false},
+		{"no copy named", "", "original", "thumb", []string{"original"}, 1, false},
+		{"copy missing", "gone", "original", "thumb", []string{"gone", "original"}, 1, false},
+		{"copy damaged", "bad", "original", "thumb", []string{"bad", "original"}, 1, false},
+		{"original moved", "gone", "moved", "thumb", []string{"gone", "moved", "thumb"}, 2, false},
+		{"copy only", "copy", "moved", "", []string{"copy"}, 0, false},
+		{"nothing readable", "gone", "moved", "", []string{"gone", "moved"}, -1, true},
+		{"nothing named", "", "", "", nil, -1, false},
+	}
+	want := make([][]float32, len(files))
+	for i, f := range files {
+		img, err := photo.Decode(f, photo.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := m.Vision.Encode(context.Background(), []image.Image{img}, encoder.VisionOptions{Tokens: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = out.Tokens[0]
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var opened []string
+			src := NewRecompute(m, RecomputeOptions{Workers: 1, Open: func(p string) (io.ReadCloser, error) {
+				opened = append(opened, p)
+				if b, ok := good[p]; ok {
+					return io.NopCloser(bytes.NewReader(b)), nil
+				}
+				return nil, fmt.Errorf("open %s: %w", p, os.ErrNotExist)
+			}})
+			toks, errs := src.Tokens(context.Background(), []ImageRef{{ContentID: 7, Copy: c.copy, Path: c.path,
+				Fallback: c.fallback}}, nil)
+			if !slices.Equal(opened, c.opened) {
+				t.Errorf("opened %q, want %q", opened, c.opened)
+			}
+			if c.from < 0 {
+				if errs == nil || !errors.Is(errs[0], ErrUnavailable) || toks[0] != nil {
+					t.Fatalf("tokens %d values, errs %v; want ErrUnavailable", len(toks[0]), errs)
+				}
+				if c.pathErr && !strings.Contains(errs[0].Error(), c.path) {
+					t.Errorf("error %v is not the original's", errs[0])
+				}
+				return
+			}
+			if errs != nil {
+				t.Fatalf("errs %v", errs)
+			}
+			if !slices.Equal(toks[0], want[c.from]) {
+				t.Errorf("the tokens are not those of file %d", c.from)
+			}
+		})
 	}
 }
 

@@ -20,8 +20,9 @@ type RecomputeOptions struct {
 	Open func(path string) (io.ReadCloser, error)
 }
 
-// Recompute is the [Source] that decodes each candidate's original file, preprocesses it and
-// runs the vision encoder: no storage, but a decode and a vision run per candidate and query.
+// Recompute is the [Source] that decodes each candidate's file (its model-resolution copy when
+// it has one, else the original; see [ImageRef]), preprocesses it and runs the vision encoder:
+// no storage, but a decode and a vision run per candidate and query.
 // It is safe for concurrent use.
 type Recompute struct {
 	vision  *encoder.Vision
@@ -65,12 +66,7 @@ func (r *Recompute) Tokens(ctx context.Context, refs []ImageRef, st *Stats) ([][
 				errs[i] = err
 				return
 			}
-			errs[i] = r.pixels(ref.Path, pix[i*per:(i+1)*per])
-			if errs[i] != nil && ref.Fallback != "" {
-				if r.pixels(ref.Fallback, pix[i*per:(i+1)*per]) == nil {
-					errs[i] = nil
-				}
-			}
+			errs[i] = r.read(ref, pix[i*per:(i+1)*per])
 		}()
 	}
 	wg.Wait()
@@ -111,6 +107,29 @@ func (r *Recompute) Tokens(ctx context.Context, refs []ImageRef, st *Stats) ([][
 		return out, nil
 	}
 	return out, errs
+}
+
+// read decodes and preprocesses the first of the ref's copy, original and fallback that can
+// be read into dst. The error, when none can, is the original's (the copy's when there is no
+// original).
+func (r *Recompute) read(ref ImageRef, dst []float32) error {
+	var first error
+	for _, p := range [...]string{ref.Copy, ref.Path, ref.Fallback} {
+		if p == "" {
+			continue
+		}
+		err := r.pixels(p, dst)
+		if err == nil {
+			return nil
+		}
+		if first == nil || p == ref.Path {
+			first = err
+		}
+	}
+	if first == nil {
+		return fmt.Errorf("%w: content %d: no file named", ErrUnavailable, ref.ContentID)
+	}
+	return first
 }
 
 // pixels decodes and preprocesses one file into dst.

@@ -10,12 +10,19 @@ import (
 // undecodable and the cache has no copy. The search keeps such a candidate unreranked.
 var ErrUnavailable = errors.New("rerank: image tokens unavailable")
 
-// ImageRef names a stored image whose ITM tokens are wanted.
+// ImageRef names a stored image whose ITM tokens are wanted. When they must be recomputed,
+// [Recompute] reads the first of Copy, Path and Fallback that decodes.
 type ImageRef struct {
 	ContentID uint64 // images with the same content share tokens (the cache key)
-	Path      string // the original file, read when the tokens must be recomputed
-	// Fallback is read when Path cannot be (a moved or deleted original): the indexer's
-	// thumbnail, whose pixels differ slightly (resized, JPEG). Empty: none.
+	// Copy is the indexer's model-resolution copy of the content (indexer.TokensCopies, in
+	// library.CopyDir): the image as the model's preprocessing sees it, a JPEG of a few dozen
+	// KiB at most that decodes in about a millisecond where a 12 MP original takes tens to
+	// hundreds, and gives the original's tokens to its JPEG loss. Empty, missing or
+	// undecodable: Path is read.
+	Copy string
+	Path string // the original file
+	// Fallback is read when neither Copy nor Path can be (a moved or deleted original without a
+	// copy): the indexer's thumbnail, whose pixels differ slightly (resized, JPEG). Empty: none.
 	Fallback string
 }
 

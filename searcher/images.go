@@ -9,6 +9,7 @@ import (
 
 	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/encoder/tokenizer"
+	"github.com/glimpse-search/glimpse/library"
 	"github.com/glimpse-search/glimpse/rerank"
 	"github.com/glimpse-search/glimpse/store"
 )
@@ -230,7 +231,7 @@ func (s *Searcher) unavailable(r *store.ImageRecord, err error) string {
 
 // ref names a stored image for the token source.
 func (s *Searcher) ref(r *store.ImageRecord) rerank.ImageRef {
-	ref := rerank.ImageRef{ContentID: r.ContentID, Path: r.Path}
+	ref := rerank.ImageRef{ContentID: r.ContentID, Copy: library.CopyPath(s.o.CopyDir, r.ContentID), Path: r.Path}
 	if s.o.Thumb != nil {
 		ref.Fallback = s.o.Thumb(r.SHA256)
 	}

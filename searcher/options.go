@@ -107,8 +107,14 @@ type Options struct {
 	// Source, when set, supplies candidate tokens instead of Tokens' choice (a test seam, or a
 	// cache shared with the indexer).
 	Source rerank.Source
-	// Thumb returns the path of a stored thumbnail of an image content, the fallback when the
-	// original file of a candidate is missing (library.ThumbPath of the data dir). Nil: none.
+	// CopyDir is the folder of the indexer's model-resolution copies (indexer.TokensCopies),
+	// which a recompute of a candidate's tokens reads before its original (default:
+	// library.CopyDir beside the store file, where the indexer writes them). A candidate without
+	// a copy there costs one failed open, then its original is read.
+	CopyDir string
+	// Thumb returns the path of a stored thumbnail of an image content, the fallback when
+	// neither the copy nor the original file of a candidate can be read (library.ThumbPath of
+	// the data dir). Nil: none.
 	Thumb func(sha [32]byte) string
 	// RerankBatch is the number of ITM pairs per call (default rerank.DefaultBatch).
 	RerankBatch int

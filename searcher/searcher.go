@@ -53,6 +53,9 @@ func New(db *store.DB, m *encoder.Model, info store.ModelInfo, o Options) (*Sear
 	if o.Namespace == "" {
 		s.o.Namespace = s.info.Name
 	}
+	if o.CopyDir == "" {
+		s.o.CopyDir = library.CopyDir(filepath.Dir(db.Path()), s.o.Namespace, s.info)
+	}
 	if m.HasITM() {
 		if s.rr, err = rerank.New(m, rerank.Options{Batch: o.RerankBatch}); err != nil {
 			return nil, err

@@ -18,7 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/time/rate"
 
-	"github.com/glimpse-search/glimpse/encoder"
+	"github.com/glimpse-search/glimpse/photo"
 	"github.com/glimpse-search/glimpse/searcher"
 )
 
@@ -171,7 +171,7 @@ func (s *Server) readBody(c echo.Context) error {
 }
 
 // precheckUpload refuses the image of a multipart upload that fails the checks needing no
-// decoding (encoder.CheckImage: format, caps from the header, a JPEG's scan count) before the
+// decoding (photo.Check: format, caps from the header, a JPEG's scan count) before the
 // request waits for a search slot, so a crafted file is answered at once however busy the
 // server is. Anything it cannot parse is left to the handler, which says what is wrong.
 func (s *Server) precheckUpload(req *http.Request, data []byte) error {
@@ -192,7 +192,7 @@ func (s *Server) precheckUpload(req *http.Request, data []byte) error {
 		if err != nil || len(img) == 0 || int64(len(img)) > s.o.MaxUploadBytes {
 			return nil
 		}
-		if _, err := encoder.CheckImage(img, s.o.Search.DecodeCaps); err != nil {
+		if _, err := photo.Check(img, s.o.Search.DecodeCaps); err != nil {
 			return fmt.Errorf("searcher: query image: %w", err) // classified as 413 or 422
 		}
 		return nil

@@ -32,8 +32,10 @@ func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	report := fset.String("report", "", "write one JSON line per file {\"path\",\"status\",\"reason\"} to FILE")
 	maxPixels := fset.Int64("max-pixels", indexer.DefaultMaxPixels, "skip images with more pixels (read from the header, before decoding)")
 	tokens := fset.String("tokens", "", "ITM tokens of new images: eager (stored in the data dir's token cache, so no query "+
-		"decodes an original again) or lazy (the first query that reranks an image computes them); default: eager when "+
-		"an image's tokens take at most 64 KiB (the default model: 16.6 KiB)")
+		"decodes an original again), copies (a model-resolution JPEG copy of each image is stored instead, from which the "+
+		"first query that reranks it computes them without decoding the original) or lazy (that query decodes the "+
+		"original); default: eager when an image's tokens take at most 64 KiB (the default model: 16.6 KiB), else copies; "+
+		"a job handed to a running server takes the default")
 	cacheMB := fset.Int64("cache-mb", 1024, "token cache budget in MiB (the least recently used files are deleted past it; 1 GiB holds "+
 		"about 64,000 photos' tokens with the default model); give the server and searcher the same --cache-mb, "+
 		"as they trim the cache to theirs when they open it")
@@ -48,8 +50,10 @@ func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *cacheMB < 1 {
 		return cli.Usagef("add: --cache-mb %d: want >= 1", *cacheMB)
 	}
-	if *tokens != "" && *tokens != indexer.TokensEager && *tokens != indexer.TokensLazy {
-		return cli.Usagef("add: --tokens %q: want eager or lazy", *tokens)
+	if *tokens != "" {
+		if _, err := indexer.ParseTokens(*tokens); err != nil {
+			return cli.Usagef("add: --tokens: %v", err)
+		}
 	}
 	if *threads < 0 {
 		return cli.Usagef("add: --threads must be 0 (one per core) or more")
@@ -65,6 +69,10 @@ func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if srv, ok, err := findServer(ctx, *data, stderr); err != nil {
 		return err
 	} else if ok { // the server holds the database: it runs the job
+		if explicit(fset, "tokens") {
+			fmt.Fprintf(stderr, "note: --tokens applies when add opens the data dir itself; the server's job takes the "+
+				"default policy for its model\n")
+		}
 		key, err := apiKey(*keyFile)
 		if err != nil {
 			return err

@@ -112,9 +112,12 @@ func TestAddHandOver(t *testing.T) {
 
 	t.Setenv(cli.EnvAPIKey, testKey) // the key from the environment; relative paths are made absolute
 	t.Chdir(filepath.Dir(src))
-	out, _, err = runCmd(t, "add", "--data", data, filepath.Base(src))
+	out, stderr, err = runCmd(t, "add", "--data", data, "--tokens", "copies", filepath.Base(src))
 	if err != nil || !strings.Contains(out, "0 indexed, 7 unchanged") {
 		t.Fatalf("rerun: %q %v", out, err)
+	}
+	if !strings.Contains(stderr, "--tokens applies when add opens the data dir itself") {
+		t.Errorf("--tokens handed to a server without a word: %q", stderr)
 	}
 	t.Setenv(cli.EnvAPIKey, "wrong-key-0123456789")
 	if _, _, err := runCmd(t, "add", "--data", data, src); err == nil || !strings.Contains(err.Error(), "not valid") {

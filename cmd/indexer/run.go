@@ -17,7 +17,7 @@ import (
 
 // Usage lines of the subcommands.
 const (
-	usageAdd      = "indexer add [--data DIR] [--model DIR] [--workers N] [--encoders N] [--threads N] [--batch N] [--report FILE] [--max-pixels N] [--tokens eager|lazy] [--cache-mb N] [--api-key-file FILE] [--store URL] PATH..."
+	usageAdd      = "indexer add [--data DIR] [--model DIR] [--workers N] [--encoders N] [--threads N] [--batch N] [--report FILE] [--max-pixels N] [--tokens eager|copies|lazy] [--cache-mb N] [--api-key-file FILE] [--store URL] PATH..."
 	usageAddTexts = "indexer add-texts [--data DIR] [--store URL] [--model DIR] FILE"
 	usageRemove   = "indexer remove [--data DIR] [--store URL] PATH..."
 	usageStatus   = "indexer status [--data DIR] [--store URL] [--model DIR] [--json]"

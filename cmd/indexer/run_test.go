@@ -27,6 +27,8 @@ func TestUsage(t *testing.T) {
 		{"bad flag", []string{"add", "--workers", "x", "p"}, true},
 		{"zero workers", []string{"add", "--workers", "0", "p"}, true},
 		{"negative threads", []string{"add", "--threads", "-1", "p"}, true},
+		{"unknown token policy", []string{"add", "--tokens", "sometimes", "p"}, true},
+		{"token policy in capitals", []string{"add", "--tokens", "Copies", "p"}, true},
 		{"add-texts without file", []string{"add-texts"}, true},
 		{"remove without paths", []string{"remove"}, true},
 		{"status with argument", []string{"status", "x"}, true},

@@ -49,6 +49,8 @@ func runStatus(_ context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(tw, "database\t%s\n", dbSize(s.DBBytes, s.VectorGraphBytes, s.RecordBytes))
 	fmt.Fprintf(tw, "thumbnails\t%d, %s\n", s.Thumbs, size(s.ThumbBytes))
 	fmt.Fprintf(tw, "tokens\t%d images cached, %s (the rerank reads them instead of decoding the originals)\n", s.TokenFiles, size(s.TokenBytes))
+	fmt.Fprintf(tw, "copies\t%d images, %s (model-resolution copies: the rerank computes missing tokens from them instead of the originals)\n",
+		s.CopyFiles, size(s.CopyBytes))
 	if r := s.LastRun; r != nil {
 		fmt.Fprintf(tw, "last run\t%s, %s: %d indexed, %d unchanged, %d duplicate, %d skipped, %d failed%s\n",
 			r.Finished.Local().Format(time.DateTime), r.Elapsed.Round(time.Millisecond), r.Indexed, r.Unchanged,

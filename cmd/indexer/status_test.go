@@ -46,3 +46,45 @@ func TestStatusJSON(t *testing.T) {
 		t.Errorf("status created %s", missing)
 	}
 }
+
+// TestAddTokenPolicies: each --tokens policy leaves what it promises in the data dir, and
+// status counts it (the token cache for eager, the model-resolution copies for copies, neither
+// for lazy); an unknown policy is a usage error naming the three.
+func TestAddTokenPolicies(t *testing.T) {
+	src := photos(t)
+	cases := []struct {
+		policy         string
+		tokens, copies float64
+		line           string // the start of a line of the text status, spaces collapsed
+	}{
+		{"eager", 7, 0, "tokens 7 images cached"},
+		{"copies", 0, 7, "copies 7 images"},
+		{"lazy", 0, 0, "copies 0 images"},
+	}
+	for _, c := range cases {
+		t.Run(c.policy, func(t *testing.T) {
+			data := t.TempDir()
+			if _, _, err := runCmd(t, "add", "--data", data, "--tokens", c.policy, src); err != nil {
+				t.Fatal(err)
+			}
+			out, _, err := runCmd(t, "status", "--data", data, "--json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var s map[string]any
+			if err := json.Unmarshal([]byte(out), &s); err != nil {
+				t.Fatalf("%q: %v", out, err)
+			}
+			if s["token_files"] != c.tokens || s["copy_files"] != c.copies || (c.copies > 0) != (s["copy_bytes"].(float64) > 0) {
+				t.Errorf("status after --tokens %s: %s", c.policy, out)
+			}
+			if out, _, err = runCmd(t, "status", "--data", data); err != nil || !strings.Contains(strings.Join(strings.Fields(out), " "), c.line) {
+				t.Errorf("status after --tokens %s lacks %q: %s %v", c.policy, c.line, out, err)
+			}
+		})
+	}
+	_, _, err := runCmd(t, "add", "--data", t.TempDir(), "--tokens", "sometimes", src)
+	if err == nil || !strings.Contains(err.Error(), "eager, copies, lazy") {
+		t.Errorf("--tokens sometimes: %v", err)
+	}
+}

@@ -95,12 +95,37 @@ func Decode(data []byte, w, h int, f Factor) (*image.RGBA, error) {
 	return img, nil
 }
 
+// Subsampling is the chroma subsampling of a compressed JPEG.
+type Subsampling int
+
+const (
+	// Sub420 keeps the colour at half the width and half the height (the thumbnails: a third
+	// smaller than Sub444 at the same quality).
+	Sub420 Subsampling = iota
+	// Sub444 keeps the colour at full resolution (the model-resolution copies, whose every
+	// pixel a model reads).
+	Sub444
+)
+
 // Compress compresses an opaque RGBA image (the alpha bytes are ignored) as a baseline
 // 4:2:0 JPEG: the thumbnails, several times faster than image/jpeg.
 func Compress(img *image.RGBA, quality int) ([]byte, error) {
+	return CompressSampled(img, quality, Sub420)
+}
+
+// CompressSampled is [Compress] with the chroma subsampling s.
+func CompressSampled(img *image.RGBA, quality int, s Subsampling) ([]byte, error) {
 	b := img.Bounds()
 	if b.Empty() {
 		return nil, fmt.Errorf("turbojpeg: empty image")
+	}
+	samp := C.int(C.TJSAMP_420)
+	switch s {
+	case Sub420:
+	case Sub444:
+		samp = C.TJSAMP_444
+	default:
+		return nil, fmt.Errorf("turbojpeg: unknown subsampling %d", s)
 	}
 	hd := C.tjInitCompress()
 	if hd == nil {
@@ -110,7 +135,7 @@ func Compress(img *image.RGBA, quality int) ([]byte, error) {
 	var out *C.uchar
 	var n C.ulong
 	rc := C.tjCompress2(hd, (*C.uchar)(unsafe.Pointer(&img.Pix[img.PixOffset(b.Min.X, b.Min.Y)])),
-		C.int(b.Dx()), C.int(img.Stride), C.int(b.Dy()), C.TJPF_RGBA, &out, &n, C.TJSAMP_420,
+		C.int(b.Dx()), C.int(img.Stride), C.int(b.Dy()), C.TJPF_RGBA, &out, &n, samp,
 		C.int(quality), 0)
 	if out != nil {
 		defer C.tjFree(out)

@@ -116,3 +116,57 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestCompressSampled: 4:4:4 keeps colour that changes from one pixel to the next, which 4:2:0
+// averages away, and an unknown subsampling is an error.
+func TestCompressSampled(t *testing.T) {
+	src := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	for y := range 48 {
+		for x := range 64 {
+			c := color.RGBA{220, 30, 30, 255} // red and blue columns, one pixel wide
+			if x%2 == 1 {
+				c = color.RGBA{30, 30, 220, 255}
+			}
+			src.SetRGBA(x, y, c)
+		}
+	}
+	cases := []struct {
+		name     string
+		s        Subsampling
+		maxLevel int // the largest error of a channel, in levels
+		minLevel int
+	}{
+		{"4:4:4", Sub444, 12, 0},   // 3 measured
+		{"4:2:0", Sub420, 255, 60}, // 115 measured
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			data, err := CompressSampled(src, 90, c.s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, h, _, err := Header(data)
+			if err != nil || w != 64 || h != 48 {
+				t.Fatalf("Header = %d, %d, %v", w, h, err)
+			}
+			got, err := Decode(data, w, h, Factor{1, 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			worst := 0
+			for i := range got.Pix {
+				if i%4 != 3 {
+					d := int(got.Pix[i]) - int(src.Pix[i])
+					worst = max(worst, d, -d)
+				}
+			}
+			t.Logf("worst channel error %d levels", worst)
+			if worst > c.maxLevel || worst < c.minLevel {
+				t.Errorf("worst channel error %d levels, want %d..%d", worst, c.minLevel, c.maxLevel)
+			}
+		})
+	}
+	if _, err := CompressSampled(src, 90, Subsampling(7)); err == nil {
+		t.Error("an unknown subsampling was accepted")
+	}
+}
