@@ -4,7 +4,10 @@ GO ?= go
 # The model tooling's Python: a virtual environment in ~/.cache/glimpse keyed by tools/requirements.txt,
 # over Debian's python3-torch (scripts/setup-venv.sh; `make venv` builds it, once per machine).
 PYTHON ?= $(shell scripts/setup-venv.sh --path)
-PYENV := PYTHONPATH=tools OMP_WAIT_POLICY=PASSIVE
+# protobuf in Python, not over the C++ descriptor pool that Debian's libtorch fills with its own,
+# older onnx.proto (which breaks `import onnx` 1.16 after `import torch`; export/__init__.py
+# sets the same for exporters run by hand)
+PYENV := PYTHONPATH=tools OMP_WAIT_POLICY=PASSIVE PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION=python
 BIN := bin
 DEMO_DIR ?= demo-data
 DEMO_ADDR ?= 127.0.0.1:8080
@@ -192,12 +195,20 @@ fuzz: setup
 
 ## bench-models: real-size --random-init bundles of mPLUG-large, CLIP ViT-B/32 and ViT-L/14@336 and
 ## BLIP base (exported once into the git-ignored build/models, about 3 GB, then verified in Go),
+## each also as its optimised float32 and int8 variants (export.precision: NAME-opt, NAME-int8),
 ## measured beside the default model: images/s, queries/s, ITM pairs/s, query latency at K = 16
-## and 128, resident memory (long: on 2 busy cores the exports took 25 minutes, once, and the
-## measurements 40; last line: one JSON object)
+## and 128, resident memory, bundle size (long: on 2 busy cores the exports took 25 minutes, once,
+## and the measurements 40 for the float bundles alone; last line: one JSON object).
+## BENCH_MODELS=blip-base measures fewer; VARIANTS="" leaves the variants out.
 MODELS_DIR := build/models
 REAL_MODELS := mplug-large clip-vit-b-32 clip-vit-l-14-336 blip-base
+BENCH_MODELS ?= $(REAL_MODELS)
+VARIANTS ?= opt int8
 EXPORT := $(PYENV) $(PYTHON) -m
+$(MODELS_DIR)/%-opt/model.json: $(MODELS_DIR)/%/model.json
+	$(EXPORT) export.precision --bundle $(<D) --out $(@D) --precision fp32
+$(MODELS_DIR)/%-int8/model.json: $(MODELS_DIR)/%/model.json
+	$(EXPORT) export.precision --bundle $(<D) --out $(@D) --precision int8
 $(MODELS_DIR)/mplug-large/model.json:
 	$(EXPORT) export.mplug --random-init --arch large --out $(@D)
 $(MODELS_DIR)/clip-vit-b-32/model.json:
@@ -207,13 +218,14 @@ $(MODELS_DIR)/clip-vit-l-14-336/model.json:
 $(MODELS_DIR)/blip-base/model.json:
 	$(EXPORT) export.blip --random-init --arch base --out $(@D)
 
-bench-models: setup $(foreach m,$(REAL_MODELS),$(MODELS_DIR)/$(m)/model.json)
+BENCH_BUNDLES = $(foreach m,$(BENCH_MODELS),$(m) $(foreach v,$(VARIANTS),$(m)-$(v)))
+bench-models: setup $(foreach m,$(BENCH_BUNDLES),$(MODELS_DIR)/$(m)/model.json)
 	$(GO) build -o $(BIN)/ ./cmd/searcher ./lab/cmd/modelbench
-	@for m in $(REAL_MODELS); do \
+	@for m in $(BENCH_BUNDLES); do \
 		$(BIN)/searcher verify-model --json $(MODELS_DIR)/$$m > $(MODELS_DIR)/verify-$$m.json || exit 1; \
-		$(PYTHON) -c 'import json,sys; r=json.load(open(sys.argv[1])); print("verify-model %s: ok %s, min cosine %.7f, max embed abs %.2g, max itm logit abs %s" % (r["model"], r["ok"], r["min_cosine"], r["max_embed_abs"], r["max_itm_logit_abs"]))' $(MODELS_DIR)/verify-$$m.json; \
+		$(PYTHON) -c 'import json,sys; r=json.load(open(sys.argv[1])); print("verify-model %s (%s): ok %s, min cosine %.7f, max embed abs %.2g, max itm logit abs %s, max p_match abs %s" % (r["model"], r["precision"], r["ok"], r["min_cosine"], r["max_embed_abs"], r["max_itm_logit_abs"], r["max_p_match_abs"]))' $(MODELS_DIR)/verify-$$m.json; \
 	done
-	$(BIN)/modelbench --out $(MODELS_DIR)/bench.json $(addprefix $(MODELS_DIR)/,$(REAL_MODELS))
+	$(BIN)/modelbench --out $(MODELS_DIR)/bench.json $(addprefix $(MODELS_DIR)/,$(BENCH_BUNDLES))
 
 ## bench-server: 1,000 text searches at concurrency 8 through the real HTTP server (loopback, rate
 ## limit off) on 10,000 indexed scenes, real text encoder and ITM rerank: throughput and p50/p99

@@ -246,9 +246,22 @@ func TestManifestDefaults(t *testing.T) {
 		delete(obj(m, "scores"), "rank")
 	})
 	want := Tolerance{PixelAbs: DefaultPixelAbs, PixelAbsJPEG: DefaultPixelAbsJPEG, EmbedCosine: DefaultEmbedCosine,
-		ITMLogitAbs: DefaultITMLogitAbs, PMatchAbs: DefaultPMatchAbs}
-	if m.Tolerance != want || m.Scores.Rank != RankITM {
-		t.Errorf("tolerance %+v rank %q, want %+v and %q", m.Tolerance, m.Scores.Rank, want, RankITM)
+		ITMLogitAbs: DefaultITMLogitAbs, PMatchAbs: DefaultPMatchAbs, CrossAttentionAbs: DefaultCrossAttentionAbs}
+	if m.Tolerance != want || m.Scores.Rank != RankITM || m.Precision != PrecisionFP32 || m.Optimised {
+		t.Errorf("tolerance %+v rank %q precision %q optimised %v, want %+v, %q, fp32, false", m.Tolerance,
+			m.Scores.Rank, m.Precision, m.Optimised, want, RankITM)
+	}
+	if p := parse(t, func(m map[string]any) { m["precision"], m["optimised"] = "int8", true }); p.Precision != PrecisionInt8 || !p.Optimised {
+		t.Errorf("precision %q optimised %v, want int8 and true", p.Precision, p.Optimised)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	v["precision"] = "int4"
+	data, _ := json.Marshal(v)
+	if _, err := ParseManifest(data); err == nil || !strings.Contains(err.Error(), "precision") {
+		t.Errorf("precision int4: %v, want an error naming the field", err)
 	}
 	dual := parse(t, func(m map[string]any) {
 		delete(obj(m, "graphs"), "itm")

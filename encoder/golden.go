@@ -243,7 +243,7 @@ func compareITM(want []GoldenPair, got *ITMOutput, tokens int, tol Tolerance) []
 			}
 			d := math.Abs(s - *p.CrossAttentionCLSSum)
 			crossWorst = math.Max(crossWorst, d)
-			crossOK = crossOK && d <= 1e-3
+			crossOK = crossOK && d <= tol.CrossAttentionAbs
 		}
 	}
 	n := float64(len(want))
@@ -255,7 +255,7 @@ func compareITM(want []GoldenPair, got *ITMOutput, tokens int, tol Tolerance) []
 	}
 	if got.CrossAttention != nil {
 		checks = append(checks, Check{Name: "cross_attention CLS row sum", MaxAbs: crossWorst, Mean: math.NaN(),
-			Cosine: math.NaN(), Limit: "abs <= 0.001", OK: crossOK})
+			Cosine: math.NaN(), Limit: fmt.Sprintf("abs <= %g", tol.CrossAttentionAbs), OK: crossOK})
 	}
 	return checks
 }

@@ -27,6 +27,10 @@ const (
 	CropHalfEven = "half_even" // torchvision CenterCrop: round((R - S) / 2), half to even (default)
 	CropFloor    = "floor"     // Hugging Face image_transforms.center_crop: (R - S) // 2
 
+	PrecisionFP32 = "fp32"
+	PrecisionInt8 = "int8"
+	PrecisionFP16 = "fp16"
+
 	TokenizerWordPiece = "bert-wordpiece"
 	TokenizerBPE       = "clip-bpe"
 	TokenizerUnigram   = "sentencepiece-unigram" // SigLIP's SentencePiece model (spiece.model)
@@ -39,6 +43,9 @@ const (
 	DefaultEmbedCosine  = 0.9999 // 1 - 6.5e-12 from lossless goldens, 1 - 4.4e-6 from a JPEG one
 	DefaultITMLogitAbs  = 1e-3   // 7.6e-6 on pairs of lossless goldens (5.2e-3 on a JPEG's)
 	DefaultPMatchAbs    = 1e-4   // 1.0e-6 on pairs of lossless goldens (7.8e-4 on a JPEG's)
+	// DefaultCrossAttentionAbs: the text CLS row of the cross-attention summed over the image
+	// tokens (1, or less where the model attends to a null token), 5e-7 on lossless goldens.
+	DefaultCrossAttentionAbs = 1e-3
 	// DefaultMatchThreshold is scores.match_threshold when the manifest gives none.
 	DefaultMatchThreshold = 0.5
 )
@@ -76,8 +83,14 @@ type Manifest struct {
 	Dims          Dims              `json:"dims"`
 	Scores        Scores            `json:"scores"`
 	Tolerance     Tolerance         `json:"tolerance"`
-	Golden        string            `json:"golden"`
-	Files         map[string]string `json:"files"` // bundle-relative path -> hex sha256
+	// Precision is the number format of the graphs' weight matrix products: PrecisionFP32
+	// (default) or PrecisionInt8 (export.precision: dynamic quantisation, goldens still the
+	// float32 reference, so verify-model measures the distance from it).
+	Precision string `json:"precision,omitempty"`
+	// Optimised says the graphs went through ONNX Runtime's transformer optimiser offline.
+	Optimised bool              `json:"optimised,omitempty"`
+	Golden    string            `json:"golden"`
+	Files     map[string]string `json:"files"` // bundle-relative path -> hex sha256
 
 	Training   json.RawMessage `json:"training,omitempty"`
 	Evaluation json.RawMessage `json:"evaluation,omitempty"`
@@ -171,6 +184,9 @@ type Tolerance struct {
 	EmbedCosine  float64 `json:"embed_cosine"`   // image_embeds and text_embeds (minimum cosine)
 	ITMLogitAbs  float64 `json:"itm_logit_abs"`  // itm_logits (absolute)
 	PMatchAbs    float64 `json:"p_match_abs"`    // softmax(itm_logits)[1] (absolute)
+	// CrossAttentionAbs: the text CLS row of the cross-attention summed over the image tokens
+	// (absolute).
+	CrossAttentionAbs float64 `json:"cross_attention_abs,omitempty"`
 }
 
 // contract lists, per graph, the required inputs and the required and optional outputs.
@@ -213,7 +229,11 @@ func (m *Manifest) setDefaults() {
 	orDefault(&t.PixelAbsJPEG, DefaultPixelAbsJPEG)
 	orDefault(&t.EmbedCosine, DefaultEmbedCosine)
 	orDefault(&t.ITMLogitAbs, DefaultITMLogitAbs)
+	orDefault(&t.CrossAttentionAbs, DefaultCrossAttentionAbs)
 	orDefault(&t.PMatchAbs, DefaultPMatchAbs)
+	if m.Precision == "" {
+		m.Precision = PrecisionFP32
+	}
 	if m.Scores.Rank == "" {
 		m.Scores.Rank = RankITM
 		if !m.HasITM() {
@@ -267,6 +287,9 @@ func (m *Manifest) validate() error {
 	if err := m.Tolerance.validate(); err != nil {
 		return err
 	}
+	if p := m.Precision; p != "" && p != PrecisionFP32 && p != PrecisionInt8 && p != PrecisionFP16 {
+		return fieldErr("precision", "%q: want %s, %s or %s", p, PrecisionFP32, PrecisionInt8, PrecisionFP16)
+	}
 	if err := m.validateRank(); err != nil {
 		return err
 	}
@@ -300,7 +323,7 @@ func (t *Tolerance) validate() error {
 		name string
 		v    float64
 	}{{"pixel_abs", t.PixelAbs}, {"pixel_abs_jpeg", t.PixelAbsJPEG}, {"itm_logit_abs", t.ITMLogitAbs},
-		{"p_match_abs", t.PMatchAbs}} {
+		{"p_match_abs", t.PMatchAbs}, {"cross_attention_abs", t.CrossAttentionAbs}} {
 		if !(f.v >= 0) || math.IsInf(f.v, 0) {
 			return fieldErr("tolerance."+f.name, "must be a number >= 0, got %g", f.v)
 		}

@@ -81,9 +81,12 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // printVerify prints the checks as a table.
 func printVerify(stdout io.Writer, man *encoder.Manifest, hasITM bool, label, golden string, rep *encoder.Report) {
-	fmt.Fprintf(stdout, "model %s (family %s, D=%d, S=%d, ITM: %v) from %s\ngolden: %s\nONNX Runtime: %s\n\n", man.Name,
-		man.Family, man.EmbeddingDim, man.Image.Size,
-		hasITM, label, golden, encoder.RuntimeLibrary())
+	opt := ""
+	if man.Optimised {
+		opt = ", optimised"
+	}
+	fmt.Fprintf(stdout, "model %s (family %s, D=%d, S=%d, ITM: %v, %s%s) from %s\ngolden: %s\nONNX Runtime: %s\n\n", man.Name,
+		man.Family, man.EmbeddingDim, man.Image.Size, hasITM, man.Precision, opt, label, golden, encoder.RuntimeLibrary())
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CHECK\tMAX ABS\tMEAN ABS\tCOSINE\tLIMIT\tRESULT\t")
 	failed := 0
@@ -120,6 +123,8 @@ type verifyCheck struct {
 type verifyReport struct {
 	Model        string            `json:"model"`
 	Family       string            `json:"family"`
+	Precision    string            `json:"precision"`
+	Optimised    bool              `json:"optimised"`
 	Bundle       string            `json:"bundle"`
 	Golden       string            `json:"golden"` // the bundle's golden file, or --golden's
 	ITM          bool              `json:"itm"`
@@ -147,7 +152,7 @@ func verifyJSON(man *encoder.Manifest, hasITM bool, label, golden string, rep *e
 		}
 		return cur
 	}
-	out := verifyReport{Model: man.Name, Family: man.Family, Bundle: label, Golden: golden, ITM: hasITM, OK: rep.OK(),
+	out := verifyReport{Model: man.Name, Family: man.Family, Precision: man.Precision, Optimised: man.Optimised, Bundle: label, Golden: golden, ITM: hasITM, OK: rep.OK(),
 		IDsExact: true, Tolerance: man.Tolerance}
 	for _, c := range rep.Checks {
 		out.Checks = append(out.Checks, verifyCheck{Name: c.Name, MaxAbs: num(c.MaxAbs), Mean: num(c.Mean),

@@ -15,3 +15,9 @@ key must be present and every key of the file must be used, apart from documente
 the upstream implementation itself by tools/parity, and `--verify-upstream` repeats that proof on a
 user's own file before the bundle is written.
 """
+import os
+
+# protobuf in Python: with its C++ backend, Python's descriptor pool sits on the one Debian's
+# libtorch fills with its own, older onnx.proto, and `import onnx` fails after `import torch`
+os.environ.setdefault("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", "python")
+

@@ -30,7 +30,7 @@ import torch
 
 from vlm import bundle
 
-from . import keys, layers, writer
+from . import keys, layers, precision, writer
 
 
 def slug(s):
@@ -57,6 +57,11 @@ def parser(fam, doc):
     ap.add_argument("--verify-upstream", action="store_true",
                     help="before writing, compare the export with the upstream package's own outputs on the golden "
                          "inputs (needs the upstream package; see tools/requirements.txt)")
+    ap.add_argument("--precision", choices=("fp32", "int8"), default="fp32",
+                    help="int8: quantise the weight matrix products after the float32 export (export.precision; the "
+                         "goldens stay the float32 reference)")
+    ap.add_argument("--optimise", action="store_true",
+                    help="pass the graphs through ONNX Runtime's transformer optimiser (implied by --precision int8)")
     ap.add_argument("--probe-image", help="after export, print the PyTorch outputs for this image and --probe-text")
     ap.add_argument("--probe-text", nargs="+", default=[], help="texts for --probe-image")
     return ap
@@ -124,6 +129,16 @@ def main(fam, argv, name_prefix, doc):
         tok_name = next(iter(manifest["text"]["files"].values()))
         tok, _ = writer.make_tokenizer(spec, os.path.join(args.out, tok_name))
         summary["probe"] = fam.probe(model, cfg, spec, tok, args.probe_image, args.probe_text)
+    if args.precision != "fp32" or args.optimise:
+        flt = args.out.rstrip("/") + ".float32"
+        if os.path.isdir(flt):
+            shutil.rmtree(flt)
+        os.replace(args.out, flt)
+        try:
+            summary["precision"] = precision.convert(flt, args.out, args.precision, True, log=log)
+        finally:
+            shutil.rmtree(flt, ignore_errors=True)
+        summary["bytes"] = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(args.out) for f in fs)
     print(json.dumps(summary))
     return summary
 

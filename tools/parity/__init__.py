@@ -15,7 +15,10 @@ For each case (a family in one of the layouts its hub publishes):
    write its outputs as a golden file (`reference/golden.json`);
 4. load the bundle in Go and compare: `searcher verify-model --golden reference/golden.json`
    (pixels, token ids, embeddings, ITM logits, p_match), and for ITM families `searcher score`
-   against the pipeline's `{'scores': [p_no_match, p_match]}` on a few pairs.
+   against the pipeline's `{'scores': [p_no_match, p_match]}` on a few pairs;
+5. convert the bundle into its optimised float32 and int8 variants (export.precision) and verify
+   each against the same upstream golden, under its own manifest's tolerance (the optimised one
+   under the float bundle's, int8 under export.precision.TOLERANCE).
 
 Thresholds (cli.UPSTREAM_LIMITS): embeddings cosine >= 0.9999, ITM logits |diff| <= 1e-3,
 p_match |diff| <= 1e-4, token ids identical, preprocessed pixels |diff| <= 0.02. The last line is

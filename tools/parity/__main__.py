@@ -11,7 +11,7 @@ import sys
 import time
 
 import upstream
-from export import cli, images
+from export import cli, images, precision
 
 from . import inputs
 
@@ -87,6 +87,8 @@ def run_case(case, out, width, searcher, photos, log):
     problems = []
     if rep.get("error"):
         problems.append("verify-model: " + rep["error"])
+    res["variants"], vprob = check_variants(searcher, bundle, golden, d)
+    problems += vprob
     if ref.has_itm and ref.scores(imgs[0], inputs.TEXTS[0]) is not None:
         worst = 0.0
         for img, text in ((imgs[2], inputs.TEXTS[0]), (imgs[-2], inputs.TEXTS[5]), (imgs[-1], inputs.TEXTS[1])):
@@ -114,6 +116,25 @@ def run_case(case, out, width, searcher, photos, log):
     res["seconds"] = round(time.time() - t0, 1)
     log(f"{case['name']}: {'ok' if res['ok'] else 'FAILED: ' + '; '.join(problems)} ({res['seconds']} s)")
     return res
+
+
+def check_variants(searcher, bundle, golden, d):
+    """The bundle's optimised (fp32) and int8 variants (export.precision) against the same upstream
+    golden, each under its own manifest's tolerance: the optimised one under the float bundle's,
+    int8 under precision.TOLERANCE. Returns the figures per variant and the problems."""
+    out, problems = {}, []
+    for name, prec in (("optimised", "fp32"), ("int8", "int8")):
+        vdir = os.path.join(d, "bundle-" + name)
+        with contextlib.redirect_stdout(io.StringIO()):
+            precision.convert(bundle, vdir, prec, True, log=lambda msg: None)
+        rep = go_verify(searcher, vdir, golden)
+        out[name] = {"min_cosine": rep.get("min_cosine"), "max_itm_diff": rep.get("max_itm_logit_abs"),
+                     "max_p_diff": rep.get("max_p_match_abs"), "ok": rep.get("ok", False)}
+        if not out[name]["ok"]:
+            bad = [c["name"] for c in rep.get("checks", []) if not c.get("ok")]
+            problems.append(f"{name} variant: verify-model failed {bad or rep.get('error')}")
+        shutil.rmtree(vdir, ignore_errors=True)
+    return out, problems
 
 
 def write_summary(path, suite, results):
@@ -171,6 +192,9 @@ def main(argv=None):
         print(f"{r['name']:24} {f('params', ','):>12} {f('min_cosine', '.7f'):>11} {f('max_itm_diff', '.1e'):>9} "
               f"{f('max_p_diff', '.1e'):>9} {f('max_pixel_diff', '.1e'):>9} {str(r.get('ids_equal', '-')):>5}  "
               f"{'ok' if r['ok'] else 'FAIL'}")
+        for name, v in (r.get("variants") or {}).items():
+            print(f"  {name + ' variant':22} {'':>12} {v['min_cosine'] or 0:>11.7f} {v['max_itm_diff'] or 0:>9.1e} "
+                  f"{v['max_p_diff'] or 0:>9.1e} {'':>9} {'':>5}  {'ok' if v['ok'] else 'FAIL'}")
         for p in r.get("problems", []):
             print(f"  {p}")
     fields = ("name", "layout", "params", "min_cosine", "max_itm_diff", "max_p_diff", "ids_equal", "ok")
