@@ -174,6 +174,20 @@ class Queries(unittest.TestCase):
                 near = set(raw[q].get("edits", []))
                 if raw[q].get("edit_of") is None and any(not pool.holds(j, [i])[0] for j in near):
                     self.assertTrue(near & set(pool.negatives(i, q, 1, rng)), pool.texts[q])
+            # kind weights: a kind weighted up is drawn more often, a kind weighted 0 never
+            def draw(weights):
+                counts = {}
+                for i in range(len(meta)):
+                    for _ in range(20):
+                        q = pool.positive(i, rng, weights)
+                        if q is not None:
+                            counts[pool.kinds[q]] = counts.get(pool.kinds[q], 0) + 1
+                            self.assertTrue(pool.holds(q, [i])[0])
+                return counts
+            plain, weighted = draw(None), draw({"pair": 20.0, "colour": 0.0})
+            self.assertNotIn("colour", weighted)
+            self.assertIn("colour", plain)
+            self.assertGreater(weighted.get("pair", 0), 3 * plain.get("pair", 0), (plain, weighted))
             with self.assertRaises(ValueError):
                 QueryPool(path, [m["imgid"] for m in meta][:-1])
         finally:

@@ -52,14 +52,18 @@ class QueryPool:
         idx = np.searchsorted(t, images)
         return (idx < len(t)) & (t[np.minimum(idx, len(t) - 1)] == np.asarray(images))
 
-    def positive(self, i, rng):
-        """A query true of image i, its kind first drawn uniformly from the kinds it has, or
-        None."""
+    def positive(self, i, rng, weights=None):
+        """A query true of image i, its kind first drawn from the kinds it has (uniformly, or in
+        proportion to weights: kind name -> weight, 1 for a kind not named), or None."""
         cand = self.true_of_image(i)
         if len(cand) == 0:
             return None
         kinds = np.unique(self.kind_id[cand])
-        k = kinds[rng.randrange(len(kinds))]
+        if weights:
+            w = np.cumsum([weights.get(self.kind_names[k], 1.0) for k in kinds])
+            k = kinds[min(int(np.searchsorted(w, rng.random() * w[-1], side="right")), len(kinds) - 1)]
+        else:
+            k = kinds[rng.randrange(len(kinds))]
         of = cand[self.kind_id[cand] == k]
         return int(of[rng.randrange(len(of))])
 

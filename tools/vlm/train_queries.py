@@ -76,7 +76,7 @@ def query_batch(sets, pool, tw, rd, rng, args, weights, foreign=()):
             b["nobj"].append(len(s.meta[i]["scene"]["objects"]))
     b["hard"], b["foreign"] = [], []
     for i in rd:
-        q = pool.positive(i, rng)
+        q = pool.positive(i, rng, args.query_kind_weights)
         negs = pool.negatives(i, q, args.query_negatives, rng)
         while len(negs) < args.query_negatives:
             negs.append(negs[-1])

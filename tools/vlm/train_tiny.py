@@ -698,6 +698,8 @@ def main(argv=None):
                     "language per query, negatives of every image (vlm.train_queries.foreign_text)")
     ap.add_argument("--query-hard", type=int, default=1, help="with --query-steps, hard images per query (with more "
                     "than one, each query also ranks its own image over them)")
+    ap.add_argument("--query-kind-weights", default="", help="with --query-steps, sampling weights of the query "
+                    "kinds a batch's images are paired with, e.g. pair=3,relation=3 (a kind not named: 1)")
     ap.add_argument("--itc-layers", type=int, default=2, help="with --itc-steps, the layers of each ItcHead")
     ap.add_argument("--calibrate-images", type=int, default=500, help="after --verify-steps, set the verifier's "
                     "threshold on this many training images of each set (calibrate_verifier)")
@@ -729,6 +731,7 @@ def main(argv=None):
             raise SystemExit("--query-steps needs --init (the model to teach queries)")
         cfg = Config(**torch.load(args.init, map_location="cpu")["config"])
     weights = {k: float(v) for k, v in (kv.split("=") for kv in args.kind_weights.split(",") if kv)}
+    args.query_kind_weights = {k: float(v) for k, v in (kv.split("=") for kv in args.query_kind_weights.split(",") if kv)}
     tok = WordPiece(VOCAB, cfg.max_len)
     t0 = time.time()
     rset, tset = load_sets(args, tok, cfg.image_size)
