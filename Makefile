@@ -136,10 +136,11 @@ bench-index: setup
 ## distinct text queries at K = 128 run first on a cache holding only what indexing stored, then again: p50 of
 ## both, indexing images/s, token cache and model-resolution copies per photo (last line: one JSON object; over
 ## 10 minutes on 2 cores). COLD_MODEL=DIR measures another bundle (e.g. build/models/blip-base, which make
-## bench-models exports), COLD_K=16 and COLD_PHOTOS=100 shrink it.
+## bench-models exports), COLD_K=16 and COLD_PHOTOS=100 shrink it, COLD_POLICIES=copies,eager picks policies.
 bench-cold: setup
 	@set -o pipefail; GLIMPSE_BENCH=1 $(if $(COLD_MODEL),GLIMPSE_BENCH_MODEL=$(abspath $(COLD_MODEL))) \
-		$(if $(COLD_K),GLIMPSE_BENCH_K=$(COLD_K)) $(if $(COLD_PHOTOS),GLIMPSE_BENCH_PHOTOS=$(COLD_PHOTOS)) $(GO) test -run '^TestBenchCold$$' -count=1 -v -timeout 60m ./indexer/ | grep -v -e '^=== RUN' -e '^--- ' -e '^PASS$$' -e '^ok '
+		$(if $(COLD_K),GLIMPSE_BENCH_K=$(COLD_K)) $(if $(COLD_PHOTOS),GLIMPSE_BENCH_PHOTOS=$(COLD_PHOTOS)) \
+		$(if $(COLD_POLICIES),GLIMPSE_BENCH_POLICIES=$(COLD_POLICIES)) $(GO) test -run '^TestBenchCold$$' -count=1 -v -timeout 60m ./indexer/ | grep -v -e '^=== RUN' -e '^--- ' -e '^PASS$$' -e '^ok '
 
 ## bench-index-model: the throughput part of bench-index with another bundle, e.g.
 ## MODEL=build/models/clip-vit-b-32 (make bench-models exports it) SCENES=300

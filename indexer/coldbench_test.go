@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ const (
 // token cache holds only what indexing stored (nothing for copies and lazy: every candidate's
 // model-resolution copy, or its original, is decoded and encoded again), then repeated.
 // GLIMPSE_BENCH_MODEL=DIR measures another bundle, GLIMPSE_BENCH_K and GLIMPSE_BENCH_PHOTOS
-// change K and the number of photos. `make bench-cold`; the last line is one JSON object.
+// change K and the number of photos, GLIMPSE_BENCH_POLICIES=copies,eager the policies measured. `make bench-cold`; the last line is one JSON object.
 func TestBenchCold(t *testing.T) {
 	if os.Getenv("GLIMPSE_BENCH") != "1" {
 		t.Skip("set GLIMPSE_BENCH=1 to run the cold-query benchmark (make bench-cold)")
@@ -59,7 +60,16 @@ func TestBenchCold(t *testing.T) {
 	fig := map[string]any{"model": info.Name, "photos": n, "k": k, "queries": coldQueries, "cpus": runtime.NumCPU(),
 		"formats": mix}
 	rep := newBenchReport()
-	for _, policy := range TokenPolicies {
+	policies := TokenPolicies
+	if v := os.Getenv("GLIMPSE_BENCH_POLICIES"); v != "" {
+		policies = strings.Split(v, ",")
+		for _, p := range policies {
+			if _, err := ParseTokens(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, policy := range policies {
 		lib, err := library.Open(filepath.Join(tmp, policy), library.Options{})
 		if err != nil {
 			t.Fatal(err)

@@ -17,14 +17,7 @@ func TestStatusJSON(t *testing.T) {
 	if _, _, err := runCmd(t, "add", "--data", data, src); err != nil {
 		t.Fatal(err)
 	}
-	out, _, err := runCmd(t, "status", "--data", data, "--json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var s map[string]any
-	if err := json.Unmarshal([]byte(out), &s); err != nil {
-		t.Fatalf("%q: %v", out, err)
-	}
+	s, out := statusMap(t, data)
 	for _, k := range []string{"images", "texts", "model", "dim", "embeddings", "db_bytes", "vector_graph_bytes",
 		"record_bytes", "db_ratio", "thumbs", "last_run"} {
 		if _, ok := s[k]; !ok {
@@ -67,18 +60,11 @@ func TestAddTokenPolicies(t *testing.T) {
 			if _, _, err := runCmd(t, "add", "--data", data, "--tokens", c.policy, src); err != nil {
 				t.Fatal(err)
 			}
-			out, _, err := runCmd(t, "status", "--data", data, "--json")
-			if err != nil {
-				t.Fatal(err)
-			}
-			var s map[string]any
-			if err := json.Unmarshal([]byte(out), &s); err != nil {
-				t.Fatalf("%q: %v", out, err)
-			}
+			s, out := statusMap(t, data)
 			if s["token_files"] != c.tokens || s["copy_files"] != c.copies || (c.copies > 0) != (s["copy_bytes"].(float64) > 0) {
 				t.Errorf("status after --tokens %s: %s", c.policy, out)
 			}
-			if out, _, err = runCmd(t, "status", "--data", data); err != nil || !strings.Contains(strings.Join(strings.Fields(out), " "), c.line) {
+			if out, _, err := runCmd(t, "status", "--data", data); err != nil || !strings.Contains(strings.Join(strings.Fields(out), " "), c.line) {
 				t.Errorf("status after --tokens %s lacks %q: %s %v", c.policy, c.line, out, err)
 			}
 		})
@@ -87,4 +73,18 @@ func TestAddTokenPolicies(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "eager, copies, lazy") {
 		t.Errorf("--tokens sometimes: %v", err)
 	}
+}
+
+// statusMap runs `indexer status --json` on data and returns the object, as a map, and the raw output.
+func statusMap(t *testing.T, data string) (map[string]any, string) {
+	t.Helper()
+	out, _, err := runCmd(t, "status", "--data", data, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s map[string]any
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatalf("%q: %v", out, err)
+	}
+	return s, out
 }
