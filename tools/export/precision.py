@@ -18,7 +18,9 @@ carries the tolerance of that precision (TOLERANCE). The last line printed is on
 per graph, the fused operators, the products quantised and kept, and the sizes.
 """
 import argparse
+import contextlib
 import json
+import logging
 import os
 import shutil
 import sys
@@ -46,12 +48,24 @@ PRODUCTS = {"MatMul", "Gemm"}
 QUANTISER = {"per_channel": True, "reduce_range": True}
 
 
+@contextlib.contextmanager
+def quiet():
+    """ONNX Runtime's tools log advice at WARNING (head counts to give, pre-processing to run)
+    that does not apply here: silenced while they run."""
+    logging.disable(logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)
+
+
 def optimise(src, dst, graph):
     """ONNX Runtime's transformer optimiser over one graph (model type from its role). Returns the
     fused operator counts that are not zero."""
     from onnxruntime.transformers.optimizer import optimize_model
-    m = optimize_model(src, model_type="vit" if graph == "vision" else "bert", num_heads=0, hidden_size=0,
-                       opt_level=0)
+    with quiet():
+        m = optimize_model(src, model_type="vit" if graph == "vision" else "bert", num_heads=0, hidden_size=0,
+                           opt_level=0)
     m.save_model_to_file(dst)
     return {k: v for k, v in sorted(m.get_fused_operator_statistics().items()) if v}
 
@@ -88,9 +102,10 @@ def quantise(src, dst):
         raise ValueError(f"{src}: {len(unnamed)} nodes without a name; the quantiser needs names to keep nodes")
     # the quantiser first rewrites a Gemm as NAME_MatMul + NAME_Add: keep both names
     exclude = keep + [k + "_MatMul" for k in keep]
-    quantize_dynamic(src, dst, weight_type=QuantType.QInt8, op_types_to_quantize=sorted(PRODUCTS),
-                     nodes_to_exclude=exclude, **QUANTISER, extra_options={"MatMulConstBOnly": True,
-                                                                        "DefaultTensorType": onnx.TensorProto.FLOAT})
+    with quiet():
+        quantize_dynamic(src, dst, weight_type=QuantType.QInt8, op_types_to_quantize=sorted(PRODUCTS),
+                         nodes_to_exclude=exclude, **QUANTISER, extra_options={"MatMulConstBOnly": True,
+                                                                            "DefaultTensorType": onnx.TensorProto.FLOAT})
     return len([n for n in products if n.name not in keep]), len(keep)
 
 
