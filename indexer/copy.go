@@ -23,25 +23,19 @@ const copyQuality = 90
 // preprocessing maps to itself), so the tensor is the same as from img. A copy that cannot be
 // compressed is logged and left out.
 func (ix *Indexer) preprocess(it *item, img image.Image, pixels bool) error {
-	if ix.copyDir == "" {
-		if !pixels {
-			return nil
+	if ix.copyDir != "" {
+		rgb, err := ix.pre.Resized(img)
+		if err != nil {
+			return err
 		}
-		it.pix = make([]float32, ix.pre.Len())
-		return ix.pre.PixelsInto(it.pix, img)
-	}
-	rgb, err := ix.pre.Resized(img)
-	if err != nil {
-		return err
+		if it.copy, err = turbojpeg.CompressSampled(rgb, copyQuality, turbojpeg.Sub444); err != nil {
+			ix.o.Logger.Warn("cannot make a model-resolution copy", "path", it.rec.Path, "stage", "copy", "err", err)
+		}
+		img = rgb
 	}
 	if pixels {
 		it.pix = make([]float32, ix.pre.Len())
-		if err := ix.pre.PixelsInto(it.pix, rgb); err != nil {
-			return err
-		}
-	}
-	if it.copy, err = turbojpeg.CompressSampled(rgb, copyQuality, turbojpeg.Sub444); err != nil {
-		ix.o.Logger.Warn("cannot make a model-resolution copy", "path", it.rec.Path, "stage", "copy", "err", err)
+		return ix.pre.PixelsInto(it.pix, img)
 	}
 	return nil
 }

@@ -78,14 +78,14 @@ func (s *Server) folderList() (Folders, []folderRoot, error) {
 }
 
 // relFolder names an absolute folder prefix ("/srv/photos/2024/") relative to its root
-// ("photos/2024/"); ok is false when no root holds it.
-func (s *Server) relFolder(abs string) (string, bool, error) {
+// ("photos/2024/"); "" when no root holds it.
+func (s *Server) relFolder(abs string) (string, error) {
 	_, roots, err := s.folderList()
 	if err != nil {
-		return "", false, err
+		return "", err
 	}
-	rel, ok := relativeTo(roots, abs)
-	return rel, ok, nil
+	rel, _ := relativeTo(roots, abs)
+	return rel, nil
 }
 
 // absFolder is the absolute folder prefix of a relative one, as GET /folders lists it; ok is
@@ -95,30 +95,40 @@ func (s *Server) absFolder(rel string) (string, bool, error) {
 	if err != nil {
 		return "", false, err
 	}
-	name, rest, _ := cutFirst(rel)
-	for _, r := range roots {
-		if r.name == name {
-			return r.abs + rest, true, nil
-		}
-	}
-	return "", false, nil
+	abs, ok := absoluteOf(roots, rel)
+	return abs, ok, nil
 }
 
-// cutFirst splits a relative folder name into its root's name and the rest.
-func cutFirst(rel string) (root, rest string, ok bool) { return strings.Cut(rel, "/") }
+// rootOf is the deepest root that holds the absolute folder prefix abs.
+func rootOf(roots []folderRoot, abs string) (folderRoot, bool) {
+	best, ok := folderRoot{}, false
+	for _, r := range roots {
+		if strings.HasPrefix(abs, r.abs) && (!ok || len(r.abs) > len(best.abs)) {
+			best, ok = r, true
+		}
+	}
+	return best, ok
+}
 
 // relativeTo names abs by the deepest root that holds it.
 func relativeTo(roots []folderRoot, abs string) (string, bool) {
-	best := -1
-	for i, r := range roots {
-		if strings.HasPrefix(abs, r.abs) && (best < 0 || len(r.abs) > len(roots[best].abs)) {
-			best = i
-		}
-	}
-	if best < 0 {
+	r, ok := rootOf(roots, abs)
+	if !ok {
 		return "", false
 	}
-	return roots[best].name + "/" + strings.TrimPrefix(abs, roots[best].abs), true
+	return r.name + "/" + strings.TrimPrefix(abs, r.abs), true
+}
+
+// absoluteOf maps a relative folder name back to its absolute prefix: its first element names
+// the root.
+func absoluteOf(roots []folderRoot, rel string) (string, bool) {
+	name, rest, _ := strings.Cut(rel, "/")
+	for _, r := range roots {
+		if r.name == name {
+			return r.abs + rest, true
+		}
+	}
+	return "", false
 }
 
 // listFolders lists the folders of the indexed images with their counts. Their names start
@@ -152,11 +162,10 @@ func (s *Server) listFolders() (Folders, []folderRoot, error) {
 	common := commonDir(dirs[0], dirs[len(dirs)-1]) // sorted: the extremes share the least
 	counts := map[string]int{}
 	for d, n := range direct {
-		r, _ := relativeTo(roots, d) // every folder has a root
-		top, _, _ := strings.Cut(r, "/")
+		root, _ := rootOf(roots, d) // every folder has a root
 		for a := d; ; a = folderOf(strings.TrimSuffix(a, "/")) {
 			counts[a] += n
-			if rel, _ := relativeTo(roots, a); rel == top+"/" || a == "/" {
+			if a == root.abs || a == "/" {
 				break
 			}
 		}

@@ -54,13 +54,7 @@ func TestFolderRoots(t *testing.T) {
 				if !ok || rel != want {
 					t.Fatalf("%s: %q %v, want %q", abs, rel, ok, want)
 				}
-				back := ""
-				for _, r := range roots {
-					if name, rest, _ := cutFirst(rel); r.name == name {
-						back = r.abs + rest
-					}
-				}
-				if back != abs {
+				if back, _ := absoluteOf(roots, rel); back != abs {
 					t.Fatalf("%s -> %s -> %s", abs, rel, back)
 				}
 			}

@@ -152,7 +152,7 @@ func (s *Server) imageMeta(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	folder, _, err := s.relFolder(folderOf(r.Path))
+	folder, err := s.relFolder(folderOf(r.Path))
 	if err != nil {
 		return err
 	}

@@ -103,7 +103,7 @@ def quantise(src, dst):
     # the quantiser first rewrites a Gemm as NAME_MatMul + NAME_Add: keep both names
     exclude = keep + [k + "_MatMul" for k in keep]
     with quiet():
-        quantize_dynamic(src, dst, weight_type=QuantType.QInt8, op_types_to_quantize=sorted(PRODUCTS),
+        quantize_dynamic(model, dst, weight_type=QuantType.QInt8, op_types_to_quantize=sorted(PRODUCTS),
                          nodes_to_exclude=exclude, **QUANTISER, extra_options={"MatMulConstBOnly": True,
                                                                             "DefaultTensorType": onnx.TensorProto.FLOAT})
     return len([n for n in products if n.name not in keep]), len(keep)

@@ -36,7 +36,8 @@ import torch
 import torch.nn.functional as F
 
 from . import scenes_data
-from .train_tiny import batch_tokens, cached_tokens, pick_negatives, print_kinds, sample_other, save, true_of
+from .train_tiny import (batch_tokens, cached_tokens, optimizer_step, pick_negatives, print_kinds, sample_other, save,
+                         true_of, warmup_cosine)
 
 INIT_TEMPERATURE = 0.02  # the ITC temperature the stage starts from (a checkpoint's own is not kept)
 
@@ -211,8 +212,7 @@ def query_phase(model, sets, pool, batcher, args, weights, rng, gen):
           f"{len(pool)} queries in the pool", flush=True)
     opt = torch.optim.AdamW(params, lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
     n = args.query_steps
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / args.warmup) *
-                                              0.5 * (1 + math.cos(math.pi * min(1.0, s / n))))
+    sched = warmup_cosine(opt, args.warmup, n)
     enc = sets[1].encode
     foreign = foreign_words(sets[1].tok, model.text.rows) if args.query_foreign else ()
     hist, kind_hist, t0 = [], [], time.time()
@@ -220,11 +220,7 @@ def query_phase(model, sets, pool, batcher, args, weights, rng, gen):
         tw, rd = batcher.next()
         b = query_batch(sets, pool, tw, rd, rng, args, weights, foreign)
         loss, parts, beaten = query_loss(model, toks, pool, tw, rd, b, enc, gen)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
+        optimizer_step(opt, sched, loss, params)
         hist.append(parts)
         kind_hist.append(beaten)
         if (step + 1) % args.save_every == 0 and step + 1 < n:

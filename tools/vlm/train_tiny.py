@@ -391,8 +391,7 @@ def itc_phase(model, sets, batcher, args, weights, rng):
     print(f"itc: image tokens of {sum(len(t) for t in toks)} images in {time.time() - t0:.0f}s", flush=True)
     opt = torch.optim.AdamW(params, lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
     n = args.itc_steps
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / args.warmup) *
-                                              0.5 * (1 + math.cos(math.pi * min(1.0, s / n))))
+    sched = warmup_cosine(opt, args.warmup, n)
     enc = sets[1].encode
     hist, t0 = [], time.time()
     for step in range(n):
@@ -412,11 +411,7 @@ def itc_phase(model, sets, batcher, args, weights, rng):
         txt_emb = model.text_embeds(st, mask)
         same = true_of(keys, scope)
         loss, sim_i2t, _ = itc_loss(model, img_emb, txt_emb[:B], txt_emb[B:], same)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
+        optimizer_step(opt, sched, loss, params)
         with torch.no_grad():  # text->image R@1 within the batch: the image ranked first is one it is true of
             hit = same.t()[torch.arange(B), sim_i2t.t().argmax(1)].float().mean().item()
         hist.append((loss.item(), hit))
@@ -514,6 +509,23 @@ def verify_loss(model, batch, enc, gen, lone_scope=False, text_grad=False):
     return itm + rank + wl + gl, (itm.item(), rank.item(), wl.item(), gl.item(), acc), list(zip(kinds, beaten))
 
 
+def warmup_cosine(opt, warmup, n):
+    """The learning-rate schedule of every phase: a linear warm-up over `warmup` steps, then a
+    cosine decay that reaches 0 at step n."""
+    return torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) *
+                                             0.5 * (1 + math.cos(math.pi * min(1.0, s / n))))
+
+
+def optimizer_step(opt, sched, loss, params):
+    """One step of every phase: gradients of loss, clipped to norm 1 over params, then the
+    optimiser's and the schedule's step."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    sched.step()
+
+
 def print_kinds(kind_hist):
     """Logs, per kind of explicit negative, how often the true caption beat it over the steps
     kind_hist covers (each a list of (kind, beaten))."""
@@ -545,19 +557,14 @@ def verify_phase(model, sets, batcher, args, weights, rng, gen):
         groups.append({"params": text, "lr": args.lr * args.verify_text})
     opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
     n = args.verify_steps
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / args.warmup) *
-                                              0.5 * (1 + math.cos(math.pi * min(1.0, s / n))))
+    sched = warmup_cosine(opt, args.warmup, n)
     grid = model.cfg.image_size // model.cfg.patch
     hist, kind_hist, t0 = [], [], time.time()
     for step in range(n):
         tw, rd = batcher.next()
         batch = gather(sets, tw, rd, rng, args.negatives, weights, grid, True, True, True, phrases=True)
         loss, parts, beaten = verify_loss(model, batch, sets[1].encode, gen, args.lone_scope, text_grad)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
+        optimizer_step(opt, sched, loss, params)
         hist.append(parts)
         kind_hist.append(beaten)
         if (step + 1) % args.save_every == 0 and step + 1 < n:  # the last: after the calibration
@@ -771,8 +778,7 @@ def main(argv=None):
     other = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "pos" not in n)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.02}, {"params": other, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.98))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / args.warmup) *
-                                              0.5 * (1 + math.cos(math.pi * min(1.0, s / args.steps))))
+    sched = warmup_cosine(opt, args.warmup, args.steps)
     for s in (rset, tset):
         s.make_patch_labels(cfg.image_size // cfg.patch)
     if args.vision_steps:
@@ -814,11 +820,7 @@ def main(argv=None):
                                         rel_ids, args.mlm_relation, args.rtd, args.aux, args.aux_shape,
                                         args.lone_scope)
         kind_hist.append(beaten)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
+        optimizer_step(opt, sched, loss, model.parameters())
         hist.append(parts)
         last = step + 1 == (args.stop_after or args.steps)
         if (step + 1) % args.save_every == 0 or last:
