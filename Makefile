@@ -132,11 +132,12 @@ bench-index: setup
 	@set -o pipefail; GLIMPSE_BENCH=1 $(GO) test -run '^TestBenchReport$$' -count=1 -v -timeout 30m ./indexer/ | grep -v -e '^=== RUN' -e '^--- ' -e '^PASS$$' -e '^ok '
 
 ## bench-cold: what the first query over a photo library costs: 300 photos of 12 MP made from generated scenes
-## (JPEGs; every 10th a HEIC, the next a PNG) indexed with each token policy (eager, copies, lazy), then 20
-## distinct text queries at K = 128 run first on a cache holding only what indexing stored, then again: p50 of
-## both, indexing images/s, token cache and model-resolution copies per photo (last line: one JSON object; over
-## 10 minutes on 2 cores). COLD_MODEL=DIR measures another bundle (e.g. build/models/blip-base, which make
-## bench-models exports), COLD_K=16 and COLD_PHOTOS=100 shrink it, COLD_POLICIES=copies,eager picks policies.
+## (JPEGs; every 10th a HEIC, the next a PNG) indexed with each token policy (eager, copies, and copies-full:
+## copies past the token budget, every candidate recomputed from its copy; lazy), then 20 distinct text queries
+## at K = 128 run first on a cache holding only what indexing stored, then again: p50 of both, indexing
+## images/s, token cache and model-resolution copies per photo (last line: one JSON object; over 10 minutes on
+## 2 cores). COLD_MODEL=DIR measures another bundle (e.g. build/models/blip-base, which make bench-models
+## exports), COLD_K=16 and COLD_PHOTOS=100 shrink it, COLD_POLICIES=copies-full,eager picks policies.
 bench-cold: setup
 	@set -o pipefail; GLIMPSE_BENCH=1 $(if $(COLD_MODEL),GLIMPSE_BENCH_MODEL=$(abspath $(COLD_MODEL))) \
 		$(if $(COLD_K),GLIMPSE_BENCH_K=$(COLD_K)) $(if $(COLD_PHOTOS),GLIMPSE_BENCH_PHOTOS=$(COLD_PHOTOS)) \

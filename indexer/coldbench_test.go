@@ -32,10 +32,13 @@ const (
 // TestBenchCold measures what a user with a photo library sees on a first query: 12 MP photos
 // made from generated scenes (JPEGs; every 10th a HEIC, the next a PNG) are indexed with each
 // token policy, then 20 distinct text queries run at K = 128, each first on a searcher whose
-// token cache holds only what indexing stored (nothing for copies and lazy: every candidate's
-// model-resolution copy, or its original, is decoded and encoded again), then repeated.
-// GLIMPSE_BENCH_MODEL=DIR measures another bundle, GLIMPSE_BENCH_K and GLIMPSE_BENCH_PHOTOS
-// change K and the number of photos, GLIMPSE_BENCH_POLICIES=copies,eager the policies measured. `make bench-cold`; the last line is one JSON object.
+// token cache holds only what indexing stored, then repeated. The policies: eager, copies (the
+// default budget holds every photo's tokens), copies-full (copies with a token cache that has
+// no room, as in a library past its budget: every candidate's copy is decoded and encoded
+// again) and lazy (every candidate's original is). GLIMPSE_BENCH_MODEL=DIR measures another
+// bundle, GLIMPSE_BENCH_K and GLIMPSE_BENCH_PHOTOS change K and the number of photos,
+// GLIMPSE_BENCH_POLICIES=copies-full,eager the policies measured. `make bench-cold`; the last
+// line is one JSON object.
 func TestBenchCold(t *testing.T) {
 	if os.Getenv("GLIMPSE_BENCH") != "1" {
 		t.Skip("set GLIMPSE_BENCH=1 to run the cold-query benchmark (make bench-cold)")
@@ -55,26 +58,31 @@ func TestBenchCold(t *testing.T) {
 		}
 		defer m.Close()
 	}
+	all := []string{TokensEager, TokensCopies, coldCopiesFull, TokensLazy}
+	policies := all
+	if v := os.Getenv("GLIMPSE_BENCH_POLICIES"); v != "" {
+		policies = strings.Split(v, ",")
+		for _, p := range policies {
+			if !slices.Contains(all, p) {
+				t.Fatalf("GLIMPSE_BENCH_POLICIES: %q is not one of %s", p, strings.Join(all, ", "))
+			}
+		}
+	}
 	tmp := t.TempDir()
 	photos, captions, mix := coldLibrary(t, filepath.Join(tmp, "photos"), n)
 	fig := map[string]any{"model": info.Name, "photos": n, "k": k, "queries": coldQueries, "cpus": runtime.NumCPU(),
 		"formats": mix}
 	rep := newBenchReport()
-	policies := TokenPolicies
-	if v := os.Getenv("GLIMPSE_BENCH_POLICIES"); v != "" {
-		policies = strings.Split(v, ",")
-		for _, p := range policies {
-			if _, err := ParseTokens(p); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
 	for _, policy := range policies {
 		lib, err := library.Open(filepath.Join(tmp, policy), library.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ix, err := New(lib, m, info, Options{Tokens: policy, Encoders: encoders})
+		o := Options{Tokens: policy, Encoders: encoders}
+		if policy == coldCopiesFull {
+			o.Tokens, o.TokenBudget = TokensCopies, 1
+		}
+		ix, err := New(lib, m, info, o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,15 +113,19 @@ func TestBenchCold(t *testing.T) {
 	rep.print(t, fig)
 }
 
+// coldCopiesFull is the copies policy of a library past its token budget, as the cold-query
+// benchmark names it: the token cache has no room, every candidate is recomputed from its copy.
+const coldCopiesFull = "copies-full"
+
 // coldQueries2 runs each caption as a query twice on a searcher opened for it alone, and
 // returns the total milliseconds of the first and the second run. The searcher's token cache is
-// the library's (what indexing stored) for eager, a new empty folder for copies and lazy (which
-// recompute from the library's copies, or from the originals).
+// the library's (what indexing stored) for eager and copies, a new empty folder for copies-full
+// and lazy (which recompute from the library's copies, or from the originals).
 func coldQueries2(t *testing.T, lib *library.Library, ix *Indexer, captions []string, policy string, k int) (first, again []float64) {
 	m := ix.model
 	for i, text := range captions {
 		o := searcher.Options{}
-		if policy != TokensEager {
+		if policy == coldCopiesFull || policy == TokensLazy {
 			o.CacheDir = filepath.Join(t.TempDir(), fmt.Sprint("cold-", i))
 		}
 		s, err := searcher.New(lib.DB(), m, ix.ns.Model(), o)

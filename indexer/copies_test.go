@@ -21,6 +21,7 @@ import (
 	"github.com/glimpse-search/glimpse/library"
 	"github.com/glimpse-search/glimpse/library/librarytest"
 	"github.com/glimpse-search/glimpse/photo"
+	"github.com/glimpse-search/glimpse/photo/turbojpeg"
 	"github.com/glimpse-search/glimpse/rerank"
 	"github.com/glimpse-search/glimpse/searcher"
 	"github.com/glimpse-search/glimpse/store"
@@ -162,11 +163,12 @@ func maxAbsDiff(a, b []float32) float64 {
 	return worst
 }
 
-// TestTokensCopies: the copies policy writes one model-resolution copy per new content (a
-// duplicate adds none) and no tokens; each copy is the model's S x S input, upright, a few
-// KiB; the tokens computed from it match those of the pixels the indexer embedded and those of
-// the original within the measured tolerances; and the first query over the library reranks
-// every candidate from its copy, never opening an original.
+// TestTokensCopies: with a token cache that has no room, the copies policy writes one
+// model-resolution copy per new content (a duplicate adds none) and no tokens; each copy is
+// the model's S x S input, upright, a few KiB; the tokens computed from it match those of the
+// pixels the indexer embedded and those of the original within the measured tolerances; and
+// the first query over the library reranks every candidate from its copy, never opening an
+// original.
 func TestTokensCopies(t *testing.T) {
 	src := t.TempDir()
 	photos := cameraPhotos(t, src, 3)
@@ -174,7 +176,7 @@ func TestTokensCopies(t *testing.T) {
 	writeScenes(t, src, 0, 2, 96) // PNGs
 	m, info := testModel(t)
 	lib := testLib(t, "")
-	ix, err := New(lib, m, info, Options{Workers: 2, Tokens: TokensCopies})
+	ix, err := New(lib, m, info, Options{Workers: 2, Tokens: TokensCopies, TokenBudget: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +189,7 @@ func TestTokensCopies(t *testing.T) {
 		t.Fatalf("%d copies for 5 contents (6 files, one a duplicate): %v", len(names), names)
 	}
 	if toks, _ := filepath.Glob(filepath.Join(library.TokenDir(lib.Dir(), ix.Namespace().Name(), info), "*")); len(toks) != 0 {
-		t.Errorf("the copies policy stored %d token files", len(toks))
+		t.Errorf("the copies policy stored %d token files in a cache without room", len(toks))
 	}
 	st, err := LibraryStats(lib, info)
 	if err != nil || st.CopyFiles != 5 || st.TokenFiles != 0 {
@@ -297,6 +299,119 @@ func TestTokensCopies(t *testing.T) {
 	}
 }
 
+// maxCopyBytes is the largest mean size of a model-resolution copy at S = 336..384 the copies
+// policy promises: 60 KB a photo.
+const maxCopyBytes = 60_000
+
+// TestCopySize: the copies of the encoder's test photos (real photographs and the Hubble deep
+// field, the most detailed) at the real-size models' inputs, 336 px centre-cropped (CLIP
+// ViT-L/14@336) and 384 px squashed (BLIP, mPLUG), take at most maxCopyBytes on average.
+// `go test -v -run TestCopySize ./indexer/` prints each size.
+func TestCopySize(t *testing.T) {
+	names, _ := filepath.Glob(filepath.Join("..", "encoder", "testdata", "photos", "*.*g"))
+	if len(names) < 5 {
+		t.Fatalf("%d test photos", len(names))
+	}
+	for _, c := range []struct {
+		size   int
+		resize string
+	}{{336, encoder.ResizeCenterCrop}, {384, encoder.ResizeSquash}} {
+		pre, err := encoder.NewPreprocessor(encoder.ImageSpec{Size: c.size, Resize: c.resize, Interpolation: "bicubic",
+			Mean: []float64{0.5, 0.5, 0.5}, Std: []float64{0.5, 0.5, 0.5}}, encoder.ImageOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum, most int
+		for _, n := range names {
+			img, err := photo.Decode(mustRead(t, n), photo.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rgb, err := pre.Resized(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := turbojpeg.CompressSampled(rgb, copyQuality, turbojpeg.Sub444)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d px: %s %.1f KiB", c.size, filepath.Base(n), float64(len(data))/1024)
+			sum += len(data)
+			most = max(most, len(data))
+		}
+		mean := sum / len(names)
+		t.Logf("%d px (%s): mean %.1f KiB, largest %.1f KiB", c.size, c.resize, float64(mean)/1024, float64(most)/1024)
+		if mean > maxCopyBytes {
+			t.Errorf("copies at %d px take %d bytes on average, over %d", c.size, mean, maxCopyBytes)
+		}
+	}
+}
+
+// TestCopiesTokensWithinBudget: the copies policy also stores tokens while the cache has room,
+// and never evicts to make more: with room for two images, two of five contents get tokens
+// (reruns change neither set) and all five get copies; a query reranks the two from the cache
+// and the three others from their copies, opening no original.
+func TestCopiesTokensWithinBudget(t *testing.T) {
+	src := t.TempDir()
+	cameraPhotos(t, src, 2)
+	writeScenes(t, src, 0, 3, 96)
+	m, info := testModel(t)
+	lib := testLib(t, "")
+	two := int64(2 * (8 + 2*m.Vision.TokenLen()))
+	o := Options{Workers: 2, Tokens: TokensCopies, TokenBudget: two}
+	if s, _ := run(t, lib, o, src); s.Indexed != 5 {
+		t.Fatalf("index: %+v", s)
+	}
+	ix, err := New(lib, m, info, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokDir := library.TokenDir(lib.Dir(), ix.Namespace().Name(), info)
+	copyDir := library.CopyDir(lib.Dir(), ix.Namespace().Name(), info)
+	glob := func(dir, ext string) []string {
+		names, _ := filepath.Glob(filepath.Join(dir, "*"+ext))
+		return names
+	}
+	first := glob(tokDir, ".f16")
+	if len(first) != 2 || len(glob(copyDir, library.CopyExt)) != 5 {
+		t.Fatalf("%d token files (want 2, the budget's room) and %d copies (want 5)", len(first),
+			len(glob(copyDir, library.CopyExt)))
+	}
+	for range 2 {
+		if s, _ := run(t, lib, o, src); s.Unchanged != 5 {
+			t.Fatalf("rerun: %+v", s)
+		}
+		if got := glob(tokDir, ".f16"); !slices.Equal(got, first) {
+			t.Fatalf("a rerun changed the cached tokens: %v, then %v", first, got)
+		}
+	}
+
+	rec := &openRecorder{}
+	cache, err := rerank.OpenTokenCache(rerank.CacheOptions{Dir: tokDir, TokenLen: m.Vision.TokenLen(),
+		Fill: rerank.NewRecompute(m, rerank.RecomputeOptions{Workers: 2, Open: rec.open})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := searcher.New(lib.DB(), m, info, searcher.Options{Thumb: lib.ThumbPath, Source: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Images(context.Background(), searcher.ImageQuery{Text: "a red circle",
+		Params: searcher.Params{K: 5, MinScore: searcher.Float(0)}})
+	if err != nil || len(res.Hits) != 5 || len(res.Warnings) != 0 {
+		t.Fatalf("query: %d hits, warnings %v, %v", len(res.Hits), res.Warnings, err)
+	}
+	opened := rec.opened()
+	if len(opened) != 3 {
+		t.Errorf("the query opened %d files for 3 candidates without cached tokens: %v", len(opened), opened)
+	}
+	for _, p := range opened {
+		if filepath.Dir(p) != copyDir {
+			t.Errorf("the query opened %s, not a copy", p)
+		}
+	}
+}
+
 // meanLevelDiff is the mean absolute difference, in 8-bit levels, of the RGB channels of two
 // images of the same size.
 func meanLevelDiff(a *image.RGBA, b image.Image) float64 {
@@ -389,9 +504,10 @@ func TestCopiesHEIC(t *testing.T) {
 	}
 }
 
-// TestCopiesFilledOnRerun: a library indexed lazily gets its copies from a copies rerun, which
-// reports every file unchanged and rewrites no record; a deleted or emptied copy is written
-// again by the next run, and a run with nothing missing writes nothing.
+// TestCopiesFilledOnRerun: a library indexed lazily gets its copies (and its tokens, the cache
+// having room) from a copies rerun, which reports every file unchanged and rewrites no record;
+// a deleted or emptied copy is written again by the next run, and a run with nothing missing
+// writes nothing.
 func TestCopiesFilledOnRerun(t *testing.T) {
 	src := t.TempDir()
 	writeScenes(t, src, 0, 4, 64)
@@ -456,8 +572,8 @@ func TestCopiesFilledOnRerun(t *testing.T) {
 	if err != nil || after.ID != rec.ID || after.Added != rec.Added || !slices.Equal(librarytest.Paths(t, lib.DB()), before) {
 		t.Fatalf("the reruns rewrote records: %+v -> %+v (%v)", rec, after, err)
 	}
-	if _, err := os.Stat(library.TokenDir(lib.Dir(), info.Name, info)); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("copies runs made a token folder: %v", err)
+	if toks, _ := filepath.Glob(filepath.Join(library.TokenDir(lib.Dir(), info.Name, info), "*.f16")); len(toks) != 4 {
+		t.Errorf("copies reruns into a cache with room left %d token files, want 4", len(toks))
 	}
 }
 

@@ -12,9 +12,10 @@
 //	        then the batch's ITM tokens or model-resolution copies)
 //
 // so memory does not grow with the library. What a query's rerank will need of each image is
-// the token policy's choice (Options.Tokens): its tokens stored at once (TokensEager), a small
-// JPEG of the model's input to compute them from (TokensCopies), or nothing (TokensLazy). A file is "unchanged" when its path, size and
-// mtime are stored, a "duplicate" when its bytes are already embedded under another path;
+// the token policy's choice (Options.Tokens): its tokens stored at once (TokensEager), its
+// tokens while the cache has room and a small JPEG of the model's input to compute them from
+// (TokensCopies), or nothing (TokensLazy). A file is "unchanged" when its path, size and mtime
+// are stored, a "duplicate" when its bytes are already embedded under another path;
 // bad files are "skipped" or "failed" with a reason and never stop a run. Every batch is
 // atomic, so after a crash or kill -9 a rerun finishes the job. Batches leave the database
 // file several times its data; library.Compact rewrites it (store.CompactFile) when it is over

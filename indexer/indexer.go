@@ -29,7 +29,7 @@ type Indexer struct {
 	o     Options
 
 	reconciled bool               // the namespace's vectors were reconciled with its records (first Add)
-	tokens     *rerank.TokenCache // where tokens go (Options.Tokens eager); nil: dropped
+	tokens     *rerank.TokenCache // where tokens go (Options.Tokens eager, copies); nil: dropped
 	copyDir    string             // where model-resolution copies go (Options.Tokens copies); "": none
 
 	thumbDirs sync.Map // thumbnail folders known to exist
@@ -55,8 +55,7 @@ func New(lib *library.Library, model *encoder.Model, info store.ModelInfo, o Opt
 		return nil, fmt.Errorf("indexer: %w", err)
 	}
 	own := model.HasITM() && o.Catalog == nil // the library's own database: its content ids name the files
-	switch {
-	case ix.o.Tokens == TokensEager && own:
+	if own && (ix.o.Tokens == TokensEager || ix.o.Tokens == TokensCopies) {
 		ix.tokens = o.TokenCache
 		if ix.tokens == nil {
 			c, err := rerank.OpenTokenCache(rerank.CacheOptions{Dir: library.TokenDir(lib.Dir(), ns.Name(), info),
@@ -66,7 +65,8 @@ func New(lib *library.Library, model *encoder.Model, info store.ModelInfo, o Opt
 			}
 			ix.tokens = c
 		}
-	case ix.o.Tokens == TokensCopies && own:
+	}
+	if own && ix.o.Tokens == TokensCopies {
 		ix.copyDir = library.CopyDir(lib.Dir(), ns.Name(), info)
 		if err := os.MkdirAll(ix.copyDir, 0o755); err != nil {
 			return nil, fmt.Errorf("indexer: model-resolution copies: %w", err)
@@ -293,7 +293,9 @@ func (ix *Indexer) encode(ctx context.Context, b []*item) error {
 		pix = append(pix, b[i].pix...)
 	}
 	start := time.Now()
-	out, err := ix.model.Vision.EncodePixels(ctx, pix, encoder.VisionOptions{Tokens: ix.tokens != nil})
+	// a full cache of the copies policy takes no more tokens: none are copied out
+	keep := ix.tokens != nil && (ix.o.Tokens != TokensCopies || !ix.tokens.Full())
+	out, err := ix.model.Vision.EncodePixels(ctx, pix, encoder.VisionOptions{Tokens: keep})
 	if err != nil {
 		return fmt.Errorf("encode batch of %d images: %w", len(idx), err)
 	}
@@ -359,14 +361,18 @@ func (ix *Indexer) commit(b []*item, t *tally) error {
 	return nil
 }
 
-// storeTokens puts the tokens of a committed batch's new contents into the token cache. A
+// storeTokens puts the tokens of a committed batch's new contents into the token cache: with
+// TokensEager always (the least recently used go past the budget), with TokensCopies while the
+// cache has room (a copy stands in for the rest, and indexing evicts nothing a query used). A
 // failure costs a recompute at query time, not the batch: it is logged.
 func (ix *Indexer) storeTokens(kept []*item) {
 	if ix.tokens == nil {
 		return
 	}
 	for _, it := range kept {
-		if it.tok == nil || (it.status != StatusIndexed && !it.refill) {
+		if it.tok == nil || (it.status != StatusIndexed && !it.refill) ||
+			(ix.o.Tokens == TokensCopies && ix.tokens.Full()) {
+			it.tok = nil
 			continue
 		}
 		id, ok, err := ix.lib.DB().ContentID(it.rec.SHA256)

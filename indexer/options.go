@@ -27,15 +27,19 @@ const (
 	// embedded, so that no query has to decode an original again: 16.6 KiB a photo with the
 	// default model.
 	TokensEager = "eager"
-	// TokensCopies drops them but writes a model-resolution copy of each new content
-	// (library.CopyDir): the image exactly as the model's preprocessing sees it (upright as the
-	// model wants it, resized and cropped to its S x S input), as a 4:4:4 JPEG of quality 90,
-	// 30 to 60 KiB at S = 336..384 and 2 to 3.5 KiB at the default model's 80. The first query
-	// that reranks an image runs the vision encoder on its copy instead of decoding the original
-	// (about a millisecond against tens to hundreds for a 12 MP JPEG, PNG or HEIC), then caches
-	// the tokens; they differ from the original's by the copy's JPEG loss (cosine 0.999 or
-	// more with the default model). The default for a model whose tokens are too large for
-	// TokensEager. Like thumbnails, copies have no size budget; like the token cache's files,
+	// TokensCopies stores them in the token cache while it has room (Options.TokenBudget; it
+	// evicts nothing to make room while indexing) and writes a model-resolution copy of each
+	// new content (library.CopyDir): the image exactly as the model's preprocessing sees it
+	// (upright as the model wants it, resized and cropped to its S x S input), as a 4:4:4 JPEG
+	// of quality 90, 30 to 60 KiB at S = 336..384 and 2 to 3.5 KiB at the default model's 80.
+	// A query that reranks an image whose tokens are not cached (past the budget, or evicted
+	// since) runs the vision encoder on its copy instead of decoding the original (about a
+	// millisecond against tens to hundreds for a 12 MP JPEG, PNG or HEIC), then caches the
+	// tokens; they differ from the original's by the copy's JPEG loss (cosine 0.999 or more
+	// with the default model). The default for a model whose tokens are too large for
+	// TokensEager: a library that fits the budget (1,200 photos of BLIP base's 0.87 MB in the
+	// default 1 GiB) gets first queries as fast as the next; the copies bound what a larger
+	// one costs. Like thumbnails, copies have no size budget; like the token cache's files,
 	// they stay when their records are removed (content ids are never reused). Another bundle
 	// writes its own folder.
 	TokensCopies = "copies"
@@ -128,9 +132,9 @@ type Options struct {
 	// leave it empty: they take the default, writing copies into library.CopyDir as `indexer
 	// add` does, which the server's searcher reads (searcher.Options.CopyDir's default).
 	Tokens string
-	// TokenCache is where TokensEager stores tokens (a server passes its searcher's). Default:
-	// the cache in library.TokenDir of the model's namespace, opened with TokenBudget. Unused
-	// by the other policies.
+	// TokenCache is where TokensEager and TokensCopies store tokens (a server passes its
+	// searcher's). Default: the cache in library.TokenDir of the model's namespace, opened with
+	// TokenBudget. Unused by TokensLazy.
 	TokenCache *rerank.TokenCache
 	// TokenBudget caps the bytes of the token cache the indexer opens (default
 	// rerank.DefaultCacheBudget, 1 GiB: about 64,000 photos with the default model; past it

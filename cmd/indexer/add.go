@@ -32,9 +32,9 @@ func runAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	report := fset.String("report", "", "write one JSON line per file {\"path\",\"status\",\"reason\"} to FILE")
 	maxPixels := fset.Int64("max-pixels", indexer.DefaultMaxPixels, "skip images with more pixels (read from the header, before decoding)")
 	tokens := fset.String("tokens", "", "ITM tokens of new images: eager (stored in the data dir's token cache, so no query "+
-		"decodes an original again), copies (a model-resolution JPEG copy of each image is stored instead, from which the "+
-		"first query that reranks it computes them without decoding the original) or lazy (that query decodes the "+
-		"original); default: eager when an image's tokens take at most 64 KiB (the default model: 16.6 KiB), else copies; "+
+		"decodes an original again), copies (stored while the cache has room, and a model-resolution JPEG copy of each "+
+		"image, from which a query that reranks an image without cached tokens computes them without decoding the "+
+		"original) or lazy (that query decodes the original); default: eager when an image's tokens take at most 64 KiB (the default model: 16.6 KiB), else copies; "+
 		"a job handed to a running server takes the default")
 	cacheMB := fset.Int64("cache-mb", 1024, "token cache budget in MiB (the least recently used files are deleted past it; 1 GiB holds "+
 		"about 64,000 photos' tokens with the default model); give the server and searcher the same --cache-mb, "+

@@ -41,9 +41,10 @@
 // embedding, in the data dir's token cache (--tokens eager, the default when an image's tokens
 // take at most 64 KiB, as the default model's 16.6 KiB do), so that the first query reranking
 // it reads them instead of decoding the original again. --tokens copies (the default for larger
-// tokens, such as a ViT-L's 0.9 MB) writes instead a model-resolution copy of each image, the
-// model's input as a JPEG of a few dozen KiB, from which that first query computes the tokens
-// without decoding the original; --tokens lazy leaves everything to the query. A rerun fills
+// tokens, such as a ViT-L's 0.9 MB) stores them while the cache has room (--cache-mb) and writes
+// a model-resolution copy of each image, the model's input as a JPEG of a few dozen KiB, from
+// which a query computes the tokens it does not find without decoding the original; --tokens
+// lazy leaves everything to the query. A rerun fills
 // the tokens or copies that are missing. A job handed to a running server takes the default.
 // status counts the cached tokens and the copies.
 //

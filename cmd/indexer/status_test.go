@@ -41,8 +41,9 @@ func TestStatusJSON(t *testing.T) {
 }
 
 // TestAddTokenPolicies: each --tokens policy leaves what it promises in the data dir, and
-// status counts it (the token cache for eager, the model-resolution copies for copies, neither
-// for lazy); an unknown policy is a usage error naming the three.
+// status counts it (the token cache for eager; for copies, the model-resolution copies and the
+// tokens, the cache having room; neither for lazy); an unknown policy is a usage error naming the
+// three.
 func TestAddTokenPolicies(t *testing.T) {
 	src := photos(t)
 	cases := []struct {
@@ -51,7 +52,7 @@ func TestAddTokenPolicies(t *testing.T) {
 		line           string // the start of a line of the text status, spaces collapsed
 	}{
 		{"eager", 7, 0, "tokens 7 images cached"},
-		{"copies", 0, 7, "copies 7 images"},
+		{"copies", 7, 7, "copies 7 images"},
 		{"lazy", 0, 0, "copies 0 images"},
 	}
 	for _, c := range cases {
