@@ -18,6 +18,15 @@ type Ready struct {
 	Ready  bool              `json:"ready"`
 	Checks map[string]string `json:"checks"` // "store", "model": "ok" or what is wrong
 	Reason string            `json:"reason,omitempty"`
+	Model  ReadyModel        `json:"model"` // the model in use (the web interface's footer names it)
+}
+
+// ReadyModel names the model a server runs.
+type ReadyModel struct {
+	Name      string `json:"name"`
+	Family    string `json:"family"`
+	Precision string `json:"precision"` // fp32, int8 or fp16
+	Rerank    bool   `json:"rerank"`    // the model has an ITM head
 }
 
 // healthz is GET /healthz: the process answers (liveness), with the instance id that
@@ -31,7 +40,13 @@ func (s *Server) healthz(c echo.Context) error {
 // store cannot be read, the model does not answer, or the server is shutting down).
 func (s *Server) readyz(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
-	r := Ready{Ready: true, Checks: map[string]string{"store": "ok", "model": "ok"}}
+	man := s.m.Manifest
+	prec := man.Precision
+	if prec == "" {
+		prec = encoder.PrecisionFP32
+	}
+	r := Ready{Ready: true, Checks: map[string]string{"store": "ok", "model": "ok"},
+		Model: ReadyModel{Name: man.Name, Family: man.Family, Precision: prec, Rerank: s.m.HasITM()}}
 	fail := func(check, why string) {
 		r.Checks[check] = why
 		if r.Ready {

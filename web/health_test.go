@@ -50,7 +50,8 @@ func TestReadyzBackendDown(t *testing.T) {
 		}
 		if tc.path == "/readyz" {
 			var r Ready
-			if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil || r.Ready || r.Checks["model"] != "ok" {
+			if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil || r.Ready || r.Checks["model"] != "ok" ||
+				r.Model != (ReadyModel{Name: "tiny-scenes", Family: "tiny-scenes", Precision: "fp32", Rerank: true}) {
 				t.Errorf("readyz body %+v (%v)", r, err)
 			}
 		}

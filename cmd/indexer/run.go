@@ -11,16 +11,15 @@ import (
 	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/internal/cli"
 	"github.com/glimpse-search/glimpse/library"
-	"github.com/glimpse-search/glimpse/models"
 	"github.com/glimpse-search/glimpse/store"
 )
 
 // Usage lines of the subcommands.
 const (
-	usageAdd      = "indexer add [--data DIR] [--model DIR] [--workers N] [--encoders N] [--threads N] [--batch N] [--report FILE] [--max-pixels N] [--tokens eager|copies|lazy] [--cache-mb N] [--api-key-file FILE] [--store URL] PATH..."
-	usageAddTexts = "indexer add-texts [--data DIR] [--store URL] [--model DIR] FILE"
+	usageAdd      = "indexer add [--data DIR] [--model NAME|DIR] [--workers N] [--encoders N] [--threads N] [--batch N] [--report FILE] [--max-pixels N] [--tokens eager|copies|lazy] [--cache-mb N] [--api-key-file FILE] [--store URL] PATH..."
+	usageAddTexts = "indexer add-texts [--data DIR] [--store URL] [--model NAME|DIR] FILE"
 	usageRemove   = "indexer remove [--data DIR] [--store URL] PATH..."
-	usageStatus   = "indexer status [--data DIR] [--store URL] [--model DIR] [--json]"
+	usageStatus   = "indexer status [--data DIR] [--store URL] [--model NAME|DIR] [--json]"
 	usageCompact  = "indexer compact [--data DIR]"
 	usageBackup   = "indexer backup [--data DIR] --to FILE [--api-key-file FILE]"
 	usageRestore  = "indexer restore --from FILE [--data NEWDIR]"
@@ -75,7 +74,7 @@ func newLibFlags(name, usage string, stderr io.Writer, withStore, withModel bool
 		lf.store.Register(lf.fset)
 	}
 	if withModel {
-		lf.model = lf.fset.String("model", "", "model bundle folder (default: the embedded "+models.DefaultName+")")
+		lf.model = lf.fset.String("model", "", cli.ModelFlagHelp("the model"))
 	}
 	return lf
 }

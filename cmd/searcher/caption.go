@@ -7,7 +7,7 @@ import (
 	"github.com/glimpse-search/glimpse/searcher"
 )
 
-const usageCaption = "searcher caption (--image FILE | --id ID) [--data DIR] [--store URL] [--model DIR] [--k K] [--limit N] " +
+const usageCaption = "searcher caption (--image FILE | --id ID) [--data DIR] [--store URL] [--model NAME|DIR] [--k K] [--limit N] " +
 	"[--offset N] [--min-score P] [--rank itm|itm+itc|itm_logit|itm_logit+itc] [--json] [--device cpu|cuda]"
 
 func runCaption(ctx context.Context, args []string, stdout, stderr io.Writer) error {

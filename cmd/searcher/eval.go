@@ -18,7 +18,7 @@ import (
 	"github.com/glimpse-search/glimpse/searcher"
 )
 
-const usageEval = "searcher eval --dataset captions.json --images DIR [--queries FILE] [--model DIR] [--k K] [--rank itm|itm+itc|itm_logit|itm_logit+itc] " +
+const usageEval = "searcher eval --dataset captions.json --images DIR [--queries FILE] [--model NAME|DIR] [--k K] [--rank itm|itm+itc|itm_logit|itm_logit+itc] " +
 	"[--min-score P] [--split NAME] [--json] [--device cpu|cuda]"
 
 // defaultEvalK is eval's rerank depth: enough for R@10 (ranks past 16 cannot enter the top 10
@@ -77,7 +77,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		"8x the ITM work of the default", searcher.MaxK))
 	fset.StringVar(&rank, "rank", "", "order of reranked results: "+rankNames+" (default: the bundle's scores.rank)")
 	fset.BoolVar(&sf.asJSON, "json", false, "print the result as one JSON object")
-	sf.mf.Register(fset, "model bundle directory")
+	sf.mf.Register(fset, "the model")
 	if err := cli.Parse(fset, args); err != nil {
 		return err
 	}

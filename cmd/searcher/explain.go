@@ -12,7 +12,7 @@ import (
 	"github.com/glimpse-search/glimpse/searcher"
 )
 
-const usageExplain = "searcher explain (--image FILE | --id ID) --text TEXT --out FILE.png [--data DIR] [--model DIR] " +
+const usageExplain = "searcher explain (--image FILE | --id ID) --text TEXT --out FILE.png [--data DIR] [--model NAME|DIR] " +
 	"[--json] [--device cpu|cuda]"
 
 func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -9,7 +9,7 @@ import (
 	"github.com/glimpse-search/glimpse/searcher"
 )
 
-const usageQuery = "searcher query [--data DIR] [--store URL] [--model DIR] [--k K] [--limit N] [--offset N] [--min-score P] " +
+const usageQuery = "searcher query [--data DIR] [--store URL] [--model NAME|DIR] [--k K] [--limit N] [--offset N] [--min-score P] " +
 	"[--rank itm|itm+itc|itm_logit|itm_logit+itc] [--from DATE] [--to DATE] [--folder PREFIX] [--json] [--device cpu|cuda] TEXT"
 
 func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -35,8 +35,8 @@ func (e *opError) Unwrap() error { return e.err }
 
 // Usage lines of the subcommands that have no file of flags of their own.
 const (
-	usageVerify = "searcher verify-model [--device cpu|cuda] [--threads N] [--golden FILE] [--json] [DIR]"
-	usageScore  = "searcher score --image FILE --text TEXT [--model DIR] [--json] [--device cpu|cuda] [--threads N]"
+	usageVerify = "searcher verify-model [--device cpu|cuda] [--threads N] [--golden FILE] [--json] [NAME|DIR]"
+	usageScore  = "searcher score --image FILE --text TEXT [--model NAME|DIR] [--json] [--device cpu|cuda] [--threads N]"
 )
 
 var program = cli.Program{

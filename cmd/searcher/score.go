@@ -31,7 +31,7 @@ func runScore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fset.StringVar(&imagePath, "image", "", "image file: PNG, JPEG, GIF, WebP, BMP or TIFF (required)")
 	fset.StringVar(&text, "text", "", "text to match against the image (required, at most 10,000 bytes)")
 	fset.BoolVar(&asJSON, "json", false, `print {"scores": [p_no_match, p_match]} as JSON`)
-	mf.Register(fset, "model bundle directory")
+	mf.Register(fset, "the model")
 	if err := cli.Parse(fset, args); err != nil {
 		return err
 	}

@@ -81,7 +81,7 @@ func (sf *searchFlags) register(fset *flag.FlagSet, rerank bool) {
 		fset.StringVar(&sf.rank, "rank", "", "order of reranked results: "+rankNames+" (default: the bundle's scores.rank)")
 		fset.BoolVar(&sf.noRerank, "no-rerank", false, "rank by the embeddings (ITC) alone")
 	}
-	sf.mf.Register(fset, "model bundle directory; must be the indexing model")
+	sf.mf.Register(fset, "the model, which must be the indexing model")
 }
 
 func (sf *searchFlags) params() searcher.Params {

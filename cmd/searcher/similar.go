@@ -7,7 +7,7 @@ import (
 	"github.com/glimpse-search/glimpse/searcher"
 )
 
-const usageSimilar = "searcher similar (--image FILE | --id ID) [--data DIR] [--store URL] [--model DIR] [--k K] [--limit N] " +
+const usageSimilar = "searcher similar (--image FILE | --id ID) [--data DIR] [--store URL] [--model NAME|DIR] [--k K] [--limit N] " +
 	"[--offset N] [--json] [--device cpu|cuda]"
 
 func runSimilar(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -20,7 +20,7 @@ import (
 var errVerifyFailed = errors.New("outside the bundle's tolerance")
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fset := cli.NewFlags("verify-model", usageVerify+"\nDIR is a model bundle (default: the embedded "+models.DefaultName+").", stderr)
+	fset := cli.NewFlags("verify-model", usageVerify+"\nNAME|DIR is an installed model or a bundle folder (default: $"+cli.EnvModel+", else the embedded "+models.DefaultName+").", stderr)
 	var mf cli.ModelFlags
 	mf.Register(fset, "")
 	asJSON := fset.Bool("json", false, "print the checks as one JSON object")

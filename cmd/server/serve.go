@@ -45,7 +45,7 @@ func (sf *serveFlags) register(fset *flag.FlagSet) {
 	fset.StringVar(&sf.addr, "addr", DefaultAddr, "listen address; the default takes loopback only")
 	fset.StringVar(&sf.keyFile, "api-key-file", "", "file of API keys, one per line, for texts, index jobs and deletes (without it those are refused)")
 	fset.StringVar(&sf.readKeyFile, "read-key-file", "", "file of read keys: with it every search, image and page needs a read or API key (bearer token or Basic password; health checks stay open)")
-	sf.mf.model.Register(fset, "model bundle folder; must be the indexing model")
+	sf.mf.model.Register(fset, "the model, which must be the indexing model")
 	fset.Var(&sf.hosts, "allowed-host", "host name the server may be reached by besides IP addresses and localhost (repeatable; e.g. photos.example behind a proxy)")
 	fset.Var(&sf.cors, "cors-origin", "origin allowed to call the API from a browser (repeatable; default none: CORS off)")
 	fset.Var(&sf.roots, "index-root", "folder that index jobs may read (repeatable; default: any folder, for key holders)")

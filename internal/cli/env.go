@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/glimpse-search/glimpse/library"
+	"github.com/glimpse-search/glimpse/models"
 )
 
 // The environment variables the binaries read; nothing below cmd/ reads any.
@@ -16,6 +17,8 @@ const (
 	EnvAPIKey       = "GLIMPSE_API_KEY"        // the key for handing jobs to a running server
 	EnvStore        = "GLIMPSE_STORE"          // default --store
 	EnvStoreKeyFile = "GLIMPSE_STORE_KEY_FILE" // default --store-key-file
+	EnvModel        = "GLIMPSE_MODEL"          // default --model
+	EnvModels       = "GLIMPSE_MODELS"         // the store of installed models
 )
 
 // envHelp is each variable's line in the help texts.
@@ -25,6 +28,8 @@ var envHelp = map[string]string{
 	EnvAPIKey:       "API key for handing jobs to a running server (else --api-key-file)",
 	EnvStore:        "default --store: where the image vectors live (embedded, or weaviate://HOST:PORT...)",
 	EnvStoreKeyFile: "default --store-key-file: the file holding the vector backend's API key",
+	EnvModel:        "default --model: an installed model's name or a bundle folder (else the embedded " + models.DefaultName + ")",
+	EnvModels:       "where `models pull` installs models (else glimpse/models in the user's cache folder)",
 }
 
 // EnvHelp is the "environment:" section of a help text for the given variables.

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/glimpse-search/glimpse/encoder"
 	"github.com/glimpse-search/glimpse/library"
@@ -23,7 +25,7 @@ type ModelFlags struct {
 // that take the bundle as an argument).
 func (m *ModelFlags) Register(fset *flag.FlagSet, dirHelp string) {
 	if dirHelp != "" {
-		fset.StringVar(&m.Dir, "model", "", dirHelp+" (default: the embedded "+models.DefaultName+")")
+		fset.StringVar(&m.Dir, "model", "", ModelFlagHelp(dirHelp))
 	}
 	fset.StringVar(&m.Device, "device", encoder.DeviceCPU, "execution device: cpu or cuda (falls back to cpu with a warning)")
 	fset.IntVar(&m.Threads, "threads", 0, "ONNX Runtime intra-op threads per graph (0: one per physical core)")
@@ -48,10 +50,62 @@ type Bundle struct {
 	Info  store.ModelInfo
 }
 
-// OpenBundle reads the bundle in dir, or the embedded default when dir is "", without loading
-// its graphs.
-func OpenBundle(dir string) (Bundle, error) {
+// ModelFlagHelp is the help of a --model flag; what says what the model is for.
+func ModelFlagHelp(what string) string {
+	return what + ": an installed model's name (models list shows them) or a bundle folder (default $" + EnvModel +
+		", else the embedded " + models.DefaultName + ")"
+}
+
+// ModelStore is the store of installed models: $GLIMPSE_MODELS, else glimpse/models in the
+// user's cache folder (~/.cache/glimpse/models on Linux), else ./glimpse-models.
+func ModelStore() models.Store {
+	if d := os.Getenv(EnvModels); d != "" {
+		return models.Store{Dir: d}
+	}
+	if c, err := os.UserCacheDir(); err == nil {
+		return models.Store{Dir: filepath.Join(c, "glimpse", "models")}
+	}
+	return models.Store{Dir: "glimpse-models"}
+}
+
+// ResolveModel turns --model's value into a bundle folder, "" for the embedded default. An
+// empty value takes $GLIMPSE_MODEL. A value with a path separator, or starting with '.', is a
+// folder; otherwise it is the name of an installed model (ModelStore), else a folder of that
+// name in the working directory. The embedded default's name resolves to the embedded bundle
+// unless a model of that name is installed. An unknown name is an error that says how to get it.
+func ResolveModel(v string) (string, error) {
+	if v == "" {
+		v = os.Getenv(EnvModel)
+	}
+	if v == "" || strings.ContainsRune(v, '/') || strings.ContainsRune(v, os.PathSeparator) || strings.HasPrefix(v, ".") {
+		return v, nil
+	}
+	st := ModelStore()
+	if st.Has(v) {
+		return st.Path(v), nil
+	}
+	if v == models.DefaultName {
+		return "", nil
+	}
+	if info, err := os.Stat(v); err == nil && info.IsDir() {
+		return v, nil
+	}
+	if _, ok := models.Lookup(v); ok {
+		return "", fmt.Errorf("model %s is not installed in %s: run `models pull %s`", v, st.Dir, v)
+	}
+	return "", fmt.Errorf("model %q: no installed model of that name in %s (`models list` shows the installed and "+
+		"the known ones), and no such folder", v, st.Dir)
+}
+
+// OpenBundle reads the bundle that --model's value names (ResolveModel: an installed model's
+// name, a folder, or "" for $GLIMPSE_MODEL, else the embedded default), without loading its
+// graphs.
+func OpenBundle(v string) (Bundle, error) {
 	b := Bundle{FS: models.Default(), Label: "embedded " + models.DefaultName}
+	dir, err := ResolveModel(v)
+	if err != nil {
+		return b, err
+	}
 	if dir != "" {
 		st, err := os.Stat(dir)
 		if err != nil {

@@ -48,6 +48,10 @@ func TestBrowser(t *testing.T) {
 		if s := evalString(t, ctx, `location.search`); s != "?q=a+small+red+circle" {
 			t.Errorf("URL query %q", s)
 		}
+		step(t, ctx, "model in the footer", wait, waitJS(`document.getElementById("model-info").textContent !== ""`))
+		if s := evalString(t, ctx, `document.getElementById("model-info").textContent`); s != "Model: tiny-scenes (tiny-scenes, fp32, reranked by its matching head)" {
+			t.Errorf("footer %q", s)
+		}
 		screenshot(t, ctx, dir, "search")
 	})
 

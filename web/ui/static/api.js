@@ -202,7 +202,17 @@
     return folders(await call(base + "folders"));
   }
 
+  // model is the model the server runs, from GET readyz (which names it when it answers 503
+  // too), or null.
+  async function model() {
+    const resp = await fetch("readyz", { headers: { Accept: "application/json" } });
+    const r = await resp.json();
+    const m = r && r.model;
+    if (!m || !m.name) return null;
+    return { name: String(m.name), family: String(m.family || ""), precision: String(m.precision || ""), rerank: !!m.rerank };
+  }
+
   window.GlimpseAPI = {
-    APIError, searchText, searchImage, imageMeta, listFolders, thumbURL, imageURL, explainURL,
+    APIError, searchText, searchImage, imageMeta, listFolders, thumbURL, imageURL, explainURL, model,
   };
 })();

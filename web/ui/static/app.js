@@ -18,7 +18,7 @@
     dialog: $("detail"), dTitle: $("detail-title"), dClose: $("detail-close"), dImage: $("detail-image"),
     dScore: $("detail-score"), explain: $("explain"), explainImage: $("explain-image"),
     explainCaption: $("explain-caption"), meta: $("meta"), likeImages: $("like-images"),
-    likeTexts: $("like-texts"), openOriginal: $("open-original"),
+    likeTexts: $("like-texts"), openOriginal: $("open-original"), modelInfo: $("model-info"),
   };
 
   // The current search. kind: "text" (q), "image" (by {file} or {id}, target images|texts).
@@ -530,6 +530,12 @@
     }
     el.folder.value = cur;
   }).catch(() => {}); // the folder filter keeps "All folders" (and a folder from the URL)
+
+  API.model().then((m) => {
+    if (!m) return;
+    const how = m.rerank ? "reranked by its matching head" : "embeddings only";
+    el.modelInfo.textContent = "Model: " + m.name + " (" + [m.family, m.precision, how].filter(Boolean).join(", ") + ")";
+  }).catch(() => {}); // the footer stays empty
 
   applyURL();
 })();

@@ -1,0 +1,105 @@
+package models
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+)
+
+// The hubs a catalogue entry can come from.
+const (
+	HubHuggingFace = "huggingface"
+	HubModelScope  = "modelscope"
+)
+
+// Entry is one model of the catalogue: where its checkpoint is published and how it becomes a
+// bundle.
+type Entry struct {
+	Name        string `json:"name"` // the store name (ValidName)
+	Family      string `json:"family"`
+	Description string `json:"description"`
+	Licence     string `json:"licence"` // SPDX identifier of the checkpoint's licence
+	Source      Source `json:"source"`
+	// Files are the repository files to download, as path.Match patterns; "a|b" takes the first
+	// alternative the repository has (model.safetensors, else pytorch_model.bin). A pattern
+	// that matches nothing is left out: the exporter names what it misses.
+	Files []string `json:"files"`
+	// Exporter is the tools/ module that turns the downloaded folder into a bundle
+	// (`python -m EXPORTER --checkpoint DIR --out BUNDLE --verify-upstream`).
+	Exporter string `json:"exporter"`
+}
+
+// Source is a repository on a hub at a revision (a branch, tag or commit).
+type Source struct {
+	Hub      string `json:"hub"` // HubHuggingFace or HubModelScope
+	Repo     string `json:"repo"`
+	Revision string `json:"revision"`
+}
+
+//go:embed catalog.json
+var catalogJSON []byte
+
+// Catalog returns the models `models pull` knows, in the catalogue's order.
+func Catalog() []Entry {
+	var out []Entry
+	if err := json.Unmarshal(catalogJSON, &out); err != nil {
+		panic("models: catalog.json: " + err.Error()) // broken build, checked by the tests
+	}
+	return out
+}
+
+// Lookup returns the catalogue entry of name.
+func Lookup(name string) (Entry, bool) {
+	i := slices.IndexFunc(Catalog(), func(e Entry) bool { return e.Name == name })
+	if i < 0 {
+		return Entry{}, false
+	}
+	return Catalog()[i], true
+}
+
+// Select picks the files of a repository (all its paths) that the entry downloads: every
+// path a pattern matches, and for "a|b" the matches of the first alternative that has any.
+// The result is sorted.
+func (e Entry) Select(paths []string) ([]string, error) {
+	var out []string
+	for _, pat := range e.Files {
+		for _, alt := range strings.Split(pat, "|") {
+			var got []string
+			for _, p := range paths {
+				ok, err := path.Match(alt, p)
+				if err != nil {
+					return nil, fmt.Errorf("model %s: file pattern %q: %w", e.Name, alt, err)
+				}
+				if ok {
+					got = append(got, p)
+				}
+			}
+			if len(got) > 0 {
+				out = append(out, got...)
+				break
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// check reports what is wrong with an entry (the catalogue's test runs it on every entry).
+func (e Entry) check() error {
+	switch {
+	case ValidName(e.Name) != nil:
+		return ValidName(e.Name)
+	case e.Name == DefaultName:
+		return fmt.Errorf("model %s: the embedded default is not pulled", e.Name)
+	case e.Source.Hub != HubHuggingFace && e.Source.Hub != HubModelScope:
+		return fmt.Errorf("model %s: hub %q", e.Name, e.Source.Hub)
+	case !strings.Contains(e.Source.Repo, "/") || e.Source.Revision == "":
+		return fmt.Errorf("model %s: source %+v: want owner/name and a revision", e.Name, e.Source)
+	case len(e.Files) == 0 || e.Exporter == "" || e.Family == "" || e.Licence == "" || e.Description == "":
+		return fmt.Errorf("model %s: files, exporter, family, licence and description are required", e.Name)
+	}
+	return nil
+}
