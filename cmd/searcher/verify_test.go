@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/glimpse-search/glimpse/internal/cli"
 )
 
 func TestVerifyModel(t *testing.T) {
@@ -36,8 +38,8 @@ func TestVerifyModel(t *testing.T) {
 		{"bundle directory", []string{copyBundle(t)}, nil, []string{"checks passed"}, ""},
 		{"dual encoder (no itm)", []string{dual}, nil, []string{"ITM: false", "checks passed"}, ""},
 		{"json", []string{"--json"}, nil, []string{`"model": "tiny-scenes"`, `"min_cosine": 0.99`, `"ok": true`}, ""},
-		{"json, outside tolerance", []string{"--json", tampered}, errVerifyFailed, []string{`"ok": false`}, "2 of"},
-		{"outside tolerance", []string{tampered}, errVerifyFailed, []string{"FAIL", "itm_logits"}, "2 of"},
+		{"json, outside tolerance", []string{"--json", tampered}, cli.ErrVerifyFailed, []string{`"ok": false`}, "2 of"},
+		{"outside tolerance", []string{tampered}, cli.ErrVerifyFailed, []string{"FAIL", "itm_logits"}, "2 of"},
 		{"missing directory", []string{filepath.Join(t.TempDir(), "nope")}, os.ErrNotExist, nil, "nope"},
 	}
 	for _, tc := range cases {
@@ -78,7 +80,7 @@ func TestVerifyModelJSON(t *testing.T) {
 			if err := Run(t.Context(), append([]string{"verify-model", "--json"}, tc.args...), &out, &errOut); err != nil {
 				t.Fatalf("verify-model --json: %v\n%s", err, errOut.String())
 			}
-			var rep verifyReport
+			var rep cli.VerifyReport
 			if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 				t.Fatalf("output is not one JSON object: %v\n%s", err, out.String())
 			}
@@ -142,7 +144,7 @@ func TestVerifyModelGoldenFile(t *testing.T) {
 		text    string // in the error
 	}{
 		{"the bundle's outputs", same, nil, true, ""},
-		{"p_match off by 0.01", pmatch, errVerifyFailed, false, "1 of"},
+		{"p_match off by 0.01", pmatch, cli.ErrVerifyFailed, false, "1 of"},
 		{"missing file", filepath.Join(t.TempDir(), "none.json"), os.ErrNotExist, false, "none.json"},
 		{"path outside its folder", bad, nil, false, "../x.png"},
 	}
@@ -161,7 +163,7 @@ func TestVerifyModelGoldenFile(t *testing.T) {
 			if out.Len() == 0 {
 				return
 			}
-			var rep verifyReport
+			var rep cli.VerifyReport
 			if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 				t.Fatalf("output is not one JSON object: %v\n%s", err, out.String())
 			}
