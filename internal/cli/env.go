@@ -19,17 +19,27 @@ const (
 	EnvStoreKeyFile = "GLIMPSE_STORE_KEY_FILE" // default --store-key-file
 	EnvModel        = "GLIMPSE_MODEL"          // default --model
 	EnvModels       = "GLIMPSE_MODELS"         // the store of installed models
+	EnvPython       = "GLIMPSE_PYTHON"         // the exporters' Python (models pull)
+
+	// The hubs' own variables, which their client libraries read too (models pull).
+	EnvHFEndpoint         = "HF_ENDPOINT"
+	EnvHFToken            = "HF_TOKEN"
+	EnvModelScopeEndpoint = "MODELSCOPE_ENDPOINT"
 )
 
 // envHelp is each variable's line in the help texts.
 var envHelp = map[string]string{
-	EnvData:         "default data dir (else ./" + library.DefaultDir + ")",
-	EnvORTLib:       "path of libonnxruntime.so.1 (default: the `make setup` cache, then the system's)",
-	EnvAPIKey:       "API key for handing jobs to a running server (else --api-key-file)",
-	EnvStore:        "default --store: where the image vectors live (embedded, or weaviate://HOST:PORT...)",
-	EnvStoreKeyFile: "default --store-key-file: the file holding the vector backend's API key",
-	EnvModel:        "default --model: an installed model's name or a bundle folder (else the embedded " + models.DefaultName + ")",
-	EnvModels:       "where `models pull` installs models (else glimpse/models in the user's cache folder)",
+	EnvData:               "default data dir (else ./" + library.DefaultDir + ")",
+	EnvORTLib:             "path of libonnxruntime.so.1 (default: the `make setup` cache, then the system's)",
+	EnvAPIKey:             "API key for handing jobs to a running server (else --api-key-file)",
+	EnvStore:              "default --store: where the image vectors live (embedded, or weaviate://HOST:PORT...)",
+	EnvStoreKeyFile:       "default --store-key-file: the file holding the vector backend's API key",
+	EnvModel:              "default --model: an installed model's name or a bundle folder (else the embedded " + models.DefaultName + ")",
+	EnvModels:             "where `models pull` installs models (else glimpse/models in the user's cache folder)",
+	EnvPython:             "the Python of the exporters' environment (else the one `make venv` builds)",
+	EnvHFEndpoint:         "the Hugging Face hub's URL (a mirror; else https://huggingface.co)",
+	EnvHFToken:            "a Hugging Face access token, sent to the hub only (gated or private repositories)",
+	EnvModelScopeEndpoint: "the ModelScope hub's URL (a mirror; else https://www.modelscope.cn)",
 }
 
 // EnvHelp is the "environment:" section of a help text for the given variables.
