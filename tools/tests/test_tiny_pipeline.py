@@ -88,7 +88,8 @@ class TinyPipeline(unittest.TestCase):
                 self.assertTrue(torch.equal(p, final.state_dict()[name]), name)
         # stage 6 continues from stage 5 (the same vocabulary) with more hard images per query
         train_tiny.main(common + queries + ["--out", ckpt, "--init", stage5, "--query-steps", "1", "--query-hard", "2",
-                                            "--query-foreign", "1"])
+                                            "--query-foreign", "1", "--query-hard-kinds", "pair,relation",
+                                            "--query-hard-others", "1"])
         self.assertTrue(torch.equal(eval_tiny.load_model(ckpt)[0].text.rows, new_rows))
 
         # the joint losses the recipe does not use (vlm.diagnose_binding and the README's history

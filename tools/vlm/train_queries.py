@@ -61,7 +61,8 @@ def query_batch(sets, pool, tw, rd, rng, args, weights, foreign=()):
     nobj per image; qpos (a pool query per random image), qneg (args.query_negatives near misses
     per random image, image-major) as pool indices; hard (args.query_hard per random image,
     image-major: images of the random set its query is false of, where a query near it holds,
-    QueryPool.hard_image); foreign (args.query_foreign per random image: foreign_text, false of
+    QueryPool.hard_image; for a kind outside args.query_hard_kinds, when given, only
+    args.query_hard_others of them, the other slots random images it is false of); foreign (args.query_foreign per random image: foreign_text, false of
     every image)."""
     tset, rset = sets
     b = {"caps": [], "cneg": [], "ckind": [], "keys": [], "scope": [], "nobj": [], "qpos": [], "qneg": []}
@@ -83,8 +84,11 @@ def query_batch(sets, pool, tw, rd, rng, args, weights, foreign=()):
             negs.append(negs[-1])
         b["qpos"].append(q)
         b["qneg"] += negs
-        for _ in range(args.query_hard):
-            h = pool.hard_image(q, rng)
+        hard = args.query_hard
+        if args.query_hard_kinds and pool.kinds[q] not in args.query_hard_kinds:
+            hard = min(hard, args.query_hard_others)
+        for k in range(args.query_hard):
+            h = pool.hard_image(q, rng) if k < hard else None
             while h is None or pool.holds(q, [h])[0]:
                 h = rng.randrange(len(rset))
             b["hard"].append(h)

@@ -705,6 +705,11 @@ def main(argv=None):
                     "language per query, negatives of every image (vlm.train_queries.foreign_text)")
     ap.add_argument("--query-hard", type=int, default=1, help="with --query-steps, hard images per query (with more "
                     "than one, each query also ranks its own image over them)")
+    ap.add_argument("--query-hard-kinds", default="", help="with --query-hard, the query kinds that get all of their "
+                    "hard images, e.g. pair,relation; a query of another kind gets --query-hard-others of them and "
+                    "random images it is false of in the other slots (default: every kind gets --query-hard)")
+    ap.add_argument("--query-hard-others", type=int, default=0, help="with --query-hard-kinds, the hard images of "
+                    "the kinds not named")
     ap.add_argument("--query-kind-weights", default="", help="with --query-steps, sampling weights of the query "
                     "kinds a batch's images are paired with, e.g. pair=3,relation=3 (a kind not named: 1)")
     ap.add_argument("--itc-layers", type=int, default=2, help="with --itc-steps, the layers of each ItcHead")
@@ -738,6 +743,7 @@ def main(argv=None):
             raise SystemExit("--query-steps needs --init (the model to teach queries)")
         cfg = Config(**torch.load(args.init, map_location="cpu")["config"])
     weights = {k: float(v) for k, v in (kv.split("=") for kv in args.kind_weights.split(",") if kv)}
+    args.query_hard_kinds = {k for k in args.query_hard_kinds.split(",") if k}
     args.query_kind_weights = {k: float(v) for k, v in (kv.split("=") for kv in args.query_kind_weights.split(",") if kv)}
     tok = WordPiece(VOCAB, cfg.max_len)
     t0 = time.time()
