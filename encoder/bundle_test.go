@@ -1,6 +1,7 @@
 package encoder
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -151,6 +152,25 @@ func TestOpenBadBundle(t *testing.T) {
 		{"cosine tolerance above 1", func(t *testing.T, dir string) {
 			editManifest(t, dir, func(m map[string]any) { obj(m, "tolerance")["embed_cosine"] = 1.5 })
 		}, []string{"tolerance.embed_cosine"}},
+		{"text graph without a mask beside an itm graph", func(t *testing.T, dir string) {
+			editManifest(t, dir, func(m map[string]any) { obj(m, "graphs", "text")["inputs"] = []string{"input_ids"} })
+		}, []string{"graphs.text.inputs", "attention_mask"}},
+		{"a name for a tensor the graph does not list", func(t *testing.T, dir string) {
+			editManifest(t, dir, func(m map[string]any) {
+				obj(m, "graphs", "vision")["names"] = map[string]any{"input_ids": "text"}
+			})
+		}, []string{"graphs.vision.names", "input_ids"}},
+		{"a graph tensor name the graph lacks", func(t *testing.T, dir string) {
+			editManifest(t, dir, func(m map[string]any) {
+				obj(m, "graphs", "vision")["names"] = map[string]any{"pixel_values": "image"}
+			})
+		}, []string{"vision.onnx", `"image"`}},
+		{"negative batch", func(t *testing.T, dir string) {
+			editManifest(t, dir, func(m map[string]any) { obj(m, "graphs", "text")["batch"] = -1 })
+		}, []string{"graphs.text.batch"}},
+		{"pad_token of another tokenizer", func(t *testing.T, dir string) {
+			editManifest(t, dir, func(m map[string]any) { obj(m, "text")["pad_token"] = "[PAD]" })
+		}, []string{"text.pad_token", "hf-tokenizer-json"}},
 		{"graph swapped for another", func(t *testing.T, dir string) {
 			editManifest(t, dir, func(m map[string]any) {
 				obj(m, "graphs", "text")["file"] = "itm.onnx"
@@ -274,5 +294,30 @@ func TestManifestDefaults(t *testing.T) {
 		if got := parse(t, func(m map[string]any) { obj(m, "scores")["rank"] = r }).Scores.Rank; r != "" && got != r {
 			t.Errorf("rank %q parsed as %q", r, got)
 		}
+	}
+}
+
+// TestGraphNamesAndBatch: a manifest that names the graphs' tensors explicitly and fixes the
+// batch at 1 (as a graph exported without a dynamic batch axis needs) gives the golden outputs,
+// each image and text run on its own.
+func TestGraphNamesAndBatch(t *testing.T) {
+	testModel(t)
+	dir := copyBundle(t)
+	editManifest(t, dir, func(m map[string]any) {
+		obj(m, "graphs", "vision")["names"] = map[string]any{"pixel_values": "pixel_values", "image_embeds": "image_embeds"}
+		obj(m, "graphs", "vision")["batch"] = 1
+		obj(m, "graphs", "text")["batch"] = 1
+	})
+	m, err := Open(os.DirFS(dir), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if m.Vision.maxBatch != 1 || m.Text.maxBatch != 1 || m.ITM.maxBatch == 1 {
+		t.Errorf("batches: vision %d, text %d, itm %d", m.Vision.maxBatch, m.Text.maxBatch, m.ITM.maxBatch)
+	}
+	rep, err := Verify(context.Background(), m, os.DirFS(dir))
+	if err != nil || !rep.OK() {
+		t.Fatalf("verify with batch 1: %+v %v", rep, err)
 	}
 }

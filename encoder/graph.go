@@ -2,6 +2,7 @@ package encoder
 
 import (
 	"fmt"
+	"slices"
 
 	ort "github.com/yalue/onnxruntime_go"
 )
@@ -15,9 +16,19 @@ type dim struct {
 
 // port is one expected graph input or output.
 type port struct {
-	name  string
-	dtype ort.TensorElementDataType
-	dims  []dim
+	name    string // the contract's name
+	tensor  string // the graph's name (Graph.Names; the contract's when empty)
+	dtype   ort.TensorElementDataType
+	int32OK bool // an int64 input the graph may take as int32 (token ids and masks)
+	dims    []dim
+}
+
+// tensorName is the graph's name of the port.
+func (p port) tensorName() string {
+	if p.tensor != "" {
+		return p.tensor
+	}
+	return p.name
 }
 
 // session is one ONNX graph, created once. ORT sessions are safe for concurrent Run calls and
@@ -26,17 +37,30 @@ type port struct {
 type session struct {
 	graph   string
 	s       *ort.DynamicAdvancedSession
-	inputs  []string
-	outputs []string
+	inputs  []string        // contract names, in run order
+	outputs []string        // contract names, in run order
+	int32   map[string]bool // inputs the graph takes as int32 instead of int64
+}
+
+// has reports whether the graph takes or gives the contract tensor name.
+func (s *session) has(name string) bool {
+	return slices.Contains(s.inputs, name) || slices.Contains(s.outputs, name)
 }
 
 // newSession checks the graph's declared inputs and outputs against want (names, element
-// types, fixed dimensions) and creates the session. The manifest field named in a dimension
+// types, fixed dimensions; a fixed batch axis must be the manifest's graphs.X.batch) and creates
+// the session. The manifest field named in a dimension
 // mismatch is the one to fix.
-func newSession(graph string, file string, data []byte, in, out []port, so *ort.SessionOptions) (*session, error) {
+func newSession(graph string, file string, data []byte, batch int, in, out []port, so *ort.SessionOptions) (*session, error) {
 	gotIn, gotOut, err := ort.GetInputOutputInfoWithONNXData(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: graphs.%s.file %s: not a loadable ONNX graph: %v", ErrBadBundle, graph, file, err)
+	}
+	for _, g := range gotIn { // a graph exported without a dynamic batch axis runs that many items at once
+		if len(g.Dimensions) > 0 && g.Dimensions[0] > 0 && g.Dimensions[0] != int64(batch) {
+			return nil, fmt.Errorf("%w: graphs.%s.batch: %s takes a fixed batch of %d (input %q); the manifest says %d",
+				ErrBadBundle, graph, file, g.Dimensions[0], g.Name, batch)
+		}
 	}
 	if err := checkPorts(graph, file, "input", gotIn, in); err != nil {
 		return nil, err
@@ -44,8 +68,15 @@ func newSession(graph string, file string, data []byte, in, out []port, so *ort.
 	if err := checkPorts(graph, file, "output", gotOut, out); err != nil {
 		return nil, err
 	}
-	s := &session{graph: graph, inputs: names(in), outputs: names(out)}
-	s.s, err = ort.NewDynamicAdvancedSessionWithONNXData(data, s.inputs, s.outputs, so)
+	s := &session{graph: graph, inputs: names(in), outputs: names(out), int32: map[string]bool{}}
+	for _, p := range in {
+		for _, g := range gotIn {
+			if g.Name == p.tensorName() && g.DataType == ort.TensorElementDataTypeInt32 {
+				s.int32[p.name] = true
+			}
+		}
+	}
+	s.s, err = ort.NewDynamicAdvancedSessionWithONNXData(data, tensorNames(in), tensorNames(out), so)
 	if err != nil {
 		return nil, fmt.Errorf("%w: create %s session from %s: %v", ErrRuntime, graph, file, err)
 	}
@@ -60,6 +91,14 @@ func names(ps []port) []string {
 	return out
 }
 
+func tensorNames(ps []port) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.tensorName()
+	}
+	return out
+}
+
 func checkPorts(graph, file, kind string, got []ort.InputOutputInfo, want []port) error {
 	byName := make(map[string]ort.InputOutputInfo, len(got))
 	for _, g := range got {
@@ -69,13 +108,14 @@ func checkPorts(graph, file, kind string, got []ort.InputOutputInfo, want []port
 		return fmt.Errorf("%w: graphs.%s.inputs: %s has %d inputs, the contract %d", ErrBadBundle, graph, file, len(got), len(want))
 	}
 	for _, w := range want {
-		g, ok := byName[w.name]
+		g, ok := byName[w.tensorName()]
 		if !ok {
-			return fmt.Errorf("%w: graphs.%s.%ss: %s has no %s %q", ErrBadBundle, graph, kind, file, kind, w.name)
+			return fmt.Errorf("%w: graphs.%s.%ss: %s has no %s %q", ErrBadBundle, graph, kind, file, kind, w.tensorName())
 		}
-		if g.OrtValueType != ort.ONNXTypeTensor || g.DataType != w.dtype {
-			return fmt.Errorf("%w: graphs.%s: %s %q of %s is %s, want a %s tensor", ErrBadBundle, graph, kind, w.name,
-				file, g.DataType, w.dtype)
+		okType := g.DataType == w.dtype || w.int32OK && g.DataType == ort.TensorElementDataTypeInt32
+		if g.OrtValueType != ort.ONNXTypeTensor || !okType {
+			return fmt.Errorf("%w: graphs.%s: %s %q of %s is %s, want a %s tensor", ErrBadBundle, graph, kind,
+				w.tensorName(), file, g.DataType, w.dtype)
 		}
 		if len(g.Dimensions) != len(w.dims) {
 			return fmt.Errorf("%w: graphs.%s: %s %q of %s has shape %v, want rank %d", ErrBadBundle, graph, kind,
@@ -84,7 +124,7 @@ func checkPorts(graph, file, kind string, got []ort.InputOutputInfo, want []port
 		for i, d := range w.dims {
 			if gd := g.Dimensions[i]; d.v != 0 && gd > 0 && gd != d.v {
 				return fmt.Errorf("%w: %s: manifest says %d but %s %s %q has %d at axis %d (shape %v)", ErrBadBundle,
-					d.field, d.v, file, kind, w.name, gd, i, g.Dimensions)
+					d.field, d.v, file, kind, w.tensorName(), gd, i, g.Dimensions)
 			}
 		}
 	}

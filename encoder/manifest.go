@@ -34,6 +34,10 @@ const (
 	TokenizerWordPiece = "bert-wordpiece"
 	TokenizerBPE       = "clip-bpe"
 	TokenizerUnigram   = "sentencepiece-unigram" // SigLIP's SentencePiece model (spiece.model)
+	// TokenizerHFJSON is a Hugging Face tokenizers file (tokenizer.json), read as the tokenizers
+	// package reads it and padded to max_length with text.pad_token, as immich's CLIP exports
+	// publish it.
+	TokenizerHFJSON = "hf-tokenizer-json"
 
 	// Default tolerances of verify-model, when the manifest gives none: a small multiple of
 	// what tiny-scenes measures (docs/models.md, "Tolerances"). One 8-bit level is 0.0146
@@ -137,6 +141,9 @@ type TextSpec struct {
 	// "hf" (CLIP BPE: OpenAI's ftfy and HTML unescaping, the default, or the Hugging Face
 	// tokenizer's NFC only) or "siglip" (SentencePiece: SigLIP's canonicalize_text).
 	Clean string `json:"clean,omitempty"`
+	// PadToken is the padding token of an hf-tokenizer-json tokenizer (tokenizer_config.json's
+	// pad_token; absent: the file's own padding section). special_ids.pad must be its id.
+	PadToken string `json:"pad_token,omitempty"`
 }
 
 // Graph names one ONNX graph file and its input and output names.
@@ -144,6 +151,21 @@ type Graph struct {
 	File    string   `json:"file"`
 	Inputs  []string `json:"inputs"`
 	Outputs []string `json:"outputs"`
+	// Names maps a contract name of Inputs or Outputs to the graph's own tensor name, for graphs
+	// published with other names (immich's CLIP exports: "image" -> "embedding"). Absent: the
+	// graph uses the contract's names.
+	Names map[string]string `json:"names,omitempty"`
+	// Batch is the graph's fixed batch size (graphs exported without a dynamic batch axis, such
+	// as immich's, take 1); the runtime runs at most that many items at once. 0: any.
+	Batch int `json:"batch,omitempty"`
+}
+
+// TensorName is the graph's name of a contract input or output (Names, else the contract's).
+func (g *Graph) TensorName(contractName string) string {
+	if n := g.Names[contractName]; n != "" {
+		return n
+	}
+	return contractName
 }
 
 // Dims are the token dimensions shared by the vision, text and ITM graphs.
@@ -189,12 +211,33 @@ type Tolerance struct {
 	CrossAttentionAbs float64 `json:"cross_attention_abs,omitempty"`
 }
 
-// contract lists, per graph, the required inputs and the required and optional outputs.
-var contract = map[string]struct{ in, out, optOut []string }{
-	GraphVision: {[]string{InPixelValues}, []string{OutImageEmbeds, OutImageTokens}, nil},
-	GraphText:   {[]string{InInputIDs, InAttentionMask}, []string{OutTextEmbeds, OutTextStates}, nil},
-	GraphITM: {[]string{OutImageTokens, OutTextStates, InAttentionMask}, []string{OutITMLogits},
-		[]string{OutCrossAttention}},
+// graphContract is what one graph must take and give: the required inputs, the optional ones,
+// and the required and optional outputs.
+type graphContract struct{ in, optIn, out, optOut []string }
+
+// contract lists the graphs of a model with an ITM head.
+var contract = map[string]graphContract{
+	GraphVision: {in: []string{InPixelValues}, out: []string{OutImageEmbeds, OutImageTokens}},
+	GraphText:   {in: []string{InInputIDs, InAttentionMask}, out: []string{OutTextEmbeds, OutTextStates}},
+	GraphITM: {in: []string{OutImageTokens, OutTextStates, InAttentionMask}, out: []string{OutITMLogits},
+		optOut: []string{OutCrossAttention}},
+}
+
+// dualContract lists the graphs of a dual encoder (no itm graph): nothing needs the image
+// tokens or the text states, and a text graph that pools at the end-of-text token (CLIP) may
+// take no attention mask.
+var dualContract = map[string]graphContract{
+	GraphVision: {in: []string{InPixelValues}, out: []string{OutImageEmbeds}, optOut: []string{OutImageTokens}},
+	GraphText: {in: []string{InInputIDs}, optIn: []string{InAttentionMask}, out: []string{OutTextEmbeds},
+		optOut: []string{OutTextStates}},
+}
+
+// contractOf is the contract of the manifest's graphs.
+func (m *Manifest) contractOf() map[string]graphContract {
+	if m.HasITM() {
+		return contract
+	}
+	return dualContract
 }
 
 // ParseManifest decodes and validates model.json. It checks the manifest on its own (fields,
@@ -391,11 +434,13 @@ func (s *ImageSpec) validate() error {
 
 // tokenizerFile and tokenizerIDs: the file key and special ids each tokenizer needs.
 var (
-	tokenizerFile = map[string]string{TokenizerWordPiece: "vocab", TokenizerBPE: "merges", TokenizerUnigram: "model"}
-	tokenizerIDs  = map[string][]string{
+	tokenizerFile = map[string]string{TokenizerWordPiece: "vocab", TokenizerBPE: "merges", TokenizerUnigram: "model",
+		TokenizerHFJSON: "tokenizer"}
+	tokenizerIDs = map[string][]string{
 		TokenizerWordPiece: {"cls", "sep", "pad", "unk"},
 		TokenizerBPE:       {"start", "end", "pad"},
 		TokenizerUnigram:   {"eos", "pad", "unk"},
+		TokenizerHFJSON:    {"pad"},
 	}
 	tokenizerCleans = map[string][]string{
 		TokenizerWordPiece: {tokenizer.CleanBLIPCaption},
@@ -407,8 +452,8 @@ var (
 func (s *TextSpec) validate() error {
 	key, ok := tokenizerFile[s.Tokenizer]
 	if !ok {
-		return fieldErr("text.tokenizer", "%q is not %s, %s or %s", s.Tokenizer, TokenizerWordPiece, TokenizerBPE,
-			TokenizerUnigram)
+		return fieldErr("text.tokenizer", "%q is not %s, %s, %s or %s", s.Tokenizer, TokenizerWordPiece, TokenizerBPE,
+			TokenizerUnigram, TokenizerHFJSON)
 	}
 	if c := s.Clean; c != "" && !slices.Contains(tokenizerCleans[s.Tokenizer], c) {
 		return fieldErr("text.clean", "%q is not one of %s for %s", c, strings.Join(tokenizerCleans[s.Tokenizer], ", "),
@@ -424,7 +469,10 @@ func (s *TextSpec) validate() error {
 	if s.MaxLength <= 2 || s.MaxLength > 4096 {
 		return fieldErr("text.max_length", "must be in 3..4096, got %d", s.MaxLength)
 	}
-	if s.Tokenizer != TokenizerBPE && s.LowerCase == nil {
+	if s.PadToken != "" && s.Tokenizer != TokenizerHFJSON {
+		return fieldErr("text.pad_token", "only for %s", TokenizerHFJSON)
+	}
+	if s.Tokenizer != TokenizerBPE && s.Tokenizer != TokenizerHFJSON && s.LowerCase == nil {
 		return fieldErr("text.lower_case", "missing")
 	}
 	for _, k := range tokenizerIDs[s.Tokenizer] {
@@ -459,8 +507,11 @@ func (m *Manifest) validateGraphs() error {
 		if err := checkBundlePath(g.File); err != nil {
 			return fieldErr("graphs."+name+".file", "%v", err)
 		}
-		c := contract[name]
-		if !sameNames(g.Inputs, c.in, nil) {
+		c := m.contractOf()[name]
+		if !sameNames(g.Inputs, c.in, c.optIn) {
+			if len(c.optIn) > 0 {
+				return fieldErr("graphs."+name+".inputs", "%q, want %q and optionally %q", g.Inputs, c.in, c.optIn)
+			}
 			return fieldErr("graphs."+name+".inputs", "%q, want %q", g.Inputs, c.in)
 		}
 		if !sameNames(g.Outputs, c.out, c.optOut) {
@@ -468,6 +519,19 @@ func (m *Manifest) validateGraphs() error {
 				return fieldErr("graphs."+name+".outputs", "%q, want %q and optionally %q", g.Outputs, c.out, c.optOut)
 			}
 			return fieldErr("graphs."+name+".outputs", "%q, want %q", g.Outputs, c.out)
+		}
+		seen := map[string]bool{}
+		for k, v := range g.Names {
+			if !slices.Contains(g.Inputs, k) && !slices.Contains(g.Outputs, k) {
+				return fieldErr("graphs."+name+".names", "%q is not one of the graph's inputs or outputs", k)
+			}
+			if v == "" || seen[v] {
+				return fieldErr("graphs."+name+".names", "%q: empty or repeated tensor name %q", k, v)
+			}
+			seen[v] = true
+		}
+		if g.Batch < 0 {
+			return fieldErr("graphs."+name+".batch", "%d: want a fixed batch size, or 0 for any", g.Batch)
 		}
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"slices"
 	"strings"
 
 	ort "github.com/yalue/onnxruntime_go"
@@ -198,6 +199,17 @@ func (b *Bundle) NewTokenizer() (tokenizer.Tokenizer, error) {
 			return nil, err
 		}
 		return tok, nil
+	case TokenizerHFJSON:
+		f := t.Files["tokenizer"]
+		tok, err := tokenizer.NewHFJSON(bytes.NewReader(b.files[f]), tokenizer.HFOptions{MaxLen: t.MaxLength,
+			PadToken: t.PadToken})
+		if err != nil {
+			return nil, fmt.Errorf("%w: text.files.tokenizer %s: %v", ErrBadBundle, f, err)
+		}
+		if err := checkSpecial(map[string]int64{"pad": tok.PadID()}, t.SpecialIDs, f); err != nil {
+			return nil, err
+		}
+		return tok, nil
 	case TokenizerUnigram:
 		f := t.Files["model"]
 		tok, err := tokenizer.NewUnigram(b.files[f], tokenizer.UnigramOptions{MaxLen: t.MaxLength,
@@ -273,29 +285,35 @@ func (b *Bundle) Open(opts Options) (*Model, error) {
 	p := newPorts(m)
 	open := func(graph string) (*session, error) {
 		g := m.Graphs[graph]
-		in, out := p.in[graph], p.outputs(graph, g)
-		return newSession(graph, g.File, b.files[g.File], in, out, so)
+		in, out := of(p.in[graph], g.Inputs, g), of(p.out[graph], g.Outputs, g)
+		return newSession(graph, g.File, b.files[g.File], g.Batch, in, out, so)
 	}
 	vs, err := open(GraphVision)
 	if err != nil {
 		return nil, err
 	}
+	batch := func(graph string) int {
+		if fixed := m.Graphs[graph].Batch; fixed > 0 {
+			return min(fixed, opts.MaxBatch)
+		}
+		return opts.MaxBatch
+	}
 	model.Vision = &Vision{s: vs, pre: pre, dim: m.EmbeddingDim, tokens: m.Dims.ImageTokens,
-		width: m.Dims.TokenWidth, size: m.Image.Size, maxBatch: opts.MaxBatch}
+		width: m.Dims.TokenWidth, size: m.Image.Size, maxBatch: batch(GraphVision)}
 	ts, err := open(GraphText)
 	if err != nil {
 		return nil, err
 	}
 	model.Text = &Text{s: ts, tok: tok, dim: m.EmbeddingDim, width: m.Dims.TokenWidth,
-		maxLen: m.Text.MaxLength, maxBatch: opts.MaxBatch}
+		maxLen: m.Text.MaxLength, maxBatch: batch(GraphText)}
 	if m.HasITM() {
 		is, err := open(GraphITM)
 		if err != nil {
 			return nil, err
 		}
 		model.ITM = &ITM{s: is, tokens: m.Dims.ImageTokens, width: m.Dims.TokenWidth,
-			maxLen: m.Text.MaxLength, maxBatch: opts.MaxBatch,
-			hasCross: len(is.outputs) > 1}
+			maxLen: m.Text.MaxLength, maxBatch: batch(GraphITM),
+			hasCross: is.has(OutCrossAttention)}
 	}
 	ok = true
 	return model, nil
@@ -318,30 +336,31 @@ func newPorts(m *Manifest) ports {
 	n := dim{int64(m.Dims.ImageTokens), "dims.image_tokens"}
 	c := dim{int64(m.Dims.TokenWidth), "dims.token_width"}
 	l := dim{int64(m.Text.MaxLength), "text.max_length"}
+	ids := func(name string) port { return port{name: name, dtype: i64, int32OK: true, dims: []dim{b, l}} }
 	return ports{
 		in: map[string][]port{
-			GraphVision: {{InPixelValues, f32, []dim{b, {3, "channels"}, s, s}}},
-			GraphText:   {{InInputIDs, i64, []dim{b, l}}, {InAttentionMask, i64, []dim{b, l}}},
-			GraphITM: {{OutImageTokens, f32, []dim{b, n, c}}, {OutTextStates, f32, []dim{b, l, c}},
-				{InAttentionMask, i64, []dim{b, l}}},
+			GraphVision: {{name: InPixelValues, dtype: f32, dims: []dim{b, {3, "channels"}, s, s}}},
+			GraphText:   {ids(InInputIDs), ids(InAttentionMask)},
+			GraphITM: {{name: OutImageTokens, dtype: f32, dims: []dim{b, n, c}},
+				{name: OutTextStates, dtype: f32, dims: []dim{b, l, c}}, {name: InAttentionMask, dtype: i64, dims: []dim{b, l}}},
 		},
 		out: map[string][]port{
-			GraphVision: {{OutImageEmbeds, f32, []dim{b, d}}, {OutImageTokens, f32, []dim{b, n, c}}},
-			GraphText:   {{OutTextEmbeds, f32, []dim{b, d}}, {OutTextStates, f32, []dim{b, l, c}}},
-			GraphITM:    {{OutITMLogits, f32, []dim{b, {2, "itm_logits width"}}}, {OutCrossAttention, f32, []dim{b, l, n}}},
+			GraphVision: {{name: OutImageEmbeds, dtype: f32, dims: []dim{b, d}}, {name: OutImageTokens, dtype: f32, dims: []dim{b, n, c}}},
+			GraphText:   {{name: OutTextEmbeds, dtype: f32, dims: []dim{b, d}}, {name: OutTextStates, dtype: f32, dims: []dim{b, l, c}}},
+			GraphITM: {{name: OutITMLogits, dtype: f32, dims: []dim{b, {2, "itm_logits width"}}},
+				{name: OutCrossAttention, dtype: f32, dims: []dim{b, l, n}}},
 		},
 	}
 }
 
-// outputs returns the graph's outputs in contract order, leaving out optional ones the manifest
-// does not list.
-func (p ports) outputs(graph string, g *Graph) []port {
+// of returns the graph's ports in contract order, leaving out those the manifest does not list
+// (optional ones), each with the graph's own tensor name (Graph.Names).
+func of(want []port, listed []string, g *Graph) []port {
 	var out []port
-	for _, o := range p.out[graph] {
-		for _, name := range g.Outputs {
-			if name == o.name {
-				out = append(out, o)
-			}
+	for _, p := range want {
+		if slices.Contains(listed, p.name) {
+			p.tensor = g.TensorName(p.name)
+			out = append(out, p)
 		}
 	}
 	return out

@@ -83,13 +83,29 @@ func (t *Text) run(ids, mask []int64, b int, opts TextOptions, out *TextOutput) 
 	if len(ids) != b*l {
 		return fmt.Errorf("%w: tokenizer gave %d ids for %d texts of length %d", ErrInput, len(ids), b, l)
 	}
+	hasStates := t.s.has(OutTextStates)
+	if opts.States && !hasStates {
+		return fmt.Errorf("%w: the text graph gives no text states (a dual encoder)", ErrInput)
+	}
 	emb := make([]float32, b*t.dim)
-	states := make([]float32, b*l*t.width)
+	var states []float32
 	var in, o tensors
-	addTensor(&in, ids, int64(b), int64(l))
-	addTensor(&in, mask, int64(b), int64(l))
+	for _, name := range t.s.inputs { // input_ids, then attention_mask when the graph takes one
+		v := ids
+		if name == InAttentionMask {
+			v = mask
+		}
+		if t.s.int32[name] {
+			addTensor(&in, toInt32(v), int64(b), int64(l))
+		} else {
+			addTensor(&in, v, int64(b), int64(l))
+		}
+	}
 	addTensor(&o, emb, int64(b), int64(t.dim))
-	addTensor(&o, states, int64(b), int64(l), int64(t.width))
+	if hasStates {
+		states = make([]float32, b*l*t.width)
+		addTensor(&o, states, int64(b), int64(l), int64(t.width))
+	}
 	if err := runGraph(t.s, &in, &o); err != nil {
 		return err
 	}
@@ -100,4 +116,14 @@ func (t *Text) run(ids, mask []int64, b int, opts TextOptions, out *TextOutput) 
 		out.States = append(out.States, split(states, b)...)
 	}
 	return nil
+}
+
+// toInt32 converts token ids or a mask for a graph that takes int32 (ids are vocabulary
+// indices, far below 2^31).
+func toInt32(v []int64) []int32 {
+	out := make([]int32, len(v))
+	for i, x := range v {
+		out[i] = int32(x)
+	}
+	return out
 }

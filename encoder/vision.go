@@ -74,12 +74,19 @@ func (v *Vision) run(ctx context.Context, pix []float32, b int, opts VisionOptio
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	hasTokens := v.s.has(OutImageTokens)
+	if opts.Tokens && !hasTokens {
+		return fmt.Errorf("%w: the vision graph gives no image tokens (a dual encoder)", ErrInput)
+	}
 	emb := make([]float32, b*v.dim)
-	tok := make([]float32, b*v.tokens*v.width)
+	var tok []float32
 	var in, o tensors
 	addTensor(&in, pix, int64(b), 3, int64(v.size), int64(v.size))
 	addTensor(&o, emb, int64(b), int64(v.dim))
-	addTensor(&o, tok, int64(b), int64(v.tokens), int64(v.width))
+	if hasTokens {
+		tok = make([]float32, b*v.tokens*v.width)
+		addTensor(&o, tok, int64(b), int64(v.tokens), int64(v.width))
+	}
 	if err := runGraph(v.s, &in, &o); err != nil {
 		return err
 	}

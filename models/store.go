@@ -1,6 +1,7 @@
 package models
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -8,8 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-
-	"github.com/glimpse-search/glimpse/encoder"
 )
 
 // ErrNotInstalled: a name the store does not hold.
@@ -54,7 +53,7 @@ type Installed struct {
 	Name      string
 	Dir       string
 	Family    string
-	Precision string // encoder.PrecisionFP32 when the manifest names none
+	Precision string // "fp32" when the manifest names none
 	Dim       int    // embedding dimension
 	ITM       bool   // the bundle has an ITM graph
 	Bytes     int64  // the files' total size
@@ -90,16 +89,22 @@ func (s Store) describe(name string) Installed {
 		in.Err = err
 		return in
 	}
-	m, err := encoder.ParseManifest(raw)
-	if err != nil {
-		in.Err = err
+	// the facts a listing shows; package encoder validates the whole manifest when it loads it
+	var m struct {
+		Family    string                     `json:"family"`
+		Precision string                     `json:"precision"`
+		Dim       int                        `json:"embedding_dim"`
+		Graphs    map[string]json.RawMessage `json:"graphs"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		in.Err = fmt.Errorf("model.json: %w", err)
 		return in
 	}
-	in.Family, in.Precision, in.Dim = m.Family, m.Precision, m.EmbeddingDim
+	in.Family, in.Precision, in.Dim = m.Family, m.Precision, m.Dim
 	if in.Precision == "" {
-		in.Precision = encoder.PrecisionFP32
+		in.Precision = "fp32"
 	}
-	_, in.ITM = m.Graphs[encoder.GraphITM]
+	_, in.ITM = m.Graphs["itm"]
 	return in
 }
 
