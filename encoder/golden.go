@@ -350,3 +350,70 @@ func compareEmbed(name string, got []float32, want []float64, minCos float64) Ch
 	c.OK = c.Cosine >= minCos
 	return c
 }
+
+// MakeGolden computes a golden file of the model's own outputs: for each image file of images
+// (paths as they will be listed in the golden file) its pixel statistics and embedding, for each
+// text its token ids, mask and embedding, and with an ITM head every pair's logits. It records
+// what this runtime computes, so a later verify-model detects a change of runtime, library or
+// file; it proves nothing about fidelity to an upstream model, which only a golden computed by
+// that model does.
+func MakeGolden(ctx context.Context, m *Model, images fs.FS, files []string, texts []string) (*Golden, error) {
+	g := &Golden{}
+	imgs := make([]image.Image, len(files))
+	for i, f := range files {
+		data, err := fs.ReadFile(images, f)
+		if err != nil {
+			return nil, fmt.Errorf("golden image %s: %w", f, err)
+		}
+		if imgs[i], err = photo.Decode(data, m.pre.opts); err != nil {
+			return nil, fmt.Errorf("golden image %s: %w", f, err)
+		}
+		pix, err := m.pre.Pixels(imgs[i])
+		if err != nil {
+			return nil, fmt.Errorf("golden image %s: %w", f, err)
+		}
+		g.Images = append(g.Images, GoldenImage{File: f, Pixels: Stats(pix, m.pre.size)})
+	}
+	vis, err := m.Vision.Encode(ctx, imgs, VisionOptions{Tokens: m.ITM != nil})
+	if err != nil {
+		return nil, err
+	}
+	for i := range g.Images {
+		g.Images[i].ImageEmbeds = f64(vis.Embeds[i])
+	}
+	txt, err := m.Text.Encode(ctx, texts, TextOptions{States: m.ITM != nil})
+	if err != nil {
+		return nil, err
+	}
+	for i, t := range texts {
+		g.Texts = append(g.Texts, GoldenText{Text: t, InputIDs: txt.IDs[i], AttentionMask: txt.Masks[i],
+			TextEmbeds: f64(txt.Embeds[i])})
+	}
+	if m.ITM == nil {
+		return g, nil
+	}
+	var pairs []Pair
+	for i := range files {
+		for j := range texts {
+			pairs = append(pairs, Pair{ImageTokens: vis.Tokens[i], TextStates: txt.States[j], Mask: txt.Masks[j]})
+			g.Pairs = append(g.Pairs, GoldenPair{Image: i, Text: j})
+		}
+	}
+	itm, err := m.ITM.Score(ctx, pairs, ITMOptions{})
+	if err != nil {
+		return nil, err
+	}
+	for k := range g.Pairs {
+		g.Pairs[k].ITMLogits = f64(itm.Logits[k][:])
+		g.Pairs[k].PMatch = float64(PMatch(itm.Logits[k]))
+	}
+	return g, nil
+}
+
+func f64(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}

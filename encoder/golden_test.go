@@ -182,3 +182,40 @@ func TestParseGoldenErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestMakeGolden: a golden file made from the default model's own outputs passes verify-model,
+// and agrees with the bundle's golden file (made by PyTorch) within its tolerances.
+func TestMakeGolden(t *testing.T) {
+	m := testModel(t)
+	fsys := models.Default()
+	shipped, err := LoadGolden(fsys, m.Manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files, texts []string
+	for _, gi := range shipped.Images {
+		files = append(files, gi.File)
+	}
+	for _, gt := range shipped.Texts {
+		texts = append(texts, gt.Text)
+	}
+	made, err := MakeGolden(context.Background(), m, fsys, files, texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(made.Images) != len(files) || len(made.Texts) != len(texts) || len(made.Pairs) != len(files)*len(texts) {
+		t.Fatalf("made %d images, %d texts, %d pairs", len(made.Images), len(made.Texts), len(made.Pairs))
+	}
+	for _, g := range []*Golden{made, shipped} {
+		rep, err := VerifyGolden(context.Background(), m, g, fsys)
+		if err != nil || !rep.OK() {
+			t.Errorf("verify against a golden file: %v %+v", err, rep)
+		}
+	}
+	// the made file against the shipped one: the same inputs, the same outputs to the tolerance
+	for i := range made.Pairs {
+		if d := math.Abs(made.Pairs[i].PMatch - shipped.Pairs[i].PMatch); d > m.Manifest.Tolerance.PMatchAbs {
+			t.Errorf("pair %d: p_match %g here, %g in the bundle", i, made.Pairs[i].PMatch, shipped.Pairs[i].PMatch)
+		}
+	}
+}

@@ -17,7 +17,8 @@ type Text struct {
 
 // TextOptions selects optional text outputs.
 type TextOptions struct {
-	// States keeps the text states (the ITM input, L*C floats per text).
+	// States keeps the text states (the ITM input, L*C floats per text); a dual encoder whose
+	// graph gives none returns none.
 	States bool
 }
 
@@ -84,9 +85,6 @@ func (t *Text) run(ids, mask []int64, b int, opts TextOptions, out *TextOutput) 
 		return fmt.Errorf("%w: tokenizer gave %d ids for %d texts of length %d", ErrInput, len(ids), b, l)
 	}
 	hasStates := t.s.has(OutTextStates)
-	if opts.States && !hasStates {
-		return fmt.Errorf("%w: the text graph gives no text states (a dual encoder)", ErrInput)
-	}
 	emb := make([]float32, b*t.dim)
 	var states []float32
 	var in, o tensors
@@ -112,7 +110,7 @@ func (t *Text) run(ids, mask []int64, b int, opts TextOptions, out *TextOutput) 
 	out.IDs = append(out.IDs, split(ids, b)...)
 	out.Masks = append(out.Masks, split(mask, b)...)
 	out.Embeds = append(out.Embeds, split(emb, b)...)
-	if opts.States {
+	if opts.States && hasStates {
 		out.States = append(out.States, split(states, b)...)
 	}
 	return nil

@@ -16,8 +16,8 @@ type Vision struct {
 
 // VisionOptions selects optional vision outputs.
 type VisionOptions struct {
-	// Tokens keeps the image tokens (the ITM input, N*C floats per image); without it only the
-	// embeddings are returned.
+	// Tokens keeps the image tokens (the ITM input, N*C floats per image); without it, or for a
+	// dual encoder whose graph gives none, only the embeddings are returned.
 	Tokens bool
 }
 
@@ -75,9 +75,6 @@ func (v *Vision) run(ctx context.Context, pix []float32, b int, opts VisionOptio
 		return err
 	}
 	hasTokens := v.s.has(OutImageTokens)
-	if opts.Tokens && !hasTokens {
-		return fmt.Errorf("%w: the vision graph gives no image tokens (a dual encoder)", ErrInput)
-	}
 	emb := make([]float32, b*v.dim)
 	var tok []float32
 	var in, o tensors
@@ -91,7 +88,7 @@ func (v *Vision) run(ctx context.Context, pix []float32, b int, opts VisionOptio
 		return err
 	}
 	out.Embeds = append(out.Embeds, split(emb, b)...)
-	if opts.Tokens {
+	if opts.Tokens && hasTokens {
 		out.Tokens = append(out.Tokens, split(tok, b)...)
 	}
 	return nil
