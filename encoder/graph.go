@@ -209,3 +209,40 @@ func runGraph(s *session, in, out *tensors) error {
 	}
 	return s.run(ins, outs)
 }
+
+// TensorInfo describes one input or output of an ONNX graph, as InspectGraph reads it.
+type TensorInfo struct {
+	Name  string
+	Type  string  // the element type: "float32", "int32", "int64", or ONNX Runtime's name of another
+	Shape []int64 // -1 for a dynamic axis
+}
+
+// InspectGraph reads the declared inputs and outputs of an ONNX graph (initialising ONNX
+// Runtime from libraryPath, or from the usual places when empty), for tools that write a
+// manifest for a graph made elsewhere.
+func InspectGraph(data []byte, libraryPath string) (in, out []TensorInfo, err error) {
+	if err := initRuntime(libraryPath); err != nil {
+		return nil, nil, err
+	}
+	gotIn, gotOut, err := ort.GetInputOutputInfoWithONNXData(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: not a loadable ONNX graph: %v", ErrBadBundle, err)
+	}
+	conv := func(infos []ort.InputOutputInfo) []TensorInfo {
+		out := make([]TensorInfo, len(infos))
+		for i, g := range infos {
+			typ := g.DataType.String()
+			switch g.DataType {
+			case ort.TensorElementDataTypeFloat:
+				typ = "float32"
+			case ort.TensorElementDataTypeInt32:
+				typ = "int32"
+			case ort.TensorElementDataTypeInt64:
+				typ = "int64"
+			}
+			out[i] = TensorInfo{Name: g.Name, Type: typ, Shape: slices.Clone([]int64(g.Dimensions))}
+		}
+		return out
+	}
+	return conv(gotIn), conv(gotOut), nil
+}

@@ -23,14 +23,24 @@ type Entry struct {
 	Description string `json:"description"`
 	Licence     string `json:"licence"` // SPDX identifier of the checkpoint's licence
 	Source      Source `json:"source"`
+	// Format is what the repository publishes: FormatPyTorch (a checkpoint, exported to a bundle
+	// by Exporter in the tooling's Python) or FormatImmich (ONNX graphs in immich's layout,
+	// converted in Go by package models/immich).
+	Format string `json:"format"`
 	// Files are the repository files to download, as path.Match patterns; "a|b" takes the first
 	// alternative the repository has (model.safetensors, else pytorch_model.bin). A pattern
 	// that matches nothing is left out: the exporter names what it misses.
 	Files []string `json:"files"`
-	// Exporter is the tools/ module that turns the downloaded folder into a bundle
+	// Exporter is the tools/ module that turns a downloaded FormatPyTorch folder into a bundle
 	// (`python -m EXPORTER --checkpoint DIR --out BUNDLE --verify-upstream`).
 	Exporter string `json:"exporter"`
 }
+
+// The formats of Entry.Format.
+const (
+	FormatPyTorch = "pytorch"
+	FormatImmich  = "immich-onnx"
+)
 
 // Source is a repository on a hub at a revision (a branch, tag or commit).
 type Source struct {
@@ -98,8 +108,14 @@ func (e Entry) check() error {
 		return fmt.Errorf("model %s: hub %q", e.Name, e.Source.Hub)
 	case !strings.Contains(e.Source.Repo, "/") || e.Source.Revision == "":
 		return fmt.Errorf("model %s: source %+v: want owner/name and a revision", e.Name, e.Source)
-	case len(e.Files) == 0 || e.Exporter == "" || e.Family == "" || e.Licence == "" || e.Description == "":
-		return fmt.Errorf("model %s: files, exporter, family, licence and description are required", e.Name)
+	case len(e.Files) == 0 || e.Family == "" || e.Licence == "" || e.Description == "":
+		return fmt.Errorf("model %s: files, family, licence and description are required", e.Name)
+	case e.Format == FormatPyTorch && e.Exporter == "":
+		return fmt.Errorf("model %s: a %s checkpoint needs an exporter", e.Name, e.Format)
+	case e.Format == FormatImmich && e.Exporter != "":
+		return fmt.Errorf("model %s: an %s model is converted in Go, not by an exporter", e.Name, e.Format)
+	case e.Format != FormatPyTorch && e.Format != FormatImmich:
+		return fmt.Errorf("model %s: format %q: want %s or %s", e.Name, e.Format, FormatPyTorch, FormatImmich)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/glimpse-search/glimpse/hub"
 	"github.com/glimpse-search/glimpse/internal/cli"
 	"github.com/glimpse-search/glimpse/models"
+	"github.com/glimpse-search/glimpse/models/immich"
 )
 
 // downloadsDir is the store's folder of downloaded checkpoints, one per model name: kept across
@@ -59,8 +60,14 @@ func runPull(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			install, store.Path(install), install)
 		return nil
 	}
-	env, err := exportEnv(*python)
-	if err != nil {
+	var env exporter
+	var err error
+	if entry.Format == models.FormatImmich {
+		if *precision != encoder.PrecisionFP32 {
+			return cli.Usagef("pull: %s is published as ONNX and converted as it is: --precision int8 is for the "+
+				"exported checkpoints (or run tools/export/precision.py on the installed bundle)", name)
+		}
+	} else if env, err = exportEnv(*python); err != nil {
 		return fmt.Errorf("pull %s: %w", name, err)
 	}
 
@@ -103,27 +110,25 @@ func runPull(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(staged) // gone once installed (renamed away)
-	exportArgs := []string{"-m", entry.Exporter, "--checkpoint", dl, "--out", staged, "--name", install, "--verify-upstream"}
-	if *precision == encoder.PrecisionInt8 {
-		exportArgs = append(exportArgs, "--precision", "int8")
-	}
-	fmt.Fprintf(stderr, "pull %s: exporting with %s %s (it checks the export against the upstream package)\n", name,
-		env.python, strings.Join(exportArgs, " "))
-	cmd := exec.CommandContext(ctx, env.python, exportArgs...)
-	cmd.Env = append(os.Environ(), "PYTHONPATH="+env.tools, "OMP_WAIT_POLICY=PASSIVE",
-		"PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION=python")
-	cmd.Stdout, cmd.Stderr = stderr, stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("pull %s: the export failed (%w); nothing was installed, the download stays in %s", name, err, dl)
+	defer os.RemoveAll(staged) // what is left of it once the bundle is installed (renamed away)
+	bundle := filepath.Join(staged, "bundle")
+	if entry.Format == models.FormatImmich {
+		fmt.Fprintf(stderr, "pull %s: converting immich's ONNX export\n", name)
+		src := fmt.Sprintf("%s:%s@%s", entry.Source.Hub, entry.Source.Repo, snap.Commit)
+		if err := immich.Convert(ctx, dl, bundle, immich.Options{Name: install, Source: src,
+			LibraryPath: os.Getenv(cli.EnvORTLib)}); err != nil {
+			return fmt.Errorf("pull %s: %w; nothing was installed, the download stays in %s", name, err, dl)
+		}
+	} else if err := export(ctx, env, entry, dl, bundle, install, *precision, stderr); err != nil {
+		return fmt.Errorf("pull %s: %w; nothing was installed, the download stays in %s", name, err, dl)
 	}
 
 	var mf cli.ModelFlags
 	mf.Device = encoder.DeviceCPU
-	if err := cli.VerifyModel(ctx, mf, staged, "", false, stderr, stderr); err != nil {
-		return fmt.Errorf("pull %s: the Go runtime does not reproduce the export (%w); nothing was installed", name, err)
+	if err := cli.VerifyModel(ctx, mf, bundle, "", false, stderr, stderr); err != nil {
+		return fmt.Errorf("pull %s: the Go runtime does not reproduce the bundle's golden outputs (%w); nothing was installed", name, err)
 	}
-	if err := store.Install(install, staged); err != nil {
+	if err := store.Install(install, bundle); err != nil {
 		return err
 	}
 	if !*keep {
@@ -133,6 +138,24 @@ func runPull(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "installed %s in %s: index with `indexer add --model %s PATH`, serve with `server --model %s`\n",
 		install, store.Path(install), install, install)
+	return nil
+}
+
+// export runs the entry's exporter on the downloaded checkpoint dl, writing the bundle out.
+func export(ctx context.Context, env exporter, entry models.Entry, dl, out, install, precision string, stderr io.Writer) error {
+	exportArgs := []string{"-m", entry.Exporter, "--checkpoint", dl, "--out", out, "--name", install, "--verify-upstream"}
+	if precision == encoder.PrecisionInt8 {
+		exportArgs = append(exportArgs, "--precision", "int8")
+	}
+	fmt.Fprintf(stderr, "pull %s: exporting with %s %s (it checks the export against the upstream package)\n", entry.Name,
+		env.python, strings.Join(exportArgs, " "))
+	cmd := exec.CommandContext(ctx, env.python, exportArgs...)
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+env.tools, "OMP_WAIT_POLICY=PASSIVE",
+		"PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION=python")
+	cmd.Stdout, cmd.Stderr = stderr, stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("the export failed (%w)", err)
+	}
 	return nil
 }
 

@@ -1,10 +1,12 @@
 """`models pull` end to end, against a local mirror of the hubs (hub/hubtest/cmd/hubmirror) that
 serves the upstream models' own published layouts: BLIP as transformers' save_pretrained writes
-it (Hugging Face) and mPLUG retrieval as ModelScope publishes it, each built by the parity
-harness with seeded random weights at reduced width. The pull downloads, exports with the
-family's exporter and --verify-upstream (the export against the upstream package), verifies with
-the Go runtime and installs; then `indexer add --model NAME`, `searcher query --model NAME` and
-`models verify NAME` run on the installed name, and a second pull downloads nothing."""
+it (Hugging Face), mPLUG retrieval as ModelScope publishes it, and CLIP ViT-B/32 as immich
+publishes it in ONNX (Hugging Face), each built with seeded random weights at reduced width (the
+parity harness's writers). The PyTorch checkpoints are exported with the family's exporter and
+--verify-upstream (the export against the upstream package); the ONNX export is converted in Go,
+and the installed bundle must then reproduce open_clip's own outputs for the same weights
+(`searcher verify-model --golden`). Then `indexer add --model NAME`, `searcher query --model NAME`
+and `models verify NAME` run on the installed name, and a second pull downloads nothing."""
 import json
 import os
 import shutil
@@ -13,15 +15,18 @@ import sys
 import tempfile
 import unittest
 
-from parity import blip, mplug
+from parity import blip, immich, mplug
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SEED = 20261207
-CASES = (  # (catalogue name, hub, repository, layout writer)
-    ("blip-itm-base-coco", "huggingface", "Salesforce/blip-itm-base-coco", blip.write_hf),
+CASES = (  # (catalogue name, hub, repository, layout writer, whether an ITM head reranks)
+    ("blip-itm-base-coco", "huggingface", "Salesforce/blip-itm-base-coco", blip.write_hf, True),
     ("mplug-retrieval-large", "modelscope", "damo/mplug_image-text-retrieval_flickr30k_large_en",
-     lambda out, width, seed: mplug.write_layout(out, width, seed)),
+     lambda out, width, seed: mplug.write_layout(out, width, seed), True),
+    ("clip-vit-b-32", "huggingface", "immich-app/ViT-B-32__openai",
+     lambda out, width, seed: immich.write_immich(out, width, seed, arch="ViT-B-32"), False),
 )
+PHOTOS = os.path.join(ROOT, "encoder", "testdata", "photos")
 
 
 class ModelsPull(unittest.TestCase):
@@ -34,8 +39,16 @@ class ModelsPull(unittest.TestCase):
         subprocess.run(["go", "build", "-o", os.path.join(cls.bin, "hubmirror"), "./hub/hubtest/cmd/hubmirror"],
                        cwd=ROOT, check=True)
         repos = os.path.join(cls.tmp, "repos")
-        for _, _, repo, write in CASES:
+        for _, _, repo, write, _ in CASES:
             write(os.path.join(repos, repo), "reduced", SEED)
+        # open_clip's own outputs for the immich export's weights, on every test photo
+        cls.clip_golden = os.path.join(cls.tmp, "clip-reference", "golden.json")
+        os.makedirs(os.path.dirname(cls.clip_golden))
+        photos = sorted(os.path.join(PHOTOS, f) for f in os.listdir(PHOTOS) if f.endswith((".png", ".jpg")))
+        for p in photos:
+            shutil.copy(p, os.path.dirname(cls.clip_golden))
+        from parity import inputs
+        immich.reference_golden(cls.clip_golden, "reduced", SEED, "ViT-B-32", photos, inputs.TEXTS)
         cls.mirror = subprocess.Popen([os.path.join(cls.bin, "hubmirror"), "-dir", repos], stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True)
         cls.url = cls.mirror.stdout.readline().strip()
@@ -47,7 +60,7 @@ class ModelsPull(unittest.TestCase):
         cls.photos = os.path.join(cls.tmp, "photos")
         os.makedirs(cls.photos)
         for name in ("astronaut.png", "horse.png", "rocket.jpg"):
-            shutil.copy(os.path.join(ROOT, "encoder", "testdata", "photos", name), cls.photos)
+            shutil.copy(os.path.join(PHOTOS, name), cls.photos)
 
     @classmethod
     def tearDownClass(cls):
@@ -63,7 +76,7 @@ class ModelsPull(unittest.TestCase):
         return r
 
     def test_pull(self):
-        for name, hub, _, _ in CASES:
+        for name, hub, _, _, rerank in CASES:
             with self.subTest(name):
                 r = self.run_bin("models", "pull", name)
                 self.assertIn("installed " + name, r.stdout)
@@ -71,10 +84,18 @@ class ModelsPull(unittest.TestCase):
                 listing = json.loads(self.run_bin("models", "list", "--json").stdout)
                 got = {m["name"]: m for m in listing["models"]}
                 self.assertEqual(got[name]["state"], "installed")
-                self.assertTrue(got[name]["rerank"])
+                self.assertEqual(got[name]["rerank"], rerank)
                 self.assertTrue(got[name]["source"].startswith(hub + ":"))
                 self.assertFalse(os.path.exists(os.path.join(self.env["GLIMPSE_MODELS"], ".downloads", name)))
                 self.run_bin("models", "verify", name)
+                if name == "clip-vit-b-32":  # converted in Go: against open_clip itself
+                    v = json.loads(self.run_bin("searcher", "verify-model", "--json", "--golden", self.clip_golden,
+                                                name).stdout)
+                    self.assertTrue(v["ok"], v)
+                    self.assertTrue(v["input_ids_exact"])
+                    self.assertGreater(v["min_cosine"], 0.9999)
+                    print(f"\n{name} against open_clip: min cosine {v['min_cosine']}, max embedding diff "
+                          f"{v['max_embed_abs']}, max pixel diff {v['max_pixel_abs']}", file=sys.stderr)
 
                 data = os.path.join(self.tmp, "data-" + name)
                 self.run_bin("indexer", "add", "--data", data, "--model", name, self.photos)
