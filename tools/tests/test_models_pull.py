@@ -10,10 +10,13 @@ and `models verify NAME` run on the installed name, and a second pull downloads 
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
+import urllib.request
 
 from parity import blip, immich, mplug
 
@@ -75,6 +78,28 @@ class ModelsPull(unittest.TestCase):
             self.fail(f"{' '.join(args)}: exit {r.returncode}\n{r.stderr[-4000:]}")
         return r
 
+    def serve_model(self, data, name):
+        """Starts `server --model NAME` on the library and returns the model /readyz names."""
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        srv = subprocess.Popen([os.path.join(self.bin, "server"), "--data", data, "--model", name, "--addr",
+                                f"127.0.0.1:{port}"], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True, cwd=ROOT)
+        try:
+            for _ in range(300):
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as r:
+                        return json.load(r)["model"]["name"]
+                except OSError:
+                    if srv.poll() is not None:
+                        self.fail("server --model " + name + " exited: " + srv.stderr.read()[-2000:])
+                    time.sleep(0.2)
+            self.fail("server --model " + name + " did not answer /readyz")
+        finally:
+            srv.terminate()
+            srv.communicate(timeout=30)
+
     def test_pull(self):
         for name, hub, _, _, rerank in CASES:
             with self.subTest(name):
@@ -105,6 +130,8 @@ class ModelsPull(unittest.TestCase):
                 q = json.loads(self.run_bin("searcher", "query", "--data", data, "--model", name, "--min-score", "0",
                                             "--json", "a horse").stdout)
                 self.assertEqual(len(q["hits"]), 3)
+
+                self.assertEqual(self.serve_model(data, name), name)
 
                 again = self.run_bin("models", "pull", name)
                 self.assertIn("is installed", again.stdout)
