@@ -372,6 +372,33 @@ func (b *hfBuilder) fields(raw json.RawMessage, path string, v any) error {
 	return nil
 }
 
+// parseSequence reads a Sequence component: its list under key, each element parsed by parse
+// one level deeper; a missing list or a null element is an error.
+func parseSequence[T comparable](b *hfBuilder, raw json.RawMessage, path, key string, depth int,
+	parse func(json.RawMessage, string, int) (T, error)) ([]T, error) {
+	var v map[string]json.RawMessage
+	if err := b.fields(raw, path, &v); err != nil {
+		return nil, err
+	}
+	var list []json.RawMessage
+	if v[key] == nil || json.Unmarshal(v[key], &list) != nil || list == nil {
+		return nil, b.missing(path, key)
+	}
+	var zero T
+	out := make([]T, 0, len(list))
+	for i, r := range list {
+		p, err := parse(r, fmt.Sprintf("%s.%s[%d]", path, key, i), depth+1)
+		if err != nil {
+			return nil, err
+		}
+		if p == zero {
+			return nil, b.bad(path, "%s[%d] is null", key, i)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
 func (b *hfBuilder) bad(path, format string, args ...any) error {
 	return fmt.Errorf("%w: %s: %s", ErrBadHFJSON, path, fmt.Sprintf(format, args...))
 }

@@ -31,27 +31,8 @@ func (b *hfBuilder) parseNormalizer(raw json.RawMessage, path string, depth int)
 	}
 	switch typ {
 	case "Sequence":
-		var v struct {
-			Normalizers *[]json.RawMessage `json:"normalizers"`
-		}
-		if err := b.fields(raw, path, &v); err != nil {
-			return nil, err
-		}
-		if v.Normalizers == nil {
-			return nil, b.missing(path, "normalizers")
-		}
-		var seq hfNormSequence
-		for i, r := range *v.Normalizers {
-			n, err := b.parseNormalizer(r, fmt.Sprintf("%s.normalizers[%d]", path, i), depth+1)
-			if err != nil {
-				return nil, err
-			}
-			if n == nil {
-				return nil, b.bad(path, "normalizer %d is null", i)
-			}
-			seq = append(seq, n)
-		}
-		return seq, nil
+		seq, err := parseSequence(b, raw, path, "normalizers", depth, b.parseNormalizer)
+		return hfNormSequence(seq), err
 	case "NFC":
 		return hfUnicodeForm{norm.NFC}, nil
 	case "NFD":

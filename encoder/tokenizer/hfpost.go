@@ -75,27 +75,8 @@ func (b *hfBuilder) parsePost(raw json.RawMessage, path string, depth int) (hfPo
 	}
 	switch typ {
 	case "Sequence":
-		var v struct {
-			Processors *[]json.RawMessage `json:"processors"`
-		}
-		if err := b.fields(raw, path, &v); err != nil {
-			return nil, err
-		}
-		if v.Processors == nil {
-			return nil, b.missing(path, "processors")
-		}
-		var seq hfPostSequence
-		for i, r := range *v.Processors {
-			p, err := b.parsePost(r, fmt.Sprintf("%s.processors[%d]", path, i), depth+1)
-			if err != nil {
-				return nil, err
-			}
-			if p == nil {
-				return nil, b.bad(path, "processor %d is null", i)
-			}
-			seq = append(seq, p)
-		}
-		return seq, nil
+		seq, err := parseSequence(b, raw, path, "processors", depth, b.parsePost)
+		return hfPostSequence(seq), err
 	case "ByteLevel":
 		return &hfTemplate{pieces: [][]int32{nil}}, nil
 	case "BertProcessing", "RobertaProcessing":

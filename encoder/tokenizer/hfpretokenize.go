@@ -2,7 +2,6 @@ package tokenizer
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -213,27 +212,8 @@ func (b *hfBuilder) parsePreTokenizer(raw json.RawMessage, path string, depth in
 	}
 	switch typ {
 	case "Sequence":
-		var v struct {
-			PreTokenizers *[]json.RawMessage `json:"pretokenizers"`
-		}
-		if err := b.fields(raw, path, &v); err != nil {
-			return nil, err
-		}
-		if v.PreTokenizers == nil {
-			return nil, b.missing(path, "pretokenizers")
-		}
-		var seq hfPreSequence
-		for i, r := range *v.PreTokenizers {
-			p, err := b.parsePreTokenizer(r, fmt.Sprintf("%s.pretokenizers[%d]", path, i), depth+1)
-			if err != nil {
-				return nil, err
-			}
-			if p == nil {
-				return nil, b.bad(path, "pre-tokenizer %d is null", i)
-			}
-			seq = append(seq, p)
-		}
-		return seq, nil
+		seq, err := parseSequence(b, raw, path, "pretokenizers", depth, b.parsePreTokenizer)
+		return hfPreSequence(seq), err
 	case "ByteLevel":
 		var v struct {
 			AddPrefixSpace *bool `json:"add_prefix_space"`
