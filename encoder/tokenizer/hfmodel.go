@@ -260,18 +260,8 @@ func (m *hfBPE) mergeWord(w string) []int32 {
 			continue
 		}
 		if m.byteFallback {
-			all := true
-			for j := 0; j < len(s); j++ {
-				if m.byteIDs[s[j]] < 0 {
-					all = false
-					break
-				}
-			}
-			if all {
-				// tokenizers does not flush a pending unknown token here.
-				for j := 0; j < len(s); j++ {
-					syms = append(syms, m.byteIDs[s[j]])
-				}
+			if out, ok := appendBytes(syms, &m.byteIDs, s); ok {
+				syms = out // tokenizers does not flush a pending unknown token here
 				continue
 			}
 		}
@@ -625,21 +615,26 @@ func (m *hfUnigram) tokenize(dst []int32, s string) []int32 {
 			continue
 		}
 		if m.byteFallback {
-			all := true
-			for j := 0; j < len(str); j++ {
-				if m.byteIDs[str[j]] < 0 {
-					all = false
-					break
-				}
-			}
-			if all {
-				for j := 0; j < len(str); j++ {
-					dst = append(dst, m.byteIDs[str[j]])
-				}
+			if out, ok := appendBytes(dst, &m.byteIDs, str); ok {
+				dst = out
 				continue
 			}
 		}
 		dst = append(dst, m.unk)
 	}
 	return dst
+}
+
+// appendBytes appends the byte-fallback tokens ("<0xXX>") of s's bytes to dst, or reports false
+// (dst unchanged) when the vocabulary lacks one of them.
+func appendBytes(dst []int32, byteIDs *[256]int32, s string) ([]int32, bool) {
+	for j := 0; j < len(s); j++ {
+		if byteIDs[s[j]] < 0 {
+			return dst, false
+		}
+	}
+	for j := 0; j < len(s); j++ {
+		dst = append(dst, byteIDs[s[j]])
+	}
+	return dst, true
 }
