@@ -124,20 +124,9 @@ func (m *Mirror) serveTree(w http.ResponseWriter, r *http.Request, repo *repo, d
 	if dir != "" {
 		prefix = strings.TrimSuffix(dir, "/") + "/"
 	}
-	dirs := map[string]bool{}
 	var entries []map[string]any
-	for _, p := range repo.paths {
-		rel, ok := strings.CutPrefix(p, prefix)
-		if !ok {
-			continue
-		}
-		parts := strings.Split(rel, "/")
-		for k := 1; k < len(parts) && (recursive || k == 1); k++ {
-			dirs[prefix+strings.Join(parts[:k], "/")] = true
-		}
-		if !recursive && len(parts) > 1 {
-			continue
-		}
+	paths, dirs := repo.under(prefix, recursive)
+	for _, p := range paths {
 		f := repo.files[p]
 		e := map[string]any{"type": "file", "oid": f.blobID, "size": len(f.data), "path": p}
 		if f.lfs {

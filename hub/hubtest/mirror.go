@@ -340,3 +340,23 @@ func hexSum(h interface {
 
 // trimmed is path without its leading slash.
 func trimmed(p string) string { return strings.TrimPrefix(p, "/") }
+
+// under returns the repository's files under prefix ("" or "dir/"; with recursive, in its
+// sub-folders too) and the folders met on the way (with recursive, every folder below prefix).
+func (r *repo) under(prefix string, recursive bool) (files []string, dirs map[string]bool) {
+	dirs = map[string]bool{}
+	for _, p := range r.paths {
+		rel, ok := strings.CutPrefix(p, prefix)
+		if !ok {
+			continue
+		}
+		parts := strings.Split(rel, "/")
+		for k := 1; k < len(parts) && (recursive || k == 1); k++ {
+			dirs[prefix+strings.Join(parts[:k], "/")] = true
+		}
+		if recursive || len(parts) == 1 {
+			files = append(files, p)
+		}
+	}
+	return files, dirs
+}

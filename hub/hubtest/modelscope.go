@@ -82,20 +82,9 @@ func (m *Mirror) serveMSFiles(w http.ResponseWriter, repo *repo, recursive bool,
 			"Mode": "40000", "Revision": repo.commit, "CommitMessage": "hubtest", "CommitterName": "hubtest",
 			"CommittedDate": 1704067200, "InCheck": false}
 	}
-	dirs := map[string]bool{}
 	files := []map[string]any{}
-	for _, p := range repo.paths {
-		rel, ok := strings.CutPrefix(p, prefix)
-		if !ok {
-			continue
-		}
-		parts := strings.Split(rel, "/")
-		for k := 1; k < len(parts) && (recursive || k == 1); k++ {
-			dirs[prefix+strings.Join(parts[:k], "/")] = true
-		}
-		if !recursive && len(parts) > 1 {
-			continue
-		}
+	paths, dirs := repo.under(prefix, recursive)
+	for _, p := range paths {
 		f := repo.files[p]
 		e := entry(p, "blob")
 		e["Size"], e["Sha256"], e["IsLFS"], e["Mode"] = len(f.data), f.sha256, f.lfs, "33188"
