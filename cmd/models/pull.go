@@ -31,7 +31,7 @@ func runPull(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	endpoint := fset.String("endpoint", "", "the hub's base URL (default $"+cli.EnvHFEndpoint+" or $"+
 		cli.EnvModelScopeEndpoint+" by the model's hub, else the hub itself): a mirror")
 	python := fset.String("python", "", "the Python of the exporters' environment (default $"+cli.EnvPython+
-		", else the one `make venv` builds for the Glimpse checkout this binary was built in)")
+		", else the one make venv builds in the Glimpse checkout above this binary or the working directory)")
 	stall := fset.Duration("stall-timeout", 60*time.Second, "give up a transfer that sends nothing for this long (it is "+
 		"retried 3 times, then the pull fails; the next pull resumes it)")
 	keep := fset.Bool("keep-download", false, "keep the downloaded checkpoint in the store's .downloads folder")
