@@ -37,7 +37,7 @@ class ModelsPull(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp()
         cls.bin = os.path.join(cls.tmp, "bin")
-        for cmd in ("models", "indexer", "searcher"):
+        for cmd in ("models", "indexer", "searcher", "server"):
             subprocess.run(["go", "build", "-o", os.path.join(cls.bin, cmd), "./cmd/" + cmd], cwd=ROOT, check=True)
         subprocess.run(["go", "build", "-o", os.path.join(cls.bin, "hubmirror"), "./hub/hubtest/cmd/hubmirror"],
                        cwd=ROOT, check=True)
