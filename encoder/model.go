@@ -299,13 +299,13 @@ func (b *Bundle) Open(opts Options) (*Model, error) {
 		return opts.MaxBatch
 	}
 	model.Vision = &Vision{s: vs, pre: pre, dim: m.EmbeddingDim, tokens: m.Dims.ImageTokens,
-		width: m.Dims.TokenWidth, size: m.Image.Size, maxBatch: batch(GraphVision)}
+		width: m.Dims.TokenWidth, size: m.Image.Size, maxBatch: batch(GraphVision), hasTokens: vs.has(OutImageTokens)}
 	ts, err := open(GraphText)
 	if err != nil {
 		return nil, err
 	}
 	model.Text = &Text{s: ts, tok: tok, dim: m.EmbeddingDim, width: m.Dims.TokenWidth,
-		maxLen: m.Text.MaxLength, maxBatch: batch(GraphText)}
+		maxLen: m.Text.MaxLength, maxBatch: batch(GraphText), hasStates: ts.has(OutTextStates)}
 	if m.HasITM() {
 		is, err := open(GraphITM)
 		if err != nil {

@@ -13,6 +13,7 @@ type Text struct {
 	tok              tokenizer.Tokenizer
 	dim, width       int
 	maxLen, maxBatch int
+	hasStates        bool // the graph gives text states (a dual encoder's may not)
 }
 
 // TextOptions selects optional text outputs.
@@ -84,7 +85,7 @@ func (t *Text) run(ids, mask []int64, b int, opts TextOptions, out *TextOutput) 
 	if len(ids) != b*l {
 		return fmt.Errorf("%w: tokenizer gave %d ids for %d texts of length %d", ErrInput, len(ids), b, l)
 	}
-	hasStates := t.s.has(OutTextStates)
+	hasStates := t.hasStates
 	emb := make([]float32, b*t.dim)
 	var states []float32
 	var in, o tensors

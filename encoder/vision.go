@@ -12,6 +12,7 @@ type Vision struct {
 	pre                *Preprocessor
 	dim, tokens, width int
 	size, maxBatch     int
+	hasTokens          bool // the graph gives image tokens (a dual encoder's may not)
 }
 
 // VisionOptions selects optional vision outputs.
@@ -74,7 +75,7 @@ func (v *Vision) run(ctx context.Context, pix []float32, b int, opts VisionOptio
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	hasTokens := v.s.has(OutImageTokens)
+	hasTokens := v.hasTokens
 	emb := make([]float32, b*v.dim)
 	var tok []float32
 	var in, o tensors

@@ -7,6 +7,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // The hubs a catalogue entry can come from.
@@ -52,22 +53,26 @@ type Source struct {
 //go:embed catalog.json
 var catalogJSON []byte
 
-// Catalog returns the models `models pull` knows, in the catalogue's order.
-func Catalog() []Entry {
+// catalog is catalog.json, parsed once.
+var catalog = sync.OnceValue(func() []Entry {
 	var out []Entry
 	if err := json.Unmarshal(catalogJSON, &out); err != nil {
 		panic("models: catalog.json: " + err.Error()) // broken build, checked by the tests
 	}
 	return out
-}
+})
+
+// Catalog returns the models `models pull` knows, in the catalogue's order (a copy).
+func Catalog() []Entry { return slices.Clone(catalog()) }
 
 // Lookup returns the catalogue entry of name.
 func Lookup(name string) (Entry, bool) {
-	i := slices.IndexFunc(Catalog(), func(e Entry) bool { return e.Name == name })
+	cat := catalog()
+	i := slices.IndexFunc(cat, func(e Entry) bool { return e.Name == name })
 	if i < 0 {
 		return Entry{}, false
 	}
-	return Catalog()[i], true
+	return cat[i], true
 }
 
 // Select picks the files of a repository (all its paths) that the entry downloads: every

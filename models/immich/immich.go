@@ -148,7 +148,7 @@ func Convert(ctx context.Context, src, dst string, o Options) error {
 		files[gi.File] = data
 		imgs = append(imgs, gi.File)
 	}
-	if err := writeBundle(dst, man, files); err != nil {
+	if err := writeBundle(dst, man, files, nil); err != nil {
 		return err
 	}
 	m, err := encoder.Open(os.DirFS(dst), encoder.Options{LibraryPath: o.LibraryPath})
@@ -173,7 +173,7 @@ func Convert(ctx context.Context, src, dst string, o Options) error {
 	}
 	man.Golden = "golden.json"
 	files["golden.json"] = gj
-	return writeBundle(dst, man, files)
+	return writeBundle(dst, man, files, []string{"golden.json"})
 }
 
 // manifest describes the bundle from the model's configs.
@@ -310,10 +310,16 @@ func tokenizerFiles(m *encoder.Manifest, cfg openclipConfig, read func(string) (
 	return nil
 }
 
-// writeBundle writes the files and the manifest (with every file's sha256) into dst.
-func writeBundle(dst string, m *encoder.Manifest, files map[string][]byte) error {
+// writeBundle writes the manifest (with every file's sha256) into dst, and the files: all of
+// them when only is nil, else only those named (the others are on disk already).
+func writeBundle(dst string, m *encoder.Manifest, files map[string][]byte, only []string) error {
 	m.Files = map[string]string{}
 	for p, data := range files {
+		sum := sha256.Sum256(data)
+		m.Files[p] = hex.EncodeToString(sum[:])
+		if only != nil && !slices.Contains(only, p) {
+			continue
+		}
 		full := filepath.Join(dst, filepath.FromSlash(p))
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			return err
@@ -321,8 +327,6 @@ func writeBundle(dst string, m *encoder.Manifest, files map[string][]byte) error
 		if err := os.WriteFile(full, data, 0o644); err != nil {
 			return err
 		}
-		sum := sha256.Sum256(data)
-		m.Files[p] = hex.EncodeToString(sum[:])
 	}
 	data, err := json.MarshalIndent(m, "", " ")
 	if err != nil {
